@@ -1,0 +1,38 @@
+#!/bin/sh
+# amalgamate.sh — writes gonet.h, the single file users copy, from the parts in src/.
+# The parts are concatenated in the order listed below (the API first, then the
+# implementation, utilities before their users), each between banners naming it,
+# so that a line of gonet.h leads back to its part.
+# Usage: src/amalgamate.sh [output]     (default: gonet.h next to src/)
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+out=${1:-"$here/../gonet.h"}
+
+api="api_base.h api_runtime.h api_chan.h api_sync.h"
+impl="impl_base.c os_linux.c lock.c runtime.h
+      ctx_x64_sysv.c ctx_arm64.c ctx_ucontext.c
+      stack.c poll_epoll.c sched.c timer.c chan.c sync.c context.c time.c"
+
+part() {
+    printf '\n/* ==== begin src/%s ==== */\n' "$1"
+    cat "$here/$1"
+    printf '/* ==== end src/%s ==== */\n' "$1"
+}
+
+tmp="$out.tmp.$$"
+{
+    cat "$here/manual.h"
+    printf '\n#ifndef GONET_H\n#define GONET_H\n'
+    # The implementation needs POSIX and GNU declarations; they must be asked
+    # for before the first system header, which the API part includes.
+    printf '#if defined(GONET_IMPLEMENTATION) && defined(__linux__) && !defined(_GNU_SOURCE)\n'
+    printf '#  define _GNU_SOURCE 1\n#endif\n'
+    for f in $api; do part "$f"; done
+    printf '\n#endif /* GONET_H */\n'
+    printf '\n#if defined(GONET_IMPLEMENTATION) && !defined(GONET_IMPLEMENTATION_INCLUDED)\n'
+    printf '#define GONET_IMPLEMENTATION_INCLUDED\n'
+    for f in $impl; do part "$f"; done
+    printf '\n#endif /* GONET_IMPLEMENTATION */\n\n'
+    cat "$here/license.h"
+} > "$tmp"
+mv "$tmp" "$out"

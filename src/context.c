@@ -1,0 +1,175 @@
+/* context.c — Go's context: a tree of cancellation scopes with deadlines and
+ * values. Every derived context (value contexts included, unlike Go, so that
+ * each one can be cancelled and freed the same way) has its own done channel,
+ * closed once when it is cancelled, and a list of children that a cancel
+ * reaches. The background context is the root; its children keep parent NULL,
+ * since nothing can cancel it.
+ *
+ * Locks: a context's lock guards its err, its children list and its children's
+ * parent pointers and sibling links. Cancellation locks parent before child, top
+ * down; nothing locks a parent while holding a child. A deadline timer is only
+ * stopped with no context lock held: stopping waits for a running callback, and
+ * the callback takes the context's lock.
+ *
+ * >>context                                                                     */
+
+struct gn_context {
+    gn_context *parent;              /* NULL: background; atomic (free detaches)  */
+    uint32_t    lock;
+    int         err;                 /* atomic; 0 while live                       */
+    int64_t     deadline;            /* effective: the earliest in the chain; 0 none */
+    gn_chan    *done;                /* closed on cancel; NULL for background      */
+    gn_context *children;            /* under lock                                 */
+    gn_context *next, *prev;         /* siblings, under the parent's lock          */
+    int         has_timer;
+    gn__rtimer  timer;
+    int         has_value;
+    const void *key;
+    void       *value;
+};
+
+static gn_context gn__ctx_background;
+
+GONET_API gn_context *gn_context_background(void) { return &gn__ctx_background; }
+
+GN__PRIVATE int gn__ctx_is_bg(const gn_context *c) { return !c || c == &gn__ctx_background; }
+
+/* Cancels c and its whole subtree with err, once: the first err sticks.           */
+GN__PRIVATE void gn__ctx_cancel(gn_context *c, int err) {
+    gn__lock(&c->lock);
+    if (gn__load_relaxed(&c->err)) {
+        gn__unlock(&c->lock);
+        return;
+    }
+    gn__store(&c->err, err);
+    gn_chan_close(c->done);
+    /* Children stay on the list, cancelled, until each is freed: free needs the
+     * link to detach, and the parent needs it to orphan them if freed first.     */
+    for (gn_context *k = c->children; k; k = k->next) gn__ctx_cancel(k, err);
+    gn__unlock(&c->lock);
+}
+
+/* Never stops its own timer (that would wait for itself); free does.            */
+GN__PRIVATE void gn__ctx_timer_fired(void *arg, uintptr_t seq) {
+    (void)seq;
+    gn__ctx_cancel((gn_context *)arg, GN_ETIMEDOUT);
+}
+
+GN__PRIVATE gn_context *gn__ctx_new(gn_context *parent, int64_t deadline) {
+    if (gn__ctx_is_bg(parent)) parent = NULL;
+    gn_context *c = (gn_context *)GN_MALLOC(sizeof *c);
+    if (!c) return NULL;
+    memset(c, 0, sizeof *c);
+    c->done = gn_chan_new(0, 0);
+    if (!c->done) {
+        GN_FREE(c);
+        return NULL;
+    }
+    int64_t inherited = parent ? parent->deadline : 0;
+    c->deadline = inherited;
+    /* A timer only when ours comes first: otherwise the parent's cancels us.    */
+    int own = deadline != 0 && (inherited == 0 || deadline < inherited);
+    if (own) c->deadline = deadline;
+    int err = 0;
+    if (parent) {
+        gn__lock(&parent->lock);
+        c->parent = parent;
+        c->next = parent->children;
+        if (c->next) c->next->prev = c;
+        parent->children = c;
+        err = gn__load_relaxed(&parent->err);
+        if (err) gn__ctx_cancel(c, err);
+        gn__unlock(&parent->lock);
+    }
+    if (own && !err) {
+        if (deadline <= gn_now()) {
+            gn__ctx_cancel(c, GN_ETIMEDOUT);
+        } else {
+            c->timer.f = gn__ctx_timer_fired;
+            c->timer.arg = c;
+            c->timer.period = 0;
+            if (gn__timer_start(&c->timer, deadline) < 0) {
+                /* Out of memory, or no runtime to run the timer: a context that
+                 * would never time out is worse than none.                    */
+                gn_context_free(c);
+                return NULL;
+            }
+            c->has_timer = 1;
+        }
+    }
+    return c;
+}
+
+GONET_API gn_context *gn_context_with_cancel(gn_context *parent) {
+    return gn__ctx_new(parent, 0);
+}
+
+GONET_API gn_context *gn_context_with_deadline(gn_context *parent, int64_t deadline) {
+    return gn__ctx_new(parent, deadline);
+}
+
+GONET_API gn_context *gn_context_with_timeout(gn_context *parent, int64_t d) {
+    /* A non-positive timeout is a deadline already passed, not "no deadline".   */
+    int64_t now = gn_now();
+    return gn__ctx_new(parent, d > 0 ? now + d : now);
+}
+
+GONET_API gn_context *gn_context_with_value(gn_context *parent, const void *key, void *value) {
+    gn_context *c = gn__ctx_new(parent, 0);
+    if (c) {
+        c->has_value = 1;
+        c->key = key;
+        c->value = value;
+    }
+    return c;
+}
+
+GONET_API void gn_context_cancel(gn_context *ctx) {
+    if (gn__ctx_is_bg(ctx)) return;
+    gn__ctx_cancel(ctx, GN_ECANCELED);
+}
+
+GONET_API void gn_context_free(gn_context *ctx) {
+    if (gn__ctx_is_bg(ctx)) return;
+    gn__ctx_cancel(ctx, GN_ECANCELED);
+    if (ctx->has_timer) gn__timer_stop(&ctx->timer);
+    gn_context *p = gn__load(&ctx->parent);
+    if (p) {
+        gn__lock(&p->lock);
+        if (ctx->prev) ctx->prev->next = ctx->next; else p->children = ctx->next;
+        if (ctx->next) ctx->next->prev = ctx->prev;
+        gn__unlock(&p->lock);
+    }
+    /* Children freed after us (against the rule, but cheap to survive) then see
+     * no parent instead of a dangling one.                                       */
+    gn__lock(&ctx->lock);
+    gn_context *k = ctx->children;
+    while (k) {
+        gn_context *next = k->next;
+        gn__store(&k->parent, (gn_context *)NULL);
+        k->next = k->prev = NULL;
+        k = next;
+    }
+    ctx->children = NULL;
+    gn__unlock(&ctx->lock);
+    gn_chan_free(ctx->done);
+    GN_FREE(ctx);
+}
+
+GONET_API int gn_context_err(gn_context *ctx) {
+    return gn__ctx_is_bg(ctx) ? 0 : gn__load(&ctx->err);
+}
+
+GONET_API gn_chan *gn_context_done(gn_context *ctx) {
+    return gn__ctx_is_bg(ctx) ? NULL : ctx->done;
+}
+
+GONET_API int64_t gn_context_deadline(gn_context *ctx) {
+    return gn__ctx_is_bg(ctx) ? 0 : ctx->deadline;
+}
+
+GONET_API void *gn_context_value(gn_context *ctx, const void *key) {
+    for (gn_context *c = ctx; !gn__ctx_is_bg(c); c = gn__load(&c->parent))
+        if (c->has_value && c->key == key) return c->value;
+    return NULL;
+}

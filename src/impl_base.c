@@ -1,0 +1,187 @@
+/* impl_base.c — what every implementation part leans on: platform selection, config
+ * defaults, allocation hooks, atomics, the runtime's own locks, errors, the clock.
+ *
+ * >>base                                                                        */
+
+/* ---- platform and backend selection ------------------------------------------
+ * Decided once, here. GN__OS_*: the OS layer. GN__CTX_*: the context switch
+ * (GN_CTX_UCONTEXT forces the portable one). GN__POLL_*: the poller.           */
+#if defined(__linux__)
+#  define GN__OS_LINUX 1
+#else
+#  error "gonet.h: this platform is not supported yet (Linux first; see the manual's platform table)"
+#endif
+
+#if defined(GN_CTX_UCONTEXT)
+#  define GN__CTX_UCONTEXT 1
+#elif defined(__x86_64__) && !defined(_WIN32)
+#  define GN__CTX_X64_SYSV 1
+#elif defined(__aarch64__)
+#  define GN__CTX_ARM64 1
+#else
+#  define GN__CTX_UCONTEXT 1
+#endif
+
+#if defined(GN_POLL_EPOLL) || defined(GN__OS_LINUX)
+#  define GN__POLL_EPOLL 1
+#else
+#  error "gonet.h: no poller for this platform; define GN_POLL_EPOLL, GN_POLL_KQUEUE or GN_POLL_IOCP"
+#endif
+
+/* Sanitizers: the context switch tells them about stack changes.                */
+#if defined(__SANITIZE_ADDRESS__)
+#  define GN__ASAN 1
+#elif defined(__has_feature)
+#  if __has_feature(address_sanitizer)
+#    define GN__ASAN 1
+#  endif
+#endif
+#if defined(__SANITIZE_THREAD__)
+#  define GN__TSAN 1
+#elif defined(__has_feature)
+#  if __has_feature(thread_sanitizer)
+#    define GN__TSAN 1
+#  endif
+#endif
+#if !defined(GN_NO_VALGRIND) && defined(__has_include)
+#  if __has_include(<valgrind/valgrind.h>)
+#    define GN__VALGRIND 1
+#  endif
+#endif
+
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <pthread.h>
+#include <sched.h>
+#include <time.h>
+#include <unistd.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#if GN__CTX_UCONTEXT
+#  include <ucontext.h>
+#endif
+#if GN__ASAN
+#  include <sanitizer/asan_interface.h>
+#  include <sanitizer/common_interface_defs.h>
+#endif
+#if GN__TSAN
+#  include <sanitizer/tsan_interface.h>
+#endif
+#if GN__VALGRIND
+#  include <valgrind/valgrind.h>
+#endif
+
+/* ---- config hooks --------------------------------------------------------------*/
+#if defined(GN_MALLOC) || defined(GN_REALLOC) || defined(GN_FREE)
+#  if !defined(GN_MALLOC) || !defined(GN_REALLOC) || !defined(GN_FREE)
+#    error "gonet.h: define all of GN_MALLOC, GN_REALLOC and GN_FREE, or none"
+#  endif
+#else
+#  define GN_MALLOC(n)     malloc(n)
+#  define GN_REALLOC(p, n) realloc(p, n)
+#  define GN_FREE(p)       free(p)
+#endif
+#ifndef GN_ASSERT
+#  include <assert.h>
+#  define GN_ASSERT(c) assert(c)
+#endif
+#ifndef GN_STACK_SIZE
+#  define GN_STACK_SIZE (64 * 1024)
+#endif
+#ifndef GN_MAX_PROCS
+#  define GN_MAX_PROCS 256
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#  define GN__PRIVATE static __attribute__((unused))
+#  define GN__NOINLINE __attribute__((noinline))
+#  define GN__LIKELY(x) __builtin_expect(!!(x), 1)
+#  define GN__UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#  define GN__PRIVATE static
+#  define GN__NOINLINE
+#  define GN__LIKELY(x) (x)
+#  define GN__UNLIKELY(x) (x)
+#endif
+/* Functions the optimiser must treat as opaque: no inlining, no cloning, no
+ * deduction that they are pure. Thread-local accessors after a switch point.     */
+#if defined(__clang__)
+#  define GN__OPAQUE __attribute__((noinline, optnone))
+#elif defined(__GNUC__)
+#  define GN__OPAQUE __attribute__((noinline, noipa))
+#else
+#  define GN__OPAQUE
+#endif
+
+#define GN__MIN(a, b) ((a) < (b) ? (a) : (b))
+#define GN__MAX(a, b) ((a) > (b) ? (a) : (b))
+
+/* Fatal runtime inconsistency: print and abort. Never used for user errors.      */
+GN__PRIVATE void gn__fatal(const char *msg) {
+    fprintf(stderr, "gonet: fatal: %s\n", msg);
+    abort();
+}
+
+/* ---- atomics ---------------------------------------------------------------------
+ * The GCC/Clang builtins, which ThreadSanitizer understands. Single-writer
+ * counters use gn__count: a relaxed load and store, no locked instruction.        */
+#define gn__load(p)           __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define gn__load_relaxed(p)   __atomic_load_n((p), __ATOMIC_RELAXED)
+#define gn__store(p, v)       __atomic_store_n((p), (v), __ATOMIC_RELEASE)
+#define gn__store_relaxed(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
+#define gn__cas(p, expp, v)                                                         \
+    __atomic_compare_exchange_n((p), (expp), (v), 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)
+#define gn__xadd(p, v)        __atomic_fetch_add((p), (v), __ATOMIC_ACQ_REL)
+#define gn__xchg(p, v)        __atomic_exchange_n((p), (v), __ATOMIC_ACQ_REL)
+#define gn__count(p, v)       gn__store_relaxed((p), gn__load_relaxed(p) + (v))
+
+GN__PRIVATE void gn__cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield" ::: "memory");
+#endif
+}
+
+/* ---- errors -------------------------------------------------------------------- */
+GONET_API const char *gn_version(void) { return GONET_VERSION_STRING; }
+
+GONET_API const char *gn_strerror(int err) {
+    switch (err) {
+    case GN_OK:        return "success";
+    case GN_EOF:       return "end of file";
+    case GN_ETIMEDOUT: return "deadline exceeded";
+    case GN_ECLOSED:   return "use of closed channel or connection";
+    case GN_ECANCELED: return "context canceled";
+    case GN_EAGAIN:    return "operation would block";
+    case GN_ENOMEM:    return "out of memory";
+    case GN_EINVAL:    return "invalid argument";
+    case GN_ESTATE:    return "invalid state for this call";
+    case GN_ENOSYS:    return "not supported";
+    default: break;
+    }
+    if (err < 0 && err > -4000) return strerror(-err);
+    return "unknown error";
+}
+
+/* Maps an errno value to a return code. The one place that reads errno's meaning. */
+GN__PRIVATE int gn__err_from_errno(int e) {
+    switch (e) {
+    case 0:         return GN_OK;
+    case ENOMEM:    return GN_ENOMEM;
+    case EINVAL:    return GN_EINVAL;
+    case ETIMEDOUT: return GN_ETIMEDOUT;
+    case ECANCELED: return GN_ECANCELED;
+#if EAGAIN != EWOULDBLOCK
+    case EWOULDBLOCK:
+#endif
+    case EAGAIN:    return GN_EAGAIN;
+    default:        return -e;
+    }
+}

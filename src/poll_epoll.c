@@ -1,0 +1,91 @@
+/* poll_epoll.c — the poller on Linux: epoll, edge-triggered, and an eventfd to wake it.
+ *
+ * The poller contract, the same for every backend (after Go's netpoll.go):
+ *   gn__netpoll_init()      create the poller; 0 or a negative code.
+ *   gn__netpoll_close()     destroy it (at runtime shutdown).
+ *   gn__netpoll(delay, out) wait for readiness: delay < 0 blocks until an event
+ *                           or a break, 0 only looks, > 0 waits at most delay ns
+ *                           (rounded up to 1 ms, the poller's grain). Gs made
+ *                           runnable are appended to out; returns how many.
+ *   gn__netpoll_break()     make a blocked gn__netpoll return now. Wake-ups that
+ *                           arrive while one is pending collapse into one.
+ * Only one M blocks in gn__netpoll at a time (the scheduler sees to that); any
+ * thread may call gn__netpoll_break.
+ *
+ * >>poll-epoll                                                                   */
+#if GN__POLL_EPOLL
+
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+
+static struct {
+    int      epfd;
+    int      wakefd;
+    uint32_t wake_pending;     /* atomic: a break is in flight, later ones are no-ops */
+} gn__ep = {-1, -1, 0};
+
+GN__PRIVATE int gn__netpoll_init(void) {
+    gn__ep.epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (gn__ep.epfd < 0) return gn__err_from_errno(errno);
+    gn__ep.wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (gn__ep.wakefd < 0) {
+        int err = gn__err_from_errno(errno);
+        close(gn__ep.epfd);
+        gn__ep.epfd = -1;
+        return err;
+    }
+    struct epoll_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.events = EPOLLIN;
+    ev.data.ptr = &gn__ep.wakefd;
+    if (epoll_ctl(gn__ep.epfd, EPOLL_CTL_ADD, gn__ep.wakefd, &ev) != 0) {
+        int err = gn__err_from_errno(errno);
+        close(gn__ep.wakefd);
+        close(gn__ep.epfd);
+        gn__ep.epfd = gn__ep.wakefd = -1;
+        return err;
+    }
+    gn__ep.wake_pending = 0;
+    return 0;
+}
+
+GN__PRIVATE void gn__netpoll_close(void) {
+    if (gn__ep.wakefd >= 0) close(gn__ep.wakefd);
+    if (gn__ep.epfd >= 0) close(gn__ep.epfd);
+    gn__ep.epfd = gn__ep.wakefd = -1;
+}
+
+GN__PRIVATE void gn__netpoll_break(void) {
+    uint32_t z = 0;
+    if (!gn__cas(&gn__ep.wake_pending, &z, 1)) return;
+    uint64_t one = 1;
+    for (;;) {
+        ssize_t n = write(gn__ep.wakefd, &one, sizeof one);
+        if (n == (ssize_t)sizeof one || errno == EAGAIN) return;  /* EAGAIN: already full */
+        if (errno != EINTR) return;
+    }
+}
+
+GN__PRIVATE int gn__netpoll(int64_t delay, gn__glist *out) {
+    (void)out;
+    int ms;
+    if (delay < 0) ms = -1;
+    else if (delay == 0) ms = 0;
+    else if (delay < GN_MILLISECOND) ms = 1;
+    else if (delay < (int64_t)1e15) ms = (int)GN__MIN((delay + GN_MILLISECOND - 1) / GN_MILLISECOND, 1000000000);
+    else ms = 1000000000;
+    struct epoll_event evs[128];
+    int n = epoll_wait(gn__ep.epfd, evs, 128, ms);
+    int ready = 0;
+    for (int i = 0; i < n; i++) {
+        if (evs[i].data.ptr == &gn__ep.wakefd) {
+            uint64_t v;
+            if (read(gn__ep.wakefd, &v, sizeof v) < 0) { /* drained already: fine */ }
+            gn__store(&gn__ep.wake_pending, 0);
+            continue;
+        }
+    }
+    return ready;
+}
+
+#endif /* GN__POLL_EPOLL */

@@ -1,0 +1,263 @@
+/* stack.c — coroutine stacks: allocation, guard pages, the slab mode, overflow reports.
+ *
+ * A G and its stack share one mapping: the gn__g struct sits at the top and the
+ * stack grows down from just below it, so a coroutine that sleeps after a few
+ * calls touches one page in all. Memory is reserved with MAP_NORESERVE and only
+ * the pages a coroutine really touches become resident.
+ *
+ * Guard pages. A guarded stack has a PROT_NONE page below it, so an overflow
+ * faults instead of corrupting the neighbour, and the SIGSEGV handler (on an
+ * alternate signal stack) names the coroutine. But a guard splits the mapping
+ * in two, and Linux allows vm.max_map_count (65530 by default) mappings per
+ * process: a million guarded stacks would need two million. So the default
+ * (stack_guard = 0) guards stacks while they fit in half of that budget, then
+ * carves further default-size stacks from unguarded slabs of 64, which the
+ * kernel merges into few mappings. stack_guard = 1 always guards (and fails
+ * with GN_ENOMEM at the limit); -1 never guards.
+ *
+ * Default-size Gs are never unmapped while the runtime runs: they go back to a
+ * free list with their stack. Gs with their own stack size are unmapped on exit.
+ *
+ * >>stack                                                                        */
+
+enum { GN__STACK_GUARDED = 1, GN__STACK_SLAB = 2, GN__STACK_PLAIN = 3 };
+#define GN__SLAB_STACKS 64
+
+typedef struct gn__slab { struct gn__slab *next; char *lo; size_t size; } gn__slab;
+
+static struct {
+    int       guard_mode;         /* gn_config.stack_guard                      */
+    long      guard_budget;       /* guarded stacks we may still create         */
+    uint32_t  lock;               /* guards everything below                    */
+    gn__slab *slabs;
+    char     *slab_next;          /* the next unused slot of the newest slab    */
+    int       slab_left;
+    size_t    slab_slot;          /* bytes per slab slot                        */
+    gn__g    *allg;               /* every G with a mapping, for shutdown       */
+    long      nguarded;
+} gn__stk;
+
+#define GN__G_SPACE ((sizeof(gn__g) + 63) & ~(size_t)63)
+
+GN__PRIVATE size_t gn__round_page(size_t n) {
+    size_t pg = (size_t)gn__os_page_size();
+    return (n + pg - 1) & ~(pg - 1);
+}
+
+GN__PRIVATE void gn__stack_init(int guard_mode) {
+    memset(&gn__stk, 0, sizeof gn__stk);
+    gn__stk.guard_mode = guard_mode;
+    /* Leave room for the heap, libraries, thread stacks and the user's own maps. */
+    long budget = (gn__os_max_map_count() - 8192) / 2;
+    gn__stk.guard_budget = budget > 0 ? budget : 0;
+}
+
+/* Places a G at the top of [lo, lo + size) whose lowest guard bytes are a guard. */
+GN__PRIVATE gn__g *gn__g_place(char *map_lo, size_t map_size, size_t guard, int kind) {
+    gn__g *g = (gn__g *)(map_lo + map_size - GN__G_SPACE);
+    memset(g, 0, sizeof *g);
+    g->map_lo = map_lo;
+    g->map_size = map_size;
+    g->stack_lo = map_lo + guard;
+    g->stack_size = (size_t)((char *)g - g->stack_lo);
+    g->stack_kind = kind;
+#if GN__TSAN
+    g->tsan_fiber = __tsan_create_fiber(0);
+#endif
+#if GN__VALGRIND
+    g->valgrind_stack = VALGRIND_STACK_REGISTER(g->stack_lo, g->stack_lo + g->stack_size);
+#endif
+    return g;
+}
+
+GN__PRIVATE void gn__allg_add(gn__g *g) {
+    g->allprev = NULL;
+    g->alllink = gn__stk.allg;
+    if (gn__stk.allg) gn__stk.allg->allprev = g;
+    gn__stk.allg = g;
+}
+
+/* A new G with a stack of at least stack_size bytes, or NULL (out of memory or
+ * mappings). default_size says whether it may come from a slab.                  */
+GN__PRIVATE gn__g *gn__g_alloc(size_t stack_size, int default_size) {
+    size_t pg = (size_t)gn__os_page_size();
+    size_t body = gn__round_page(stack_size + GN__G_SPACE);
+    gn__g *g = NULL;
+    gn__lock(&gn__stk.lock);
+    int guard = gn__stk.guard_mode > 0 ||
+                (gn__stk.guard_mode == 0 && gn__stk.nguarded < gn__stk.guard_budget);
+    if (guard || !default_size) {
+        size_t gsz = guard ? pg : 0;
+        char *lo = (char *)gn__os_map(body + gsz);
+        if (lo && guard && gn__os_guard(lo, gsz) != 0) {
+            gn__os_unmap(lo, body + gsz);
+            lo = NULL;
+        }
+        if (lo) {
+            g = gn__g_place(lo, body + gsz, gsz, guard ? GN__STACK_GUARDED : GN__STACK_PLAIN);
+            if (guard) gn__stk.nguarded++;
+        }
+    } else {
+        if (gn__stk.slab_left == 0 || gn__stk.slab_slot != body) {
+            size_t size = body * GN__SLAB_STACKS;
+            gn__slab *s = (gn__slab *)GN_MALLOC(sizeof *s);
+            char *lo = s ? (char *)gn__os_map(size) : NULL;
+            if (lo) {
+                s->lo = lo;
+                s->size = size;
+                s->next = gn__stk.slabs;
+                gn__stk.slabs = s;
+                gn__stk.slab_next = lo;
+                gn__stk.slab_left = GN__SLAB_STACKS;
+                gn__stk.slab_slot = body;
+            } else {
+                GN_FREE(s);
+            }
+        }
+        if (gn__stk.slab_left > 0 && gn__stk.slab_slot == body) {
+            g = gn__g_place(gn__stk.slab_next, body, 0, GN__STACK_SLAB);
+            gn__stk.slab_next += body;
+            gn__stk.slab_left--;
+        }
+    }
+    if (g) gn__allg_add(g);
+    gn__unlock(&gn__stk.lock);
+    return g;
+}
+
+GN__PRIVATE void gn__g_release(gn__g *g) {
+#if GN__TSAN
+    __tsan_destroy_fiber(g->tsan_fiber);
+#endif
+#if GN__VALGRIND
+    VALGRIND_STACK_DEREGISTER(g->valgrind_stack);
+#endif
+    if (g->stack_kind != GN__STACK_SLAB) gn__os_unmap(g->map_lo, g->map_size);
+}
+
+/* Frees a G that has its own mapping (called off its stack).                      */
+GN__PRIVATE void gn__g_free(gn__g *g) {
+    gn__lock(&gn__stk.lock);
+    if (g->allprev) g->allprev->alllink = g->alllink; else gn__stk.allg = g->alllink;
+    if (g->alllink) g->alllink->allprev = g->allprev;
+    if (g->stack_kind == GN__STACK_GUARDED) gn__stk.nguarded--;
+    gn__unlock(&gn__stk.lock);
+    gn__g_release(g);
+}
+
+/* At shutdown: every G and every slab, whatever state it was left in.            */
+GN__PRIVATE void gn__stack_shutdown(void) {
+    gn__g *g = gn__stk.allg;
+    while (g) {
+        gn__g *next = g->alllink;
+        gn__g_release(g);
+        g = next;
+    }
+    gn__slab *s = gn__stk.slabs;
+    while (s) {
+        gn__slab *next = s->next;
+        gn__os_unmap(s->lo, s->size);
+        GN_FREE(s);
+        s = next;
+    }
+    memset(&gn__stk, 0, sizeof gn__stk);
+}
+
+/* ---- overflow reports ----------------------------------------------------------
+ * SIGSEGV and SIGBUS run on a per-thread alternate stack. A fault inside the
+ * running coroutine's guard page is reported with the coroutine's id; any other
+ * fault goes to the previous handler (or the default action) unchanged.         */
+#define GN__ALTSTACK_SIZE (64 * 1024)
+
+static struct sigaction gn__old_segv, gn__old_bus;
+static int gn__overflow_installed;
+
+GN__PRIVATE void gn__write_str(const char *s) {
+    size_t n = strlen(s);
+    while (n > 0) {
+        ssize_t w = write(2, s, n);
+        if (w <= 0) return;
+        s += w;
+        n -= (size_t)w;
+    }
+}
+
+GN__PRIVATE void gn__write_u64(uint64_t v) {
+    char buf[24], *p = buf + sizeof buf;
+    *--p = 0;
+    do { *--p = (char)('0' + v % 10); v /= 10; } while (v);
+    gn__write_str(p);
+}
+
+GN__PRIVATE gn__g *gn__signal_curg(void);
+
+GN__PRIVATE void gn__overflow_handler(int sig, siginfo_t *info, void *uctx) {
+    gn__g *g = gn__signal_curg();
+    char *addr = (char *)info->si_addr;
+    if (g && g->stack_kind == GN__STACK_GUARDED && addr >= g->map_lo && addr < g->stack_lo) {
+        gn__write_str("gonet: stack overflow in coroutine ");
+        gn__write_u64((uint64_t)g->id);
+        gn__write_str(" (stack ");
+        gn__write_u64((uint64_t)g->stack_size);
+        gn__write_str(" bytes; raise gn_config.stack_size or gn_go_opts.stack_size)\n");
+    }
+    /* Hand the fault on: restore the previous disposition and let the faulting
+     * instruction run again.                                                     */
+    struct sigaction *old = sig == SIGBUS ? &gn__old_bus : &gn__old_segv;
+    if ((old->sa_flags & SA_SIGINFO) && old->sa_sigaction) {
+        old->sa_sigaction(sig, info, uctx);
+        return;
+    }
+    if (old->sa_handler != SIG_DFL && old->sa_handler != SIG_IGN && old->sa_handler) {
+        old->sa_handler(sig);
+        return;
+    }
+    signal(sig, SIG_DFL);
+}
+
+GN__PRIVATE void gn__overflow_install(void) {
+#if !GN__ASAN /* AddressSanitizer reports stack overflows itself */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = gn__overflow_handler;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGSEGV, &sa, &gn__old_segv);
+    sigaction(SIGBUS, &sa, &gn__old_bus);
+    gn__overflow_installed = 1;
+#endif
+}
+
+GN__PRIVATE void gn__overflow_uninstall(void) {
+    if (!gn__overflow_installed) return;
+    sigaction(SIGSEGV, &gn__old_segv, NULL);
+    sigaction(SIGBUS, &gn__old_bus, NULL);
+    gn__overflow_installed = 0;
+}
+
+/* Each M gets an alternate signal stack; returns what to free at thread exit.     */
+GN__PRIVATE void *gn__altstack_enable(void) {
+#if GN__ASAN
+    return NULL;
+#else
+    stack_t ss;
+    memset(&ss, 0, sizeof ss);
+    ss.ss_sp = GN_MALLOC(GN__ALTSTACK_SIZE);
+    if (!ss.ss_sp) return NULL;
+    ss.ss_size = GN__ALTSTACK_SIZE;
+    if (sigaltstack(&ss, NULL) != 0) {
+        GN_FREE(ss.ss_sp);
+        return NULL;
+    }
+    return ss.ss_sp;
+#endif
+}
+
+GN__PRIVATE void gn__altstack_disable(void *mem) {
+    if (!mem) return;
+    stack_t ss;
+    memset(&ss, 0, sizeof ss);
+    ss.ss_flags = SS_DISABLE;
+    sigaltstack(&ss, NULL);
+    GN_FREE(mem);
+}

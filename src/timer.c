@@ -1,0 +1,197 @@
+/* timer.c — runtime timers: a min-heap per P, run by the scheduler, and gn_sleep.
+ *
+ * A timer goes into the heap of the P that starts it; p->timer0 mirrors the
+ * heap's earliest instant so the scheduler can test "anything due?" with one
+ * load. Expired timers run in the scheduling loop of their P, or of an M that
+ * steals work (which also runs other Ps' due timers, so a P parked in a
+ * blocking call does not hold its timers back), and the M that sleeps in the
+ * poller sleeps until the earliest timer of all Ps.
+ *
+ * A periodic timer goes back into the heap before its callback runs. If it
+ * comes due again while that callback still runs, the tick is dropped (a slow
+ * ticker falls behind rather than running its callback twice at once).
+ *
+ * Rule for owners: call gn__timer_stop before the timer's memory is reused;
+ * it waits for a callback in flight, so timers may live on a coroutine stack.
+ *
+ * >>timer                                                                         */
+
+GN__PRIVATE void gn__heap_swap(gn__rtimer **h, int32_t i, int32_t j) {
+    gn__rtimer *t = h[i];
+    h[i] = h[j];
+    h[j] = t;
+    h[i]->index = i;
+    h[j]->index = j;
+}
+
+GN__PRIVATE void gn__heap_up(gn__rtimer **h, int32_t i) {
+    while (i > 0) {
+        int32_t parent = (i - 1) / 2;
+        if (h[parent]->when <= h[i]->when) break;
+        gn__heap_swap(h, i, parent);
+        i = parent;
+    }
+}
+
+GN__PRIVATE void gn__heap_down(gn__rtimer **h, int32_t n, int32_t i) {
+    for (;;) {
+        int32_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < n && h[l]->when < h[m]->when) m = l;
+        if (r < n && h[r]->when < h[m]->when) m = r;
+        if (m == i) return;
+        gn__heap_swap(h, i, m);
+        i = m;
+    }
+}
+
+GN__PRIVATE void gn__heap_remove(gn__p *p, int32_t i) {
+    int32_t last = --p->ntimers;
+    if (i != last) {
+        gn__heap_swap(p->timers, i, last);
+        gn__heap_down(p->timers, last, i);
+        gn__heap_up(p->timers, i);
+    }
+    p->timers[last] = NULL;
+}
+
+GN__PRIVATE void gn__timer0_update(gn__p *p) {
+    gn__store(&p->timer0, p->ntimers ? p->timers[0]->when : 0);
+}
+
+GN__PRIVATE int gn__timer_start(gn__rtimer *t, int64_t when) {
+    gn__m *m = gn__getm();
+    gn__p *p = m && m->p ? m->p : NULL;
+    if (!p) {
+        if (!gn__load(&gn__rt.running)) return GN_ESTATE;
+        p = gn__rt.allp[gn__rand() % (uint32_t)gn__rt.nprocs];
+    }
+    if (when < 1) when = 1;   /* 0 means "no timer" in timer0 */
+    gn__lock(&p->timer_lock);
+    if (p->ntimers == p->ctimers) {
+        int32_t cap = p->ctimers ? p->ctimers * 2 : 64;
+        gn__rtimer **h = (gn__rtimer **)GN_REALLOC(p->timers, (size_t)cap * sizeof *h);
+        if (!h) {
+            gn__unlock(&p->timer_lock);
+            return GN_ENOMEM;
+        }
+        p->timers = h;
+        p->ctimers = cap;
+    }
+    t->when = when;
+    t->index = p->ntimers++;
+    p->timers[t->index] = t;
+    gn__heap_up(p->timers, t->index);
+    gn__store(&t->heap, p);
+    int first = p->timers[0] == t;
+    gn__timer0_update(p);
+    gn__unlock(&p->timer_lock);
+    if (first) gn__wake_netpoller(when);   /* the M asleep in the poller may wake too late */
+    return 0;
+}
+
+GN__PRIVATE int gn__timer_stop(gn__rtimer *t) {
+    int removed = 0;
+    for (;;) {
+        gn__p *p = gn__load(&t->heap);
+        if (!p) break;
+        gn__lock(&p->timer_lock);
+        if (gn__load(&t->heap) == p) {
+            gn__heap_remove(p, t->index);
+            gn__store(&t->heap, NULL);
+            gn__timer0_update(p);
+            gn__unlock(&p->timer_lock);
+            removed = 1;
+            break;
+        }
+        gn__unlock(&p->timer_lock);
+    }
+    while (gn__load(&t->running)) gn__os_yield_thread();
+    return removed;
+}
+
+GN__PRIVATE int gn__timer_modify(gn__rtimer *t, int64_t when) {
+    int removed = gn__timer_stop(t);
+    int rc = gn__timer_start(t, when);
+    return rc < 0 ? rc : removed;
+}
+
+/* Runs p's due timers; returns p's earliest remaining instant (0: none).          */
+GN__PRIVATE int64_t gn__timers_run(gn__p *p, int64_t now) {
+    int64_t t0 = gn__load(&p->timer0);
+    if (t0 == 0 || t0 > now) return t0;
+    gn__lock(&p->timer_lock);
+    while (p->ntimers > 0) {
+        gn__rtimer *t = p->timers[0];
+        if (t->when > now) break;
+        if (t->period > 0) {
+            t->when += t->period * (1 + (now - t->when) / t->period);
+            gn__heap_down(p->timers, p->ntimers, 0);
+            if (gn__load(&t->running)) {   /* its last tick is still running: drop this one */
+                gn__timer0_update(p);
+                continue;
+            }
+            gn__store(&t->running, 1);
+        } else {
+            gn__store(&t->running, 1);
+            gn__heap_remove(p, 0);
+            gn__store(&t->heap, NULL);
+        }
+        gn__timer0_update(p);
+        void (*f)(void *, uintptr_t) = t->f;
+        void *arg = t->arg;
+        uintptr_t seq = t->seq;
+        gn__unlock(&p->timer_lock);
+        f(arg, seq);
+        gn__store(&t->running, 0);
+        gn__lock(&p->timer_lock);
+    }
+    gn__timer0_update(p);
+    t0 = p->timer0;
+    gn__unlock(&p->timer_lock);
+    return t0;
+}
+
+GN__PRIVATE void gn__timers_free(gn__p *p) {
+    GN_FREE(p->timers);
+    p->timers = NULL;
+    p->ntimers = p->ctimers = 0;
+}
+
+/* ---- sleeping --------------------------------------------------------------------- */
+typedef struct gn__sleep { gn__rtimer t; int64_t when; int rc; } gn__sleep;
+
+GN__PRIVATE void gn__sleep_fire(void *arg, uintptr_t seq) {
+    (void)seq;
+    gn__ready((gn__g *)arg);
+}
+
+/* Runs once the sleeper is off its stack, so the timer cannot fire too early.     */
+GN__PRIVATE int gn__sleep_commit(gn__g *g, void *arg) {
+    (void)g;
+    gn__sleep *s = (gn__sleep *)arg;
+    s->rc = gn__timer_start(&s->t, s->when);
+    return s->rc == 0;
+}
+
+GONET_API int gn_sleep_until(int64_t deadline) {
+    gn__g *g = gn__getg();
+    int64_t now = gn_now();
+    if (deadline <= now) return 0;
+    if (!g) {   /* a plain thread: just sleep it */
+        gn__os_usleep(deadline - now);
+        return 0;
+    }
+    gn__sleep s;
+    memset(&s, 0, sizeof s);
+    s.t.f = gn__sleep_fire;
+    s.t.arg = g;
+    s.when = deadline;
+    gn__park(gn__sleep_commit, &s, "sleep");
+    gn__timer_stop(&s.t);
+    return s.rc;
+}
+
+GONET_API int gn_sleep(int64_t d) {
+    if (d <= 0) return 0;
+    return gn_sleep_until(gn_now() + d);
+}

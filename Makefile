@@ -83,5 +83,9 @@ check-compile: gonet.h | $(B)
 	$(CLANG) -std=c11 $(WARN) -c tests/compile/impl.c -o $(B)/impl_clang.o
 	@echo "compile: C99/C11/C++ and GONET_STATIC builds are clean"
 
+# The quick-start example.
+run: $(B)/primes
+	./$(B)/primes 20
+
 clean:
 	rm -rf $(B)

@@ -1,11 +1,188 @@
-/* gonet.h v0.1.0 — Go's networking model for C, in one header.
+/* gonet.h v0.1.0 (2026-11-22) — Go's concurrency and networking model for C, in one header.
+   MIT licence at the end of the file.
 
    Do this in exactly one .c file:
        #define GONET_IMPLEMENTATION
        #include "gonet.h"
-   and include "gonet.h" without the define anywhere else.
+   and include "gonet.h" without the define wherever else you call it. Build with
+       cc -O2 app.c -o app -pthread           (Linux; glibc 2.34+ needs no -pthread)
 
-   (the manual is written in src/manual.h)
+   CONTENTS
+     1. Quick start
+     2. Configuration macros
+     3. Concepts: G, P, M, and what "a coroutine may change threads" means for you
+     4. Runtime and coroutines        gn_main gn_run gn_go gn_yield gn_sleep gn_pin
+     5. Blocking calls                gn_blocking gn_blocking_enter/exit
+     6. Channels and select           gn_chan_* gn_select*
+     7. Sync and context              gn_mutex gn_rwmutex gn_waitgroup gn_cond gn_once gn_context_*
+     8. Timers                        gn_timer_* gn_ticker_new gn_after_func
+     9. Stacks and memory             stack sizes, guard pages, a million coroutines
+    10. Errors                        return codes, gn_strerror
+    11. Stats                         gn_stats_read
+    12. Where gonet differs from Go
+    13. Platforms
+
+   1. QUICK START ---------------------------------------------------------------
+       static void worker(void *arg) {
+           gn_chan *results = arg;
+           int v = 42;
+           gn_sleep(10 * GN_MILLISECOND);        // parks this coroutine only
+           gn_chan_send(results, &v);
+       }
+       static void app(void *arg) {
+           gn_chan *results = gn_chan_new(sizeof(int), 0);
+           for (int i = 0; i < 1000; i++) gn_go(worker, results);
+           for (int i = 0, v; i < 1000; i++) gn_chan_recv(results, &v);
+           gn_chan_free(results);
+       }
+       int main(void) { return gn_main(app, NULL); }
+
+   2. CONFIGURATION MACROS --------------------------------------------------------
+     Set before including gonet.h. "impl" means: only where GONET_IMPLEMENTATION
+     is defined; "all" means: identically in every file that includes gonet.h.
+       GONET_STATIC        all   off   make every function static (one-file programs)
+       GONET_DLL           all   off   export (or import) the API from a shared library
+       GN_MALLOC/GN_REALLOC/GN_FREE
+                           impl  libc  the allocator; define all three or none
+       GN_ASSERT(c)        impl  assert  internal consistency checks
+       GN_STACK_SIZE       impl  65536 default coroutine stack, bytes (see 9)
+       GN_MAX_PROCS        impl  256   upper bound on Ps
+       GN_CTX_UCONTEXT     impl  off   use the portable ucontext switch instead of
+                                       the assembly one (any CPU; much slower)
+       GN_NO_VALGRIND      impl  off   do not tell valgrind about coroutine stacks
+                                       even when <valgrind/valgrind.h> is present
+     At run time: GONET_MAXPROCS=n in the environment sets the number of Ps when
+     gn_config.procs is 0.
+     If the implementing file includes system headers before gonet.h, define
+     _GNU_SOURCE first (gonet.h defines it itself when it comes first).
+
+   3. CONCEPTS ---------------------------------------------------------------------
+     A coroutine (a G, as in Go) is a function with its own stack. Write plain
+     blocking code in it: every gn_ call that waits (gn_sleep, a channel
+     operation, a mutex, later a socket read) parks the coroutine and lets the
+     thread run another one. The runtime runs coroutines on M OS threads; at
+     most P of them run at once, P being gn_config.procs (default: the CPUs this
+     process may use, from its affinity mask and cgroup CPU quota). Each P has
+     its own run queue; idle threads steal work from busy ones, and sleep when
+     there is none. Scheduling is cooperative: a coroutine runs until it
+     reaches a switch point (a gn_ call that waits, or gn_yield). A loop that
+     computes for long without one holds its P (gn_stats counts such
+     "long runners"); call gn_yield in it now and then.
+
+     A coroutine may resume on a different OS thread than the one it parked on.
+     This is the one rule that C code must respect:
+       * errno is saved and restored by the runtime, so a coroutine keeps its
+         own errno across switch points. But glibc declares errno's address
+         constant, so the compiler may reuse the old thread's address after a
+         switch: read errno right after the call that set it, before any gn_
+         call that may switch. gonet's own functions never leave their error
+         in errno; they return it.
+       * Thread-local variables (_Thread_local, __thread, pthread keys, and
+         library state kept per thread) are the current thread's: after a
+         switch point they may be another thread's. Compilers may also keep the
+         address of a thread-local in a register across a call; reading one
+         after a switch point can then read the old thread's variable. Either
+         do not hold thread-local state across switch points, or pin the
+         coroutine to its thread with gn_pin()/gn_unpin() around that code.
+       * Never hold a pthread mutex (or any lock that blocks the thread) across
+         a switch point; use gn_mutex, which parks the coroutine instead.
+
+   4. RUNTIME AND COROUTINES ---------------------------------------------------------
+     gn_main(fn, arg) starts the runtime on the calling thread with default
+     settings, runs fn(arg) as the first coroutine, and returns when fn returns;
+     gn_run(&cfg, fn, arg) does the same with a gn_config (zero fields take
+     defaults). Coroutines still blocked at that point are discarded, as when a
+     Go program's main returns; the runtime waits for threads that are inside a
+     blocking call (5) to come back. The runtime can be started again later,
+     but only one runs at a time in a process.
+     gn_go(fn, arg) spawns a coroutine and returns its id; it works from any
+     thread while the runtime runs. gn_go_with adds options (stack size).
+     gn_yield() lets other runnable coroutines run first. gn_sleep(d) and
+     gn_sleep_until(t) park; outside a coroutine they sleep the thread.
+     gn_id() is the running coroutine's id (0 outside one).
+     gn_pin() keeps the calling coroutine on its thread, and other coroutines
+     off it, until gn_unpin() (calls nest). Go's runtime.LockOSThread.
+
+   5. BLOCKING CALLS ----------------------------------------------------------------
+     Code that blocks its thread (a blocking read of a file, a database client
+     library, a heavy computation) goes between gn_blocking_enter() and
+     gn_blocking_exit(), or inside gn_blocking(fn, arg). The thread keeps
+     running that coroutine, but its P is marked as in a blocking call; if the
+     call lasts (from about 20 us when other work is waiting, at most 10 ms
+     otherwise) the monitor thread hands the P to another thread, so the other
+     coroutines keep running. On exit the coroutine gets a P back, waiting its
+     turn if all are busy. Inside the section, call no gn_ function that may
+     switch. Go's entersyscall/exitsyscall.
+
+   6. CHANNELS AND SELECT -------------------------------------------------------------
+     gn_chan_new(elem_size, cap) makes a channel of fixed-size elements, copied
+     in and out; cap 0 is unbuffered (a send waits for a receiver). send, recv,
+     close, len and cap behave as in Go, with errors instead of panics: a send
+     on a closed channel returns GN_ECLOSED, a receive returns GN_ECLOSED once
+     the channel is closed and drained. try_send/try_recv never wait.
+     gn_select(cases, n) waits on several sends and receives and performs one,
+     chosen at random among the ready ones; gn_select_try is select with a
+     default case; gn_select_until adds a deadline. A case with a NULL channel
+     never proceeds, as a nil channel in Go.
+
+   7. SYNC AND CONTEXT ------------------------------------------------------------------
+     gn_mutex, gn_rwmutex, gn_waitgroup, gn_cond and gn_once are usable when
+     zeroed, like Go's zero values, and park the coroutine, never the thread.
+     A gn_context carries cancellation and a deadline from parent to children;
+     gn_context_done(ctx) is a channel that closes on cancellation, for
+     gn_select. Free derived contexts with gn_context_free (which cancels them).
+
+   8. TIMERS --------------------------------------------------------------------------------
+     gn_timer_new(d) and gn_ticker_new(period) deliver gn_now() on a channel of
+     capacity 1 (gn_timer_chan); gn_after_func(d, fn, arg) runs fn in a new
+     coroutine. Stop and reset follow Go 1.23: once they return, no value from
+     the old arming can be received. Timers live in a heap per P, run by the
+     scheduler; the thread that sleeps in the poller wakes for the earliest.
+
+   9. STACKS AND MEMORY -------------------------------------------------------------------
+     Stacks have a fixed size (gn_config.stack_size, gn_go_opts.stack_size,
+     default GN_STACK_SIZE = 64 KiB) and do not grow; they are reserved, not
+     committed, so a coroutine costs only the pages it touches (a sleeping
+     coroutine is about one 4 KiB page: its G struct lives at the top of its
+     own stack). Large local arrays or deep recursion need a bigger stack.
+     A guard page below each stack turns an overflow into a fault, reported as
+     "gonet: stack overflow in coroutine N" before the process dies.
+     Linux limits mappings per process (vm.max_map_count, 65530 by default),
+     and a guarded stack takes two. gn_config.stack_guard chooses:
+        0 (default)  guard pages while they fit in half of that limit; after
+                     that, default-size stacks come unguarded from slabs of 64
+                     (a million coroutines work out of the box);
+        1            always guard (spawning fails with GN_ENOMEM at the limit);
+       -1            never guard: slabs only, the least memory and mappings.
+     Stacks of finished coroutines are kept for reuse until the runtime stops.
+
+  10. ERRORS --------------------------------------------------------------------------------
+     Functions return >= 0 on success and a negative code on failure: GN_EOF,
+     GN_ETIMEDOUT, GN_ECLOSED, GN_ECANCELED, GN_EAGAIN, GN_ENOMEM, GN_EINVAL,
+     GN_ESTATE, GN_ENOSYS, or -errno for an operating-system error.
+     gn_strerror(code) describes any of them. A NULL or out-of-range argument
+     is GN_EINVAL, never a crash.
+
+  11. STATS ---------------------------------------------------------------------------------
+     gn_stats_read(&st) fills counters kept per P (so cheap to leave on):
+     coroutines alive and created, context switches, parks, steals, threads,
+     blocking calls and hand-offs, long runners, pending timers, poller calls.
+
+  12. WHERE GONET DIFFERS FROM GO -----------------------------------------------------------
+     * No preemption: a coroutine that never reaches a switch point keeps its P.
+       Signals cannot safely interrupt C code (malloc, locks), so this is a choice.
+     * Fixed-size stacks (see 9) instead of growing ones.
+     * Errors are return codes; where Go panics (send on a closed channel,
+       negative WaitGroup counter, unlock of an unlocked mutex) gonet returns
+       GN_ECLOSED, GN_EINVAL or GN_ESTATE.
+     * The floating-point environment (rounding mode) belongs to the thread,
+       as in Go, so a coroutine that changes it must restore it before its
+       next switch point.
+
+  13. PLATFORMS -----------------------------------------------------------------------------
+     Linux on x86_64 and aarch64 (assembly context switch, epoll), and any
+     other Linux CPU with GN_CTX_UCONTEXT. kqueue (macOS, BSD) and IOCP
+     (Windows) backends are planned.
 */
 
 #ifndef GONET_H
@@ -32,7 +209,9 @@
     (GONET_VERSION_MAJOR * 10000 + GONET_VERSION_MINOR * 100 + GONET_VERSION_PATCH)
 
 #ifndef GONET_API
-#  if defined(GONET_STATIC)
+#  if defined(GONET_STATIC) && (defined(__GNUC__) || defined(__clang__))
+#    define GONET_API static __attribute__((unused))
+#  elif defined(GONET_STATIC)
 #    define GONET_API static
 #  elif defined(_WIN32) && defined(GONET_DLL) && defined(GONET_IMPLEMENTATION)
 #    define GONET_API __declspec(dllexport)
@@ -878,9 +1057,13 @@ GN__PRIVATE int  gn__timer_modify(gn__rtimer *t, int64_t when);   /* stop + star
 
 /* ==== begin src/ctx_x64_sysv.c ==== */
 /* ctx_x64_sysv.c — context switch for x86_64, System V ABI (Linux, BSD, macOS).
- * Saves only the callee-saved state: rbx, rbp, r12-r15, the MXCSR control bits
- * and the x87 control word, pushed on the old stack; the stack pointer is all a
- * gn__ctx holds. A switch is one call, six pushes, two stores, six pops, a ret.
+ * Saves only the callee-saved registers rbx, rbp, r12-r15, pushed on the old
+ * stack; the stack pointer is all a gn__ctx holds. A switch is one call, six
+ * pushes, a store, a load, six pops and a ret.
+ * The MXCSR and x87 control words (rounding mode, exception masks) are not
+ * switched: like Go, the floating-point environment belongs to the thread, and
+ * loading them costs more than the rest of the switch. Code that changes the
+ * rounding mode must restore it before its next switch point.
  *
  * >>ctx-x64-sysv                                                                 */
 #if GN__CTX_X64_SYSV
@@ -910,14 +1093,8 @@ __asm__(
     "    pushq %r13\n"
     "    pushq %r14\n"
     "    pushq %r15\n"
-    "    subq $8, %rsp\n"
-    "    stmxcsr (%rsp)\n"
-    "    fnstcw 4(%rsp)\n"
     "    movq %rsp, (%rdi)\n"
     "    movq %rsi, %rsp\n"
-    "    ldmxcsr (%rsp)\n"
-    "    fldcw 4(%rsp)\n"
-    "    addq $8, %rsp\n"
     "    popq %r15\n"
     "    popq %r14\n"
     "    popq %r13\n"
@@ -931,15 +1108,14 @@ extern void gn__ctx_switch_x64(void **save_sp, void *load_sp);
 GN__PRIVATE void gn__ctx_switch(gn__ctx *from, gn__ctx *to) { gn__ctx_switch_x64(&from->sp, to->sp); }
 
 /* Lays out a frame that gn__ctx_switch_x64 "returns" into entry from: the saved
- * registers (zero), default MXCSR and x87 control words, entry's address, and a
- * zero return address so that entry starts with rsp % 16 == 8 like any call.   */
+ * registers (zero), entry's address, and a zero return address so that entry
+ * starts with rsp % 16 == 8 like any call.                                     */
 GN__PRIVATE void gn__ctx_init(gn__ctx *c, char *stack_lo, size_t size, void (*entry)(void)) {
     uintptr_t top = ((uintptr_t)(stack_lo + size)) & ~(uintptr_t)15;
     uint64_t *sp = (uint64_t *)top;
     *--sp = 0;                          /* entry's return address: never used     */
     *--sp = (uint64_t)(uintptr_t)entry; /* where the switch's ret lands           */
     for (int i = 0; i < 6; i++) *--sp = 0;  /* rbp rbx r12 r13 r14 r15          */
-    *--sp = (uint64_t)0x037F << 32 | 0x1F80;  /* fpu control word, mxcsr         */
     c->sp = sp;
 }
 
@@ -1516,7 +1692,6 @@ static _Thread_local gn__m *gn__tls_m;
 
 GN__PRIVATE GN__OPAQUE gn__m *gn__getm(void) { return gn__tls_m; }
 GN__PRIVATE GN__OPAQUE void gn__setm(gn__m *m) { gn__tls_m = m; }
-GN__PRIVATE GN__OPAQUE int gn__errno_get(void) { return errno; }
 GN__PRIVATE GN__OPAQUE void gn__errno_set(int e) { errno = e; }
 
 GN__PRIVATE gn__g *gn__getg(void) {
@@ -1951,7 +2126,7 @@ GN__PRIVATE gn__g *gn__next_fast(gn__m *m, gn__p *p) {
  * runs again, on whichever M that is.                                             */
 GN__PRIVATE void gn__switch_out(gn__m *m, gn__g *g) {
     gn__p *p = m->p;
-    g->saved_errno = gn__errno_get();
+    g->saved_errno = errno;   /* still on the thread that set it */
     gn__g *next = p ? gn__next_fast(m, p) : NULL;
     if (next) {
         gn__count(&p->st_switches, 1);
@@ -2276,9 +2451,11 @@ GONET_API void gn_yield(void) {
         return;
     }
     gn__p *p = m->p;
-    if (gn__runq_empty(p) && gn__load_relaxed(&gn__rt.runqsize) == 0) {
+    /* Nobody else to run: keep going. Racy reads are fine, this is only a hint.    */
+    if (gn__load_relaxed(&p->runq_head) == p->runq_tail && !gn__load_relaxed(&p->runnext) &&
+        gn__load_relaxed(&gn__rt.runqsize) == 0) {
         int64_t t0 = gn__load_relaxed(&p->timer0);
-        if (t0 == 0 || t0 > gn_now()) return;   /* nobody else to run */
+        if (t0 == 0 || t0 > gn_now()) return;
     }
     m->after = m->lockedg ? GN__AFTER_GLOBAL : GN__AFTER_YIELD;
     m->after_g = g;

@@ -15,7 +15,9 @@
     (GONET_VERSION_MAJOR * 10000 + GONET_VERSION_MINOR * 100 + GONET_VERSION_PATCH)
 
 #ifndef GONET_API
-#  if defined(GONET_STATIC)
+#  if defined(GONET_STATIC) && (defined(__GNUC__) || defined(__clang__))
+#    define GONET_API static __attribute__((unused))
+#  elif defined(GONET_STATIC)
 #    define GONET_API static
 #  elif defined(_WIN32) && defined(GONET_DLL) && defined(GONET_IMPLEMENTATION)
 #    define GONET_API __declspec(dllexport)

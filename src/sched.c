@@ -117,7 +117,6 @@ static _Thread_local gn__m *gn__tls_m;
 
 GN__PRIVATE GN__OPAQUE gn__m *gn__getm(void) { return gn__tls_m; }
 GN__PRIVATE GN__OPAQUE void gn__setm(gn__m *m) { gn__tls_m = m; }
-GN__PRIVATE GN__OPAQUE int gn__errno_get(void) { return errno; }
 GN__PRIVATE GN__OPAQUE void gn__errno_set(int e) { errno = e; }
 
 GN__PRIVATE gn__g *gn__getg(void) {
@@ -552,7 +551,7 @@ GN__PRIVATE gn__g *gn__next_fast(gn__m *m, gn__p *p) {
  * runs again, on whichever M that is.                                             */
 GN__PRIVATE void gn__switch_out(gn__m *m, gn__g *g) {
     gn__p *p = m->p;
-    g->saved_errno = gn__errno_get();
+    g->saved_errno = errno;   /* still on the thread that set it */
     gn__g *next = p ? gn__next_fast(m, p) : NULL;
     if (next) {
         gn__count(&p->st_switches, 1);
@@ -877,9 +876,11 @@ GONET_API void gn_yield(void) {
         return;
     }
     gn__p *p = m->p;
-    if (gn__runq_empty(p) && gn__load_relaxed(&gn__rt.runqsize) == 0) {
+    /* Nobody else to run: keep going. Racy reads are fine, this is only a hint.    */
+    if (gn__load_relaxed(&p->runq_head) == p->runq_tail && !gn__load_relaxed(&p->runnext) &&
+        gn__load_relaxed(&gn__rt.runqsize) == 0) {
         int64_t t0 = gn__load_relaxed(&p->timer0);
-        if (t0 == 0 || t0 > gn_now()) return;   /* nobody else to run */
+        if (t0 == 0 || t0 > gn_now()) return;
     }
     m->after = m->lockedg ? GN__AFTER_GLOBAL : GN__AFTER_YIELD;
     m->after_g = g;

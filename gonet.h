@@ -995,6 +995,7 @@ struct gn__g {
     char       *map_lo;               /* the whole mapping, guard page first        */
     size_t      map_size;
     int         stack_kind;           /* GN__STACK_*                               */
+    int         guarded;              /* the page below stack_lo is PROT_NONE        */
     gn__g      *alllink, *allprev;    /* every allocated G, for shutdown and dumps  */
 #if GN__ASAN
     void       *asan_fake_stack;
@@ -1225,17 +1226,17 @@ GN__PRIVATE void gn__ctx_init(gn__ctx *c, char *stack_lo, size_t size, void (*en
  * alternate signal stack) names the coroutine. But a guard splits the mapping
  * in two, and Linux allows vm.max_map_count (65530 by default) mappings per
  * process: a million guarded stacks would need two million. So the default
- * (stack_guard = 0) guards stacks while they fit in half of that budget, then
- * carves further default-size stacks from unguarded slabs of 64, which the
- * kernel merges into few mappings. stack_guard = 1 always guards (and fails
- * with GN_ENOMEM at the limit); -1 never guards.
+ * (stack_guard = 0) guards stacks while they fit in half of that budget and
+ * leaves further ones unguarded; their slabs of 64 stay one mapping each.
+ * stack_guard = 1 always guards (and fails with GN_ENOMEM at the limit);
+ * -1 never guards.
  *
  * Default-size Gs are never unmapped while the runtime runs: they go back to a
  * free list with their stack. Gs with their own stack size are unmapped on exit.
  *
  * >>stack                                                                        */
 
-enum { GN__STACK_GUARDED = 1, GN__STACK_SLAB = 2, GN__STACK_PLAIN = 3 };
+enum { GN__STACK_SLAB = 1, GN__STACK_PLAIN = 2 };
 #define GN__SLAB_STACKS 64
 
 typedef struct gn__slab { struct gn__slab *next; char *lo; size_t size; } gn__slab;
@@ -1293,49 +1294,56 @@ GN__PRIVATE void gn__allg_add(gn__g *g) {
 }
 
 /* A new G with a stack of at least stack_size bytes, or NULL (out of memory or
- * mappings). default_size says whether it may come from a slab.                  */
+ * mappings). Default-size stacks are carved from slabs of 64 slots, each slot a
+ * page for the guard and then the stack with its G: one mmap (and at shutdown
+ * one munmap) per 64 coroutines. Other sizes get a mapping of their own.         */
 GN__PRIVATE gn__g *gn__g_alloc(size_t stack_size, int default_size) {
     size_t pg = (size_t)gn__os_page_size();
     size_t body = gn__round_page(stack_size + GN__G_SPACE);
+    size_t slot = pg + body;
     gn__g *g = NULL;
+    char *lo = NULL;
     gn__lock(&gn__stk.lock);
     int guard = gn__stk.guard_mode > 0 ||
                 (gn__stk.guard_mode == 0 && gn__stk.nguarded < gn__stk.guard_budget);
-    if (guard || !default_size) {
-        size_t gsz = guard ? pg : 0;
-        char *lo = (char *)gn__os_map(body + gsz);
-        if (lo && guard && gn__os_guard(lo, gsz) != 0) {
-            gn__os_unmap(lo, body + gsz);
-            lo = NULL;
-        }
-        if (lo) {
-            g = gn__g_place(lo, body + gsz, gsz, guard ? GN__STACK_GUARDED : GN__STACK_PLAIN);
-            if (guard) gn__stk.nguarded++;
-        }
-    } else {
-        if (gn__stk.slab_left == 0 || gn__stk.slab_slot != body) {
-            size_t size = body * GN__SLAB_STACKS;
-            gn__slab *s = (gn__slab *)GN_MALLOC(sizeof *s);
-            char *lo = s ? (char *)gn__os_map(size) : NULL;
-            if (lo) {
-                s->lo = lo;
-                s->size = size;
-                s->next = gn__stk.slabs;
-                gn__stk.slabs = s;
-                gn__stk.slab_next = lo;
+    if (default_size) {
+        if (gn__stk.slab_left == 0 || gn__stk.slab_slot != slot) {
+            size_t size = slot * GN__SLAB_STACKS;
+            gn__slab *sl = (gn__slab *)GN_MALLOC(sizeof *sl);
+            char *mem = sl ? (char *)gn__os_map(size) : NULL;
+            if (mem) {
+                sl->lo = mem;
+                sl->size = size;
+                sl->next = gn__stk.slabs;
+                gn__stk.slabs = sl;
+                gn__stk.slab_next = mem;
                 gn__stk.slab_left = GN__SLAB_STACKS;
-                gn__stk.slab_slot = body;
+                gn__stk.slab_slot = slot;
             } else {
-                GN_FREE(s);
+                GN_FREE(sl);
             }
         }
-        if (gn__stk.slab_left > 0 && gn__stk.slab_slot == body) {
-            g = gn__g_place(gn__stk.slab_next, body, 0, GN__STACK_SLAB);
-            gn__stk.slab_next += body;
+        if (gn__stk.slab_left > 0 && gn__stk.slab_slot == slot) {
+            lo = gn__stk.slab_next;
+            gn__stk.slab_next += slot;
             gn__stk.slab_left--;
         }
+    } else {
+        lo = (char *)gn__os_map(slot);
     }
-    if (g) gn__allg_add(g);
+    if (lo) {
+        /* An unguarded slot keeps its guard page as untouched slack.             */
+        if (guard && gn__os_guard(lo, pg) != 0) {
+            if (gn__stk.guard_mode > 0) lo = NULL;   /* out of mappings */
+            guard = 0;
+        }
+    }
+    if (lo) {
+        g = gn__g_place(lo, slot, pg, default_size ? GN__STACK_SLAB : GN__STACK_PLAIN);
+        g->guarded = guard;
+        if (guard) gn__stk.nguarded++;
+        gn__allg_add(g);
+    }
     gn__unlock(&gn__stk.lock);
     return g;
 }
@@ -1355,12 +1363,13 @@ GN__PRIVATE void gn__g_free(gn__g *g) {
     gn__lock(&gn__stk.lock);
     if (g->allprev) g->allprev->alllink = g->alllink; else gn__stk.allg = g->alllink;
     if (g->alllink) g->alllink->allprev = g->allprev;
-    if (g->stack_kind == GN__STACK_GUARDED) gn__stk.nguarded--;
+    if (g->guarded) gn__stk.nguarded--;
     gn__unlock(&gn__stk.lock);
     gn__g_release(g);
 }
 
-/* At shutdown: every G and every slab, whatever state it was left in.            */
+/* At shutdown: every G and every slab, whatever state it was left in. Freed
+ * stacks of a guarded slot are not unmapped one by one: the slab goes whole.     */
 GN__PRIVATE void gn__stack_shutdown(void) {
     gn__g *g = gn__stk.allg;
     while (g) {
@@ -1409,7 +1418,7 @@ GN__PRIVATE gn__g *gn__signal_curg(void);
 GN__PRIVATE void gn__overflow_handler(int sig, siginfo_t *info, void *uctx) {
     gn__g *g = gn__signal_curg();
     char *addr = (char *)info->si_addr;
-    if (g && g->stack_kind == GN__STACK_GUARDED && addr >= g->map_lo && addr < g->stack_lo) {
+    if (g && g->guarded && addr >= g->map_lo && addr < g->stack_lo) {
         gn__write_str("gonet: stack overflow in coroutine ");
         gn__write_u64((uint64_t)g->id);
         gn__write_str(" (stack ");
@@ -1547,16 +1556,36 @@ GN__PRIVATE void gn__netpoll_break(void) {
     }
 }
 
-GN__PRIVATE int gn__netpoll(int64_t delay, gn__glist *out) {
-    (void)out;
+#ifndef SYS_epoll_pwait2
+#  if defined(__x86_64__) || defined(__aarch64__)
+#    define SYS_epoll_pwait2 441
+#  endif
+#endif
+
+/* epoll_pwait2 (Linux 5.11) takes a timespec; plain epoll_wait only whole
+ * milliseconds, which would make every short sleep up to 1 ms late.            */
+GN__PRIVATE int gn__epoll_wait_ns(struct epoll_event *evs, int max, int64_t delay) {
+#ifdef SYS_epoll_pwait2
+    static int no_pwait2;
+    if (delay > 0 && !gn__load_relaxed(&no_pwait2)) {
+        struct timespec ts = {(time_t)(delay / GN_SECOND), (long)(delay % GN_SECOND)};
+        long n = syscall(SYS_epoll_pwait2, gn__ep.epfd, evs, max, &ts, NULL, 0);
+        if (n >= 0 || errno != ENOSYS) return (int)n;
+        gn__store_relaxed(&no_pwait2, 1);
+    }
+#endif
     int ms;
     if (delay < 0) ms = -1;
     else if (delay == 0) ms = 0;
-    else if (delay < GN_MILLISECOND) ms = 1;
-    else if (delay < (int64_t)1e15) ms = (int)GN__MIN((delay + GN_MILLISECOND - 1) / GN_MILLISECOND, 1000000000);
-    else ms = 1000000000;
+    else if (delay >= (int64_t)INT_MAX * GN_MILLISECOND) ms = INT_MAX;
+    else ms = (int)((delay + GN_MILLISECOND - 1) / GN_MILLISECOND);
+    return epoll_wait(gn__ep.epfd, evs, max, ms);
+}
+
+GN__PRIVATE int gn__netpoll(int64_t delay, gn__glist *out) {
+    (void)out;
     struct epoll_event evs[128];
-    int n = epoll_wait(gn__ep.epfd, evs, 128, ms);
+    int n = gn__epoll_wait_ns(evs, 128, delay);
     int ready = 0;
     for (int i = 0; i < n; i++) {
         if (evs[i].data.ptr == &gn__ep.wakefd) {
@@ -2112,8 +2141,10 @@ GN__PRIVATE void gn__run_after(gn__m *m) {
 GN__PRIVATE gn__g *gn__next_fast(gn__m *m, gn__p *p) {
     if (m->lockedg || gn__load_relaxed(&gn__rt.stopping)) return NULL;
     if (p->schedtick % 61 == 0 && gn__load_relaxed(&gn__rt.runqsize) > 0) return NULL;
+    /* Due timers: looked at every 8th switch, which spares a clock read per
+     * switch and delays a timer by a few switches at most.                      */
     int64_t t0 = gn__load_relaxed(&p->timer0);
-    if (t0 != 0 && t0 <= gn_now()) return NULL;
+    if (t0 != 0 && (p->schedtick & 7) == 0 && t0 <= gn_now()) return NULL;
     gn__g *g = gn__runq_get(p);
     if (g && g->lockedm && g->lockedm != m) {
         m->handoff_g = g;
@@ -2174,8 +2205,9 @@ GN__PRIVATE void gn__inject(gn__glist *l) {
 }
 
 /* Steals Gs (and, on the last pass, runs other Ps' expired timers).               */
-GN__PRIVATE gn__g *gn__steal_work(gn__m *m, int64_t now) {
+GN__PRIVATE gn__g *gn__steal_work(gn__m *m) {
     gn__p *p = m->p;
+    int64_t now = 0;
     int n = gn__rt.nprocs;
     for (int pass = 0; pass < 4; pass++) {
         int last = pass == 3;
@@ -2184,6 +2216,7 @@ GN__PRIVATE gn__g *gn__steal_work(gn__m *m, int64_t now) {
             gn__p *victim = gn__rt.allp[(start + i) % n];
             if (victim == p) continue;
             if (last && gn__load(&victim->timer0) != 0) {
+                if (now == 0) now = gn_now();
                 gn__timers_run(victim, now);
                 gn__g *g = gn__runq_get(p);
                 if (g) return g;
@@ -2206,8 +2239,7 @@ GN__PRIVATE gn__g *gn__findrunnable(gn__m *m) {
             continue;
         }
         gn__p *p = m->p;
-        int64_t now = gn_now();
-        if (gn__load(&p->timer0) != 0) gn__timers_run(p, now);
+        if (gn__load(&p->timer0) != 0) gn__timers_run(p, gn_now());
 
         gn__g *g;
         if (p->schedtick % 61 == 0 && gn__load(&gn__rt.runqsize) > 0) {
@@ -2231,7 +2263,7 @@ GN__PRIVATE gn__g *gn__findrunnable(gn__m *m) {
                 m->spinning = 1;
                 gn__xadd(&gn__rt.nmspinning, 1);
             }
-            if ((g = gn__steal_work(m, now)) != NULL) return g;
+            if ((g = gn__steal_work(m)) != NULL) return g;
         }
 
         /* Nothing: give the P back, then look once more before sleeping, since work
@@ -2416,10 +2448,23 @@ GONET_API int64_t gn_go_with(void (*fn)(void *), void *arg, const gn_go_opts *op
     return gn__newproc(fn, arg, opts ? opts->stack_size : 0);
 }
 
+GONET_API void gn_blocking_enter(void);
+GONET_API void gn_blocking_exit(void);
+
 GN__PRIVATE void gn__park(gn__unlockf unlock, void *arg, const char *reason) {
     gn__m *m = gn__getm();
     gn__g *g = m->curg;
     GN_ASSERT(g && "gn__park outside a coroutine");
+    if (GN__UNLIKELY(m->blocking)) {
+        /* Parking inside a blocking section: take a P back first, re-enter after. */
+        int depth = m->blocking;
+        m->blocking = 1;
+        gn_blocking_exit();
+        gn__park(unlock, arg, reason);
+        gn_blocking_enter();
+        gn__getm()->blocking = depth;
+        return;
+    }
     g->wait_reason = reason;
     gn__store(&g->status, GN__G_WAITING);
     gn__count(&m->p->st_parks, 1);
@@ -2450,6 +2495,7 @@ GONET_API void gn_yield(void) {
         gn__os_yield_thread();
         return;
     }
+    if (GN__UNLIKELY(m->blocking)) return;   /* no P to share inside a blocking call */
     gn__p *p = m->p;
     /* Nobody else to run: keep going. Racy reads are fine, this is only a hint.    */
     if (gn__load_relaxed(&p->runq_head) == p->runq_tail && !gn__load_relaxed(&p->runnext) &&
@@ -2457,7 +2503,11 @@ GONET_API void gn_yield(void) {
         int64_t t0 = gn__load_relaxed(&p->timer0);
         if (t0 == 0 || t0 > gn_now()) return;
     }
-    m->after = m->lockedg ? GN__AFTER_GLOBAL : GN__AFTER_YIELD;
+    /* Behind the local queue if it has work; otherwise behind the global queue,
+     * or the scheduler would pick us straight back (Go's Gosched does the same). */
+    int local = !m->lockedg && (gn__load_relaxed(&p->runq_head) != p->runq_tail ||
+                                gn__load_relaxed(&p->runnext));
+    m->after = local ? GN__AFTER_YIELD : GN__AFTER_GLOBAL;
     m->after_g = g;
     gn__switch_out(m, g);
 }

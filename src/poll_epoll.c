@@ -66,16 +66,36 @@ GN__PRIVATE void gn__netpoll_break(void) {
     }
 }
 
-GN__PRIVATE int gn__netpoll(int64_t delay, gn__glist *out) {
-    (void)out;
+#ifndef SYS_epoll_pwait2
+#  if defined(__x86_64__) || defined(__aarch64__)
+#    define SYS_epoll_pwait2 441
+#  endif
+#endif
+
+/* epoll_pwait2 (Linux 5.11) takes a timespec; plain epoll_wait only whole
+ * milliseconds, which would make every short sleep up to 1 ms late.            */
+GN__PRIVATE int gn__epoll_wait_ns(struct epoll_event *evs, int max, int64_t delay) {
+#ifdef SYS_epoll_pwait2
+    static int no_pwait2;
+    if (delay > 0 && !gn__load_relaxed(&no_pwait2)) {
+        struct timespec ts = {(time_t)(delay / GN_SECOND), (long)(delay % GN_SECOND)};
+        long n = syscall(SYS_epoll_pwait2, gn__ep.epfd, evs, max, &ts, NULL, 0);
+        if (n >= 0 || errno != ENOSYS) return (int)n;
+        gn__store_relaxed(&no_pwait2, 1);
+    }
+#endif
     int ms;
     if (delay < 0) ms = -1;
     else if (delay == 0) ms = 0;
-    else if (delay < GN_MILLISECOND) ms = 1;
-    else if (delay < (int64_t)1e15) ms = (int)GN__MIN((delay + GN_MILLISECOND - 1) / GN_MILLISECOND, 1000000000);
-    else ms = 1000000000;
+    else if (delay >= (int64_t)INT_MAX * GN_MILLISECOND) ms = INT_MAX;
+    else ms = (int)((delay + GN_MILLISECOND - 1) / GN_MILLISECOND);
+    return epoll_wait(gn__ep.epfd, evs, max, ms);
+}
+
+GN__PRIVATE int gn__netpoll(int64_t delay, gn__glist *out) {
+    (void)out;
     struct epoll_event evs[128];
-    int n = epoll_wait(gn__ep.epfd, evs, 128, ms);
+    int n = gn__epoll_wait_ns(evs, 128, delay);
     int ready = 0;
     for (int i = 0; i < n; i++) {
         if (evs[i].data.ptr == &gn__ep.wakefd) {

@@ -94,6 +94,7 @@ struct gn__g {
     char       *map_lo;               /* the whole mapping, guard page first        */
     size_t      map_size;
     int         stack_kind;           /* GN__STACK_*                               */
+    int         guarded;              /* the page below stack_lo is PROT_NONE        */
     gn__g      *alllink, *allprev;    /* every allocated G, for shutdown and dumps  */
 #if GN__ASAN
     void       *asan_fake_stack;

@@ -537,8 +537,10 @@ GN__PRIVATE void gn__run_after(gn__m *m) {
 GN__PRIVATE gn__g *gn__next_fast(gn__m *m, gn__p *p) {
     if (m->lockedg || gn__load_relaxed(&gn__rt.stopping)) return NULL;
     if (p->schedtick % 61 == 0 && gn__load_relaxed(&gn__rt.runqsize) > 0) return NULL;
+    /* Due timers: looked at every 8th switch, which spares a clock read per
+     * switch and delays a timer by a few switches at most.                      */
     int64_t t0 = gn__load_relaxed(&p->timer0);
-    if (t0 != 0 && t0 <= gn_now()) return NULL;
+    if (t0 != 0 && (p->schedtick & 7) == 0 && t0 <= gn_now()) return NULL;
     gn__g *g = gn__runq_get(p);
     if (g && g->lockedm && g->lockedm != m) {
         m->handoff_g = g;
@@ -599,8 +601,9 @@ GN__PRIVATE void gn__inject(gn__glist *l) {
 }
 
 /* Steals Gs (and, on the last pass, runs other Ps' expired timers).               */
-GN__PRIVATE gn__g *gn__steal_work(gn__m *m, int64_t now) {
+GN__PRIVATE gn__g *gn__steal_work(gn__m *m) {
     gn__p *p = m->p;
+    int64_t now = 0;
     int n = gn__rt.nprocs;
     for (int pass = 0; pass < 4; pass++) {
         int last = pass == 3;
@@ -609,6 +612,7 @@ GN__PRIVATE gn__g *gn__steal_work(gn__m *m, int64_t now) {
             gn__p *victim = gn__rt.allp[(start + i) % n];
             if (victim == p) continue;
             if (last && gn__load(&victim->timer0) != 0) {
+                if (now == 0) now = gn_now();
                 gn__timers_run(victim, now);
                 gn__g *g = gn__runq_get(p);
                 if (g) return g;
@@ -631,8 +635,7 @@ GN__PRIVATE gn__g *gn__findrunnable(gn__m *m) {
             continue;
         }
         gn__p *p = m->p;
-        int64_t now = gn_now();
-        if (gn__load(&p->timer0) != 0) gn__timers_run(p, now);
+        if (gn__load(&p->timer0) != 0) gn__timers_run(p, gn_now());
 
         gn__g *g;
         if (p->schedtick % 61 == 0 && gn__load(&gn__rt.runqsize) > 0) {
@@ -656,7 +659,7 @@ GN__PRIVATE gn__g *gn__findrunnable(gn__m *m) {
                 m->spinning = 1;
                 gn__xadd(&gn__rt.nmspinning, 1);
             }
-            if ((g = gn__steal_work(m, now)) != NULL) return g;
+            if ((g = gn__steal_work(m)) != NULL) return g;
         }
 
         /* Nothing: give the P back, then look once more before sleeping, since work
@@ -841,10 +844,23 @@ GONET_API int64_t gn_go_with(void (*fn)(void *), void *arg, const gn_go_opts *op
     return gn__newproc(fn, arg, opts ? opts->stack_size : 0);
 }
 
+GONET_API void gn_blocking_enter(void);
+GONET_API void gn_blocking_exit(void);
+
 GN__PRIVATE void gn__park(gn__unlockf unlock, void *arg, const char *reason) {
     gn__m *m = gn__getm();
     gn__g *g = m->curg;
     GN_ASSERT(g && "gn__park outside a coroutine");
+    if (GN__UNLIKELY(m->blocking)) {
+        /* Parking inside a blocking section: take a P back first, re-enter after. */
+        int depth = m->blocking;
+        m->blocking = 1;
+        gn_blocking_exit();
+        gn__park(unlock, arg, reason);
+        gn_blocking_enter();
+        gn__getm()->blocking = depth;
+        return;
+    }
     g->wait_reason = reason;
     gn__store(&g->status, GN__G_WAITING);
     gn__count(&m->p->st_parks, 1);
@@ -875,6 +891,7 @@ GONET_API void gn_yield(void) {
         gn__os_yield_thread();
         return;
     }
+    if (GN__UNLIKELY(m->blocking)) return;   /* no P to share inside a blocking call */
     gn__p *p = m->p;
     /* Nobody else to run: keep going. Racy reads are fine, this is only a hint.    */
     if (gn__load_relaxed(&p->runq_head) == p->runq_tail && !gn__load_relaxed(&p->runnext) &&
@@ -882,7 +899,11 @@ GONET_API void gn_yield(void) {
         int64_t t0 = gn__load_relaxed(&p->timer0);
         if (t0 == 0 || t0 > gn_now()) return;
     }
-    m->after = m->lockedg ? GN__AFTER_GLOBAL : GN__AFTER_YIELD;
+    /* Behind the local queue if it has work; otherwise behind the global queue,
+     * or the scheduler would pick us straight back (Go's Gosched does the same). */
+    int local = !m->lockedg && (gn__load_relaxed(&p->runq_head) != p->runq_tail ||
+                                gn__load_relaxed(&p->runnext));
+    m->after = local ? GN__AFTER_YIELD : GN__AFTER_GLOBAL;
     m->after_g = g;
     gn__switch_out(m, g);
 }

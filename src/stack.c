@@ -10,17 +10,17 @@
  * alternate signal stack) names the coroutine. But a guard splits the mapping
  * in two, and Linux allows vm.max_map_count (65530 by default) mappings per
  * process: a million guarded stacks would need two million. So the default
- * (stack_guard = 0) guards stacks while they fit in half of that budget, then
- * carves further default-size stacks from unguarded slabs of 64, which the
- * kernel merges into few mappings. stack_guard = 1 always guards (and fails
- * with GN_ENOMEM at the limit); -1 never guards.
+ * (stack_guard = 0) guards stacks while they fit in half of that budget and
+ * leaves further ones unguarded; their slabs of 64 stay one mapping each.
+ * stack_guard = 1 always guards (and fails with GN_ENOMEM at the limit);
+ * -1 never guards.
  *
  * Default-size Gs are never unmapped while the runtime runs: they go back to a
  * free list with their stack. Gs with their own stack size are unmapped on exit.
  *
  * >>stack                                                                        */
 
-enum { GN__STACK_GUARDED = 1, GN__STACK_SLAB = 2, GN__STACK_PLAIN = 3 };
+enum { GN__STACK_SLAB = 1, GN__STACK_PLAIN = 2 };
 #define GN__SLAB_STACKS 64
 
 typedef struct gn__slab { struct gn__slab *next; char *lo; size_t size; } gn__slab;
@@ -78,49 +78,56 @@ GN__PRIVATE void gn__allg_add(gn__g *g) {
 }
 
 /* A new G with a stack of at least stack_size bytes, or NULL (out of memory or
- * mappings). default_size says whether it may come from a slab.                  */
+ * mappings). Default-size stacks are carved from slabs of 64 slots, each slot a
+ * page for the guard and then the stack with its G: one mmap (and at shutdown
+ * one munmap) per 64 coroutines. Other sizes get a mapping of their own.         */
 GN__PRIVATE gn__g *gn__g_alloc(size_t stack_size, int default_size) {
     size_t pg = (size_t)gn__os_page_size();
     size_t body = gn__round_page(stack_size + GN__G_SPACE);
+    size_t slot = pg + body;
     gn__g *g = NULL;
+    char *lo = NULL;
     gn__lock(&gn__stk.lock);
     int guard = gn__stk.guard_mode > 0 ||
                 (gn__stk.guard_mode == 0 && gn__stk.nguarded < gn__stk.guard_budget);
-    if (guard || !default_size) {
-        size_t gsz = guard ? pg : 0;
-        char *lo = (char *)gn__os_map(body + gsz);
-        if (lo && guard && gn__os_guard(lo, gsz) != 0) {
-            gn__os_unmap(lo, body + gsz);
-            lo = NULL;
-        }
-        if (lo) {
-            g = gn__g_place(lo, body + gsz, gsz, guard ? GN__STACK_GUARDED : GN__STACK_PLAIN);
-            if (guard) gn__stk.nguarded++;
-        }
-    } else {
-        if (gn__stk.slab_left == 0 || gn__stk.slab_slot != body) {
-            size_t size = body * GN__SLAB_STACKS;
-            gn__slab *s = (gn__slab *)GN_MALLOC(sizeof *s);
-            char *lo = s ? (char *)gn__os_map(size) : NULL;
-            if (lo) {
-                s->lo = lo;
-                s->size = size;
-                s->next = gn__stk.slabs;
-                gn__stk.slabs = s;
-                gn__stk.slab_next = lo;
+    if (default_size) {
+        if (gn__stk.slab_left == 0 || gn__stk.slab_slot != slot) {
+            size_t size = slot * GN__SLAB_STACKS;
+            gn__slab *sl = (gn__slab *)GN_MALLOC(sizeof *sl);
+            char *mem = sl ? (char *)gn__os_map(size) : NULL;
+            if (mem) {
+                sl->lo = mem;
+                sl->size = size;
+                sl->next = gn__stk.slabs;
+                gn__stk.slabs = sl;
+                gn__stk.slab_next = mem;
                 gn__stk.slab_left = GN__SLAB_STACKS;
-                gn__stk.slab_slot = body;
+                gn__stk.slab_slot = slot;
             } else {
-                GN_FREE(s);
+                GN_FREE(sl);
             }
         }
-        if (gn__stk.slab_left > 0 && gn__stk.slab_slot == body) {
-            g = gn__g_place(gn__stk.slab_next, body, 0, GN__STACK_SLAB);
-            gn__stk.slab_next += body;
+        if (gn__stk.slab_left > 0 && gn__stk.slab_slot == slot) {
+            lo = gn__stk.slab_next;
+            gn__stk.slab_next += slot;
             gn__stk.slab_left--;
         }
+    } else {
+        lo = (char *)gn__os_map(slot);
     }
-    if (g) gn__allg_add(g);
+    if (lo) {
+        /* An unguarded slot keeps its guard page as untouched slack.             */
+        if (guard && gn__os_guard(lo, pg) != 0) {
+            if (gn__stk.guard_mode > 0) lo = NULL;   /* out of mappings */
+            guard = 0;
+        }
+    }
+    if (lo) {
+        g = gn__g_place(lo, slot, pg, default_size ? GN__STACK_SLAB : GN__STACK_PLAIN);
+        g->guarded = guard;
+        if (guard) gn__stk.nguarded++;
+        gn__allg_add(g);
+    }
     gn__unlock(&gn__stk.lock);
     return g;
 }
@@ -140,12 +147,13 @@ GN__PRIVATE void gn__g_free(gn__g *g) {
     gn__lock(&gn__stk.lock);
     if (g->allprev) g->allprev->alllink = g->alllink; else gn__stk.allg = g->alllink;
     if (g->alllink) g->alllink->allprev = g->allprev;
-    if (g->stack_kind == GN__STACK_GUARDED) gn__stk.nguarded--;
+    if (g->guarded) gn__stk.nguarded--;
     gn__unlock(&gn__stk.lock);
     gn__g_release(g);
 }
 
-/* At shutdown: every G and every slab, whatever state it was left in.            */
+/* At shutdown: every G and every slab, whatever state it was left in. Freed
+ * stacks of a guarded slot are not unmapped one by one: the slab goes whole.     */
 GN__PRIVATE void gn__stack_shutdown(void) {
     gn__g *g = gn__stk.allg;
     while (g) {
@@ -194,7 +202,7 @@ GN__PRIVATE gn__g *gn__signal_curg(void);
 GN__PRIVATE void gn__overflow_handler(int sig, siginfo_t *info, void *uctx) {
     gn__g *g = gn__signal_curg();
     char *addr = (char *)info->si_addr;
-    if (g && g->stack_kind == GN__STACK_GUARDED && addr >= g->map_lo && addr < g->stack_lo) {
+    if (g && g->guarded && addr >= g->map_lo && addr < g->stack_lo) {
         gn__write_str("gonet: stack overflow in coroutine ");
         gn__write_u64((uint64_t)g->id);
         gn__write_str(" (stack ");

@@ -1035,7 +1035,10 @@ GN__PRIVATE gn__g *gn__getg(void);
 GN__PRIVATE gn__m *gn__getm(void);
 
 /* Called on the next context after the parking G is off its stack. Returning 0
- * cancels the park: the G is made runnable again instead.                       */
+ * cancels the park: the G is made runnable again instead. Once the callback
+ * has made the G findable (released the lock, started a timer), the G may run
+ * and return from its wait at once: from then on the callback must not touch
+ * anything on the G's stack.                                                     */
 typedef int (*gn__unlockf)(gn__g *g, void *arg);
 
 /* Parks the running G (see the top of this file). Must run on a coroutine.       */
@@ -2421,17 +2424,18 @@ GN__PRIVATE int64_t gn__newproc(void (*fn)(void *), void *arg, size_t stack_size
     g->select_done = 0;
     g->wait_reason = NULL;
     gn__ctx_init(&g->ctx, g->stack_lo, g->stack_size, gn__g_main);
+    int64_t id;   /* once g is queued it may run, exit and be reused: keep its id here */
     if (p) {
         if (p->goid_next == p->goid_end) {
             p->goid_next = gn__xadd(&gn__rt.goid_gen, 16) + 1;
             p->goid_end = p->goid_next + 16;
         }
-        g->id = p->goid_next++;
+        g->id = id = p->goid_next++;
         gn__count(&p->st_created, 1);
         gn__store(&g->status, GN__G_RUNNABLE);
         gn__runq_put(p, g, 1);
     } else {
-        g->id = gn__xadd(&gn__rt.goid_gen, 1) + 1;
+        g->id = id = gn__xadd(&gn__rt.goid_gen, 1) + 1;
         gn__xadd(&gn__rt.st_created_nop, 1);
         gn__store(&g->status, GN__G_RUNNABLE);
         gn__lock(&gn__rt.lock);
@@ -2439,7 +2443,7 @@ GN__PRIVATE int64_t gn__newproc(void (*fn)(void *), void *arg, size_t stack_size
         gn__unlock(&gn__rt.lock);
     }
     if (gn__rt.main_started) gn__wakep();
-    return g->id;
+    return id;
 }
 
 GONET_API int64_t gn_go(void (*fn)(void *), void *arg) { return gn__newproc(fn, arg, 0); }
@@ -2978,12 +2982,16 @@ GN__PRIVATE void gn__sleep_fire(void *arg, uintptr_t seq) {
     gn__ready((gn__g *)arg);
 }
 
-/* Runs once the sleeper is off its stack, so the timer cannot fire too early.     */
+/* Runs once the sleeper is off its stack, so the timer cannot fire too early.
+ * Once the timer is in the heap the sleeper may wake and return at any moment,
+ * so s (on its stack) is written only when the park is called off.             */
 GN__PRIVATE int gn__sleep_commit(gn__g *g, void *arg) {
     (void)g;
     gn__sleep *s = (gn__sleep *)arg;
-    s->rc = gn__timer_start(&s->t, s->when);
-    return s->rc == 0;
+    int rc = gn__timer_start(&s->t, s->when);
+    if (rc == 0) return 1;
+    s->rc = rc;
+    return 0;
 }
 
 GONET_API int gn_sleep_until(int64_t deadline) {

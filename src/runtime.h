@@ -134,7 +134,10 @@ GN__PRIVATE gn__g *gn__getg(void);
 GN__PRIVATE gn__m *gn__getm(void);
 
 /* Called on the next context after the parking G is off its stack. Returning 0
- * cancels the park: the G is made runnable again instead.                       */
+ * cancels the park: the G is made runnable again instead. Once the callback
+ * has made the G findable (released the lock, started a timer), the G may run
+ * and return from its wait at once: from then on the callback must not touch
+ * anything on the G's stack.                                                     */
 typedef int (*gn__unlockf)(gn__g *g, void *arg);
 
 /* Parks the running G (see the top of this file). Must run on a coroutine.       */

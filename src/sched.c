@@ -817,17 +817,18 @@ GN__PRIVATE int64_t gn__newproc(void (*fn)(void *), void *arg, size_t stack_size
     g->select_done = 0;
     g->wait_reason = NULL;
     gn__ctx_init(&g->ctx, g->stack_lo, g->stack_size, gn__g_main);
+    int64_t id;   /* once g is queued it may run, exit and be reused: keep its id here */
     if (p) {
         if (p->goid_next == p->goid_end) {
             p->goid_next = gn__xadd(&gn__rt.goid_gen, 16) + 1;
             p->goid_end = p->goid_next + 16;
         }
-        g->id = p->goid_next++;
+        g->id = id = p->goid_next++;
         gn__count(&p->st_created, 1);
         gn__store(&g->status, GN__G_RUNNABLE);
         gn__runq_put(p, g, 1);
     } else {
-        g->id = gn__xadd(&gn__rt.goid_gen, 1) + 1;
+        g->id = id = gn__xadd(&gn__rt.goid_gen, 1) + 1;
         gn__xadd(&gn__rt.st_created_nop, 1);
         gn__store(&g->status, GN__G_RUNNABLE);
         gn__lock(&gn__rt.lock);
@@ -835,7 +836,7 @@ GN__PRIVATE int64_t gn__newproc(void (*fn)(void *), void *arg, size_t stack_size
         gn__unlock(&gn__rt.lock);
     }
     if (gn__rt.main_started) gn__wakep();
-    return g->id;
+    return id;
 }
 
 GONET_API int64_t gn_go(void (*fn)(void *), void *arg) { return gn__newproc(fn, arg, 0); }

@@ -165,12 +165,16 @@ GN__PRIVATE void gn__sleep_fire(void *arg, uintptr_t seq) {
     gn__ready((gn__g *)arg);
 }
 
-/* Runs once the sleeper is off its stack, so the timer cannot fire too early.     */
+/* Runs once the sleeper is off its stack, so the timer cannot fire too early.
+ * Once the timer is in the heap the sleeper may wake and return at any moment,
+ * so s (on its stack) is written only when the park is called off.             */
 GN__PRIVATE int gn__sleep_commit(gn__g *g, void *arg) {
     (void)g;
     gn__sleep *s = (gn__sleep *)arg;
-    s->rc = gn__timer_start(&s->t, s->when);
-    return s->rc == 0;
+    int rc = gn__timer_start(&s->t, s->when);
+    if (rc == 0) return 1;
+    s->rc = rc;
+    return 0;
 }
 
 GONET_API int gn_sleep_until(int64_t deadline) {

@@ -3,24 +3,30 @@
  * send cases, close), and stress over several threads with checksums.
  *
  * Every test runs its body as the main coroutine of gn_run and asserts on what
- * the body recorded. TEST_SCALE divides the stress counts (ThreadSanitizer
- * builds default to 20).                                                      */
+ * the body recorded.                                                         */
 #define GONET_IMPLEMENTATION
 #include "../gonet.h"
 #include "greatest.h"
 
-#ifndef TEST_SCALE
-#  if defined(__SANITIZE_THREAD__)
-#    define TEST_SCALE 20
-#  elif defined(__has_feature)
-#    if __has_feature(thread_sanitizer)
-#      define TEST_SCALE 20
-#    endif
+#if defined(__SANITIZE_THREAD__)
+#  define T_TSAN 1
+#elif defined(__has_feature)
+#  if __has_feature(thread_sanitizer)
+#    define T_TSAN 1
 #  endif
 #endif
-#ifndef TEST_SCALE
-#  define TEST_SCALE 1
+
+/* GN_TEST_SCALE=small (set by `make asan` and `make tsan`; also the default in
+ * ThreadSanitizer builds) divides the heavy loops by 10.                       */
+static int g_scale = 1;
+
+static void set_scale(void) {
+    const char *scale = getenv("GN_TEST_SCALE");
+    g_scale = scale && strcmp(scale, "small") == 0 ? 10 : 1;
+#if defined(T_TSAN)
+    if (!scale) g_scale = 10;
 #endif
+}
 
 /* Integer equality that prints both values on failure.                        */
 #define EQI(exp, got) ASSERT_EQ_FMT((long long)(exp), (long long)(got), "%lld")
@@ -297,7 +303,7 @@ TEST args_and_outside(void) {
 }
 
 /* ---- a million messages, many producers and consumers, two threads ---------------- */
-#define MANY_TOTAL (1000000 / TEST_SCALE)
+#define MANY_TOTAL (1000000 / g_scale)
 #define MANY_PRODUCERS 16
 #define MANY_CONSUMERS 16
 
@@ -548,7 +554,7 @@ TEST select_deadline(void) {
 /* Exactly one outcome: a sender and a receiver meet on an unbuffered channel,
  * both with the same short deadline. Either both complete or both time out;
  * a value is never lost (sent but not received) nor invented.                 */
-#define RACE_ROUNDS (3000 / (TEST_SCALE > 1 ? 5 : 1))
+#define RACE_ROUNDS (3000 / g_scale)
 
 typedef struct {
     gn_chan *c, *go, *done;
@@ -670,7 +676,7 @@ TEST select_woken_by_close(void) {
     PASS();
 }
 
-#define CR_ROUNDS (200 / TEST_SCALE + 5)
+#define CR_ROUNDS (200 / g_scale + 5)
 
 typedef struct {
     gn_chan *c;
@@ -752,7 +758,7 @@ TEST close_races_senders_receivers(void) {
 /* ---- select stress: senders and receivers meet through multi-case selects ---------
  * Receivers also time out now and then, so waiters are often abandoned while a
  * sender is about to pick them: every value must still arrive exactly once.     */
-#define SS_PER (20000 / TEST_SCALE)
+#define SS_PER (20000 / g_scale)
 #define SS_WORKERS 6
 
 typedef struct {
@@ -860,6 +866,7 @@ SUITE(select_suite) {
 GREATEST_MAIN_DEFS();
 
 int main(int argc, char **argv) {
+    set_scale();
     GREATEST_MAIN_BEGIN();
     RUN_SUITE(chan_suite);
     RUN_SUITE(select_suite);

@@ -5,18 +5,25 @@
 #include "../gonet.h"
 #include "greatest.h"
 
-#ifndef TEST_SCALE
-#  if defined(__SANITIZE_THREAD__)
-#    define TEST_SCALE 10
-#  elif defined(__has_feature)
-#    if __has_feature(thread_sanitizer)
-#      define TEST_SCALE 10
-#    endif
+#if defined(__SANITIZE_THREAD__)
+#  define T_TSAN 1
+#elif defined(__has_feature)
+#  if __has_feature(thread_sanitizer)
+#    define T_TSAN 1
 #  endif
 #endif
-#ifndef TEST_SCALE
-#  define TEST_SCALE 1
+
+/* GN_TEST_SCALE=small (set by `make asan` and `make tsan`; also the default in
+ * ThreadSanitizer builds) divides the heavy loops by 10.                       */
+static int g_scale = 1;
+
+static void set_scale(void) {
+    const char *scale = getenv("GN_TEST_SCALE");
+    g_scale = scale && strcmp(scale, "small") == 0 ? 10 : 1;
+#if defined(T_TSAN)
+    if (!scale) g_scale = 10;
 #endif
+}
 
 #define EQI(exp, got) ASSERT_EQ_FMT((long long)(exp), (long long)(got), "%lld")
 #define ALOAD(p)     __atomic_load_n((p), __ATOMIC_SEQ_CST)
@@ -197,11 +204,11 @@ static void dl_body(void *arg) {
     /* A child's own, sooner deadline fires while its parent lives on; its done
      * channel wins a select against a channel nobody sends on.                 */
     gn_context *parent = gn_context_with_timeout(NULL, GN_HOUR);
+    t0 = gn_now();
     gn_context *child = gn_context_with_timeout(parent, 20 * GN_MILLISECOND);
     gn_chan *never = gn_chan_new(sizeof(int), 0);
     int v;
     gn_select_case cs[2] = {{never, GN_RECV, &v, 0}, {gn_context_done(child), GN_RECV, NULL, 0}};
-    t0 = gn_now();
     s->sel_idx = gn_select(cs, 2);
     s->sel_took = gn_now() - t0;
     s->sel_res = cs[1].result;
@@ -261,7 +268,7 @@ TEST first_error_sticks(void) {
 }
 
 /* ---- cancellation from many threads at once ------------------------------------- */
-#define CC_ROUNDS (300 / TEST_SCALE)
+#define CC_ROUNDS (300 / g_scale)
 
 typedef struct {
     gn_context *root;
@@ -314,7 +321,7 @@ TEST concurrent_cancel(void) {
  * memory (the sanitizer builds check).                                          */
 static void free_race_body(void *arg) {
     int *n = (int *)arg;
-    for (int i = 0; i < 2000 / TEST_SCALE; i++) {
+    for (int i = 0; i < 2000 / g_scale; i++) {
         gn_context *p = gn_context_with_timeout(NULL, (i % 5) * GN_MICROSECOND);
         gn_context *c = gn_context_with_timeout(p, (i % 3) * GN_MICROSECOND);
         if (i % 4 == 0) gn_yield();
@@ -327,7 +334,7 @@ static void free_race_body(void *arg) {
 TEST free_races_timer(void) {
     int n = 0;
     EQI(0, run_procs(2, free_race_body, &n));
-    EQI(2000 / TEST_SCALE, n);
+    EQI(2000 / g_scale, n);
     PASS();
 }
 
@@ -345,6 +352,7 @@ SUITE(context_suite) {
 GREATEST_MAIN_DEFS();
 
 int main(int argc, char **argv) {
+    set_scale();
     GREATEST_MAIN_BEGIN();
     RUN_SUITE(context_suite);
     GREATEST_MAIN_END();

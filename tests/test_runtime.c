@@ -39,6 +39,11 @@
 #  define T_OPAQUE __attribute__((noinline, noipa))
 #endif
 #define T_NOINLINE __attribute__((noinline))
+#if defined(T_ASAN)
+static const int k_asan = 1;
+#else
+static const int k_asan = 0;
+#endif
 
 static T_OPAQUE int errno_get(void) { return errno; }
 static T_OPAQUE void errno_set(int v) { errno = v; }
@@ -1628,10 +1633,7 @@ static void overflow_main_child(void) {
 }
 
 static enum greatest_test_res check_overflow(void (*child)(void)) {
-#if defined(T_ASAN)
-    (void)child;
-    SKIPm("AddressSanitizer reports stack overflows itself");
-#else
+    if (k_asan) SKIPm("AddressSanitizer reports stack overflows itself");
     static char out[16384];
     int status = 0;
     ASSERT_EQ(0, run_child(child, out, sizeof out, &status));
@@ -1646,7 +1648,6 @@ static enum greatest_test_res check_overflow(void (*child)(void)) {
     CHECKF(WTERMSIG(status) == SIGSEGV || WTERMSIG(status) == SIGBUS,
            "the child died by signal %d", WTERMSIG(status));
     PASS();
-#endif
 }
 
 TEST stack_overflow_reported(void) { CHECK_CALL(check_overflow(overflow_child)); PASS(); }
@@ -1685,9 +1686,7 @@ static void null_user_child(void) {
 }
 
 TEST segv_not_overflow_passes_through(void) {
-#if defined(T_ASAN)
-    SKIPm("AddressSanitizer handles SIGSEGV itself");
-#else
+    if (k_asan) SKIPm("AddressSanitizer handles SIGSEGV itself");
     static char out[16384];
     int status = 0;
     ASSERT_EQ(0, run_child(null_child, out, sizeof out, &status));
@@ -1698,7 +1697,6 @@ TEST segv_not_overflow_passes_through(void) {
     CHECKF(strstr(out, "user handler ran") != NULL, "the user's handler did not run:\n%.300s", out);
     CHECKF(WIFEXITED(status) && WEXITSTATUS(status) == 42, "child status 0x%x", status);
     PASS();
-#endif
 }
 
 /* Guard modes. -1: slab-allocated stacks, few mappings; 1: a guard page (two

@@ -1,23 +1,29 @@
 /* test_sync.c — Mutex, RWMutex, WaitGroup, Cond and Once, with many coroutines
  * on one and two threads. Counters guarded by the primitives under test are
- * plain ints on purpose: ThreadSanitizer builds then check the exclusion too.
- * TEST_SCALE divides the loop counts (ThreadSanitizer builds default to 10).  */
+ * plain ints on purpose: ThreadSanitizer builds then check the exclusion too. */
 #define GONET_IMPLEMENTATION
 #include "../gonet.h"
 #include "greatest.h"
 
-#ifndef TEST_SCALE
-#  if defined(__SANITIZE_THREAD__)
-#    define TEST_SCALE 10
-#  elif defined(__has_feature)
-#    if __has_feature(thread_sanitizer)
-#      define TEST_SCALE 10
-#    endif
+#if defined(__SANITIZE_THREAD__)
+#  define T_TSAN 1
+#elif defined(__has_feature)
+#  if __has_feature(thread_sanitizer)
+#    define T_TSAN 1
 #  endif
 #endif
-#ifndef TEST_SCALE
-#  define TEST_SCALE 1
+
+/* GN_TEST_SCALE=small (set by `make asan` and `make tsan`; also the default in
+ * ThreadSanitizer builds) divides the heavy loops by 10.                       */
+static int g_scale = 1;
+
+static void set_scale(void) {
+    const char *scale = getenv("GN_TEST_SCALE");
+    g_scale = scale && strcmp(scale, "small") == 0 ? 10 : 1;
+#if defined(T_TSAN)
+    if (!scale) g_scale = 10;
 #endif
+}
 
 #define EQI(exp, got) ASSERT_EQ_FMT((long long)(exp), (long long)(got), "%lld")
 #define ALOAD(p)     __atomic_load_n((p), __ATOMIC_SEQ_CST)
@@ -39,7 +45,7 @@ static void amax(int *max, int v) {
 
 /* ---- Mutex --------------------------------------------------------------------- */
 #define MX_WORKERS 100
-#define MX_ITERS (1000 / TEST_SCALE)
+#define MX_ITERS (1000 / g_scale)
 
 typedef struct {
     gn_mutex mu;
@@ -171,7 +177,7 @@ static void mx_mixed_body(void *arg) {
 TEST mutex_with_foreign_thread(void) {
     mxstate s;
     memset(&s, 0, sizeof s);
-    thrarg t = {&s, 5000 / TEST_SCALE};
+    thrarg t = {&s, 5000 / g_scale};
     pthread_t th;
     ASSERT_EQ(0, pthread_create(&th, NULL, mx_thread, &t));
     EQI(0, run_procs(2, mx_mixed_body, &s));
@@ -183,7 +189,7 @@ TEST mutex_with_foreign_thread(void) {
 /* ---- RWMutex --------------------------------------------------------------------- */
 #define RW_READERS 8
 #define RW_WRITERS 4
-#define RW_ITERS (300 / TEST_SCALE)
+#define RW_ITERS (300 / g_scale)
 
 typedef struct {
     gn_rwmutex rw;
@@ -384,7 +390,7 @@ TEST waitgroup_thousand(void) {
 /* ---- Cond ------------------------------------------------------------------------
  * A bounded queue with two conditions: producers wait while full, consumers
  * while empty; every item arrives exactly once.                                 */
-#define CQ_ITEMS (20000 / TEST_SCALE)
+#define CQ_ITEMS (20000 / g_scale)
 
 typedef struct {
     gn_mutex mu;
@@ -553,6 +559,7 @@ SUITE(sync_suite) {
 GREATEST_MAIN_DEFS();
 
 int main(int argc, char **argv) {
+    set_scale();
     GREATEST_MAIN_BEGIN();
     RUN_SUITE(sync_suite);
     GREATEST_MAIN_END();

@@ -5,18 +5,25 @@
 #include "../gonet.h"
 #include "greatest.h"
 
-#ifndef TEST_SCALE
-#  if defined(__SANITIZE_THREAD__)
-#    define TEST_SCALE 10
-#  elif defined(__has_feature)
-#    if __has_feature(thread_sanitizer)
-#      define TEST_SCALE 10
-#    endif
+#if defined(__SANITIZE_THREAD__)
+#  define T_TSAN 1
+#elif defined(__has_feature)
+#  if __has_feature(thread_sanitizer)
+#    define T_TSAN 1
 #  endif
 #endif
-#ifndef TEST_SCALE
-#  define TEST_SCALE 1
+
+/* GN_TEST_SCALE=small (set by `make asan` and `make tsan`; also the default in
+ * ThreadSanitizer builds) divides the heavy loops by 10.                       */
+static int g_scale = 1;
+
+static void set_scale(void) {
+    const char *scale = getenv("GN_TEST_SCALE");
+    g_scale = scale && strcmp(scale, "small") == 0 ? 10 : 1;
+#if defined(T_TSAN)
+    if (!scale) g_scale = 10;
 #endif
+}
 
 #define EQI(exp, got) ASSERT_EQ_FMT((long long)(exp), (long long)(got), "%lld")
 #define ALOAD(p)     __atomic_load_n((p), __ATOMIC_SEQ_CST)
@@ -257,7 +264,7 @@ TEST after_func(void) {
 }
 
 /* ---- stop/reset racing with the firing --------------------------------------------- */
-#define RACE_ITERS (3000 / TEST_SCALE)
+#define RACE_ITERS (3000 / g_scale)
 
 typedef struct {
     int stale_after_stop, stale_after_reset, bad_rc, stopped, fired;
@@ -330,6 +337,7 @@ SUITE(timer_suite) {
 GREATEST_MAIN_DEFS();
 
 int main(int argc, char **argv) {
+    set_scale();
     GREATEST_MAIN_BEGIN();
     RUN_SUITE(timer_suite);
     GREATEST_MAIN_END();

@@ -3,6 +3,7 @@
 #   make test       run the test suite (ends with "N passed, N failed")
 #   make asan tsan  the suite under AddressSanitizer+UBSan / ThreadSanitizer
 #   make test-fallback  the suite with the portable ucontext switch
+#   make test-arm64     the suite cross-built for aarch64, run under qemu-user
 #   make bench      the benchmarks;  make bench-compare  the same side by side with Go
 #   make gonet.h    re-amalgamate src/ into gonet.h;  make check  sync, symbols, compile checks
 
@@ -20,7 +21,7 @@ TESTS    = $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
 EXAMPLES = $(patsubst examples/%.c,%,$(wildcard examples/*.c))
 BENCHES  = $(patsubst bench/%.c,%,$(wildcard bench/*.c))
 
-.PHONY: all test asan tsan test-fallback bench bench-compare check check-sync \
+.PHONY: all test asan tsan test-fallback test-arm64 bench bench-compare check check-sync \
         check-symbols check-compile clean run
 .DELETE_ON_ERROR:
 
@@ -58,6 +59,15 @@ tsan: gonet.h $(addprefix $(B)/tsan/,$(TESTS))
 	  sh tests/run.sh $(B)/tsan $(TESTS)
 test-fallback: gonet.h $(addprefix $(B)/fallback/,$(TESTS))
 	sh tests/run.sh $(B)/fallback $(TESTS)
+
+# aarch64: cross-built statically, run under qemu-user (threads and all).
+ARM64_CC ?= aarch64-linux-gnu-gcc
+$(B)/arm64/%: tests/%.c gonet.h tests/greatest.h | $(B)/arm64
+	$(ARM64_CC) $(CFLAGS) -static $< -o $@ $(LDLIBS)
+$(B)/arm64:
+	mkdir -p $@
+test-arm64: gonet.h $(addprefix $(B)/arm64/,$(TESTS))
+	GN_TEST_RUNNER=qemu-aarch64 GN_TEST_SCALE=small sh tests/run.sh $(B)/arm64 $(TESTS)
 
 bench: gonet.h $(addprefix $(B)/,$(BENCHES))
 	sh bench/run.sh $(B)

@@ -555,6 +555,18 @@ GONET_API void       *gn_context_value(gn_context *ctx, const void *key);  /* NU
 #  define GN__CTX_UCONTEXT 1
 #endif
 
+/* Symbol spelling for the assembly switches: Mach-O prefixes an underscore;
+ * ELF marks a function's type ("%function" is accepted on every ELF target).   */
+#if defined(__APPLE__)
+#  define GN__ASM_NAME(s) "_" s
+#  define GN__ASM_HIDE(s) ".private_extern _" s "\n"
+#  define GN__ASM_TYPE(s)
+#else
+#  define GN__ASM_NAME(s) s
+#  define GN__ASM_HIDE(s) ".hidden " s "\n"
+#  define GN__ASM_TYPE(s) ".type " s ",%function\n"
+#endif
+
 #if defined(GN_POLL_EPOLL) || defined(GN__OS_LINUX)
 #  define GN__POLL_EPOLL 1
 #else
@@ -1072,16 +1084,6 @@ GN__PRIVATE int  gn__timer_modify(gn__rtimer *t, int64_t when);   /* stop + star
  * >>ctx-x64-sysv                                                                 */
 #if GN__CTX_X64_SYSV
 
-#if defined(__APPLE__)
-#  define GN__ASM_NAME(s) "_" s
-#  define GN__ASM_HIDE(s) ".private_extern _" s "\n"
-#  define GN__ASM_TYPE(s)
-#else
-#  define GN__ASM_NAME(s) s
-#  define GN__ASM_HIDE(s) ".hidden " s "\n"
-#  define GN__ASM_TYPE(s) ".type " s ",@function\n"
-#endif
-
 /* gn__ctx_switch_x64(void **save_sp, void *load_sp). Weak so that several
  * translation units built with GONET_STATIC can each carry a copy.              */
 __asm__(
@@ -1133,16 +1135,6 @@ GN__PRIVATE void gn__ctx_init(gn__ctx *c, char *stack_lo, size_t size, void (*en
  *
  * >>ctx-arm64                                                                    */
 #if GN__CTX_ARM64
-
-#if defined(__APPLE__)
-#  define GN__ASM_NAME(s) "_" s
-#  define GN__ASM_HIDE(s) ".private_extern _" s "\n"
-#  define GN__ASM_TYPE(s)
-#else
-#  define GN__ASM_NAME(s) s
-#  define GN__ASM_HIDE(s) ".hidden " s "\n"
-#  define GN__ASM_TYPE(s) ".type " s ",%function\n"
-#endif
 
 __asm__(
     ".text\n"
@@ -2800,7 +2792,9 @@ GONET_API void gn_stats_read(gn_stats *out) {
         out->parks += gn__load_relaxed(&p->st_parks);
         out->steals += gn__load_relaxed(&p->st_steals);
         out->blocking_calls += gn__load_relaxed(&p->st_blocking);
-        out->timers += gn__load_relaxed(&p->ntimers);
+        gn__lock(&p->timer_lock);
+        out->timers += p->ntimers;
+        gn__unlock(&p->timer_lock);
     }
     out->goroutines += out->goroutines_created;
     out->procs = gn__rt.nprocs;

@@ -5,16 +5,6 @@
  * >>ctx-arm64                                                                    */
 #if GN__CTX_ARM64
 
-#if defined(__APPLE__)
-#  define GN__ASM_NAME(s) "_" s
-#  define GN__ASM_HIDE(s) ".private_extern _" s "\n"
-#  define GN__ASM_TYPE(s)
-#else
-#  define GN__ASM_NAME(s) s
-#  define GN__ASM_HIDE(s) ".hidden " s "\n"
-#  define GN__ASM_TYPE(s) ".type " s ",%function\n"
-#endif
-
 __asm__(
     ".text\n"
     ".p2align 4\n"

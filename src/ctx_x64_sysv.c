@@ -10,16 +10,6 @@
  * >>ctx-x64-sysv                                                                 */
 #if GN__CTX_X64_SYSV
 
-#if defined(__APPLE__)
-#  define GN__ASM_NAME(s) "_" s
-#  define GN__ASM_HIDE(s) ".private_extern _" s "\n"
-#  define GN__ASM_TYPE(s)
-#else
-#  define GN__ASM_NAME(s) s
-#  define GN__ASM_HIDE(s) ".hidden " s "\n"
-#  define GN__ASM_TYPE(s) ".type " s ",@function\n"
-#endif
-
 /* gn__ctx_switch_x64(void **save_sp, void *load_sp). Weak so that several
  * translation units built with GONET_STATIC can each carry a copy.              */
 __asm__(

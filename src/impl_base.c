@@ -22,6 +22,18 @@
 #  define GN__CTX_UCONTEXT 1
 #endif
 
+/* Symbol spelling for the assembly switches: Mach-O prefixes an underscore;
+ * ELF marks a function's type ("%function" is accepted on every ELF target).   */
+#if defined(__APPLE__)
+#  define GN__ASM_NAME(s) "_" s
+#  define GN__ASM_HIDE(s) ".private_extern _" s "\n"
+#  define GN__ASM_TYPE(s)
+#else
+#  define GN__ASM_NAME(s) s
+#  define GN__ASM_HIDE(s) ".hidden " s "\n"
+#  define GN__ASM_TYPE(s) ".type " s ",%function\n"
+#endif
+
 #if defined(GN_POLL_EPOLL) || defined(GN__OS_LINUX)
 #  define GN__POLL_EPOLL 1
 #else

@@ -1193,7 +1193,9 @@ GONET_API void gn_stats_read(gn_stats *out) {
         out->parks += gn__load_relaxed(&p->st_parks);
         out->steals += gn__load_relaxed(&p->st_steals);
         out->blocking_calls += gn__load_relaxed(&p->st_blocking);
-        out->timers += gn__load_relaxed(&p->ntimers);
+        gn__lock(&p->timer_lock);
+        out->timers += p->ntimers;
+        gn__unlock(&p->timer_lock);
     }
     out->goroutines += out->goroutines_created;
     out->procs = gn__rt.nprocs;

@@ -3,13 +3,14 @@
 # with one line that sums greatest's "Pass: N, fail: N, skip: N." summaries.
 # A program that crashes, hangs (GN_TEST_TIMEOUT seconds, default 600) or exits
 # non-zero after its summary (a sanitizer's report at exit) counts as a failure.
+# GN_TEST_RUNNER, if set, runs each program (qemu-aarch64 for cross builds).
 dir=$1; shift
 passed=0; failed=0; skipped=0; status=0
 limit=${GN_TEST_TIMEOUT:-600}
 for t in "$@"; do
     echo "== $t"
     out=$(mktemp)
-    timeout "$limit" "$dir/$t" >"$out" 2>&1
+    timeout "$limit" $GN_TEST_RUNNER "$dir/$t" >"$out" 2>&1
     rc=$?
     cat "$out"
     line=$(grep -E '^Pass: [0-9]+, fail: [0-9]+, skip: [0-9]+\.' "$out" | tail -n 1)

@@ -293,6 +293,23 @@ TEST args_and_outside(void) {
     EQI(0, gn_chan_close(c));
     EQI(0, gn_chan_recv(c, &v));
     EQI(GN_ECLOSED, gn_chan_recv(c, &v));
+    /* Select outside a coroutine: fine while a case is ready, GN_ESTATE when it
+     * would have to wait; a deadline without channels is a plain sleep.       */
+    c = gn_chan_new(sizeof(int), 1);
+    gn_select_case cs[2] = {{NULL, GN_RECV, &v, 0}, {c, GN_RECV, &v, 99}};
+    EQI(GN_EAGAIN, gn_select_try(cs, 2));
+    EQI(GN_ESTATE, gn_select(cs, 2));
+    EQI(GN_ESTATE, gn_select_until(cs, 2, gn_now() + GN_SECOND));
+    EQI(GN_ETIMEDOUT, gn_select_until(cs, 2, gn_now() - 1));
+    v = 8;
+    EQI(0, gn_chan_try_send(c, &v));
+    v = 0;
+    EQI(1, gn_select(cs, 2));
+    EQI(0, cs[1].result);
+    EQI(8, v);
+    int64_t t0 = gn_now();
+    EQI(GN_ETIMEDOUT, gn_select_until(NULL, 0, t0 + 2 * GN_MILLISECOND));
+    ASSERT(gn_now() - t0 >= 2 * GN_MILLISECOND);
     gn_chan_free(c);
 
     sigstate s = {7, 7};
@@ -377,6 +394,7 @@ typedef struct {
     int idx_null, val_null;
     int idx_many, val_many;
     int idx_dup, val_dup;
+    int idx_five_ok, val_five;
     int idx_closed_send, res_closed_send;
 } selstate;
 
@@ -452,6 +470,25 @@ static void sel_body(void *arg) {
     s->val_many = vm;
     for (int i = 0; i < 20; i++) gn_chan_free(ch[i]);
 
+    /* Many cases over few channels: the lock order (a heap sort beyond 16
+     * cases) must group duplicates, or a channel would be locked twice.      */
+    gn_chan *five[5];
+    gn_select_case fc[40];
+    int vf = 0;
+    for (int i = 0; i < 5; i++) five[i] = gn_chan_new(sizeof(int), 0);
+    for (int i = 0; i < 40; i++) {
+        fc[i].chan = five[(i * 7) % 5];
+        fc[i].op = GN_RECV;
+        fc[i].elem = &vf;
+        fc[i].result = 99;
+    }
+    delayed d5 = {five[3], 5353, 3};
+    gn_go(delayed_send, &d5);
+    int k5 = gn_select(fc, 40);
+    s->idx_five_ok = k5 >= 0 && k5 < 40 && fc[k5].chan == five[3] && fc[k5].result == 0;
+    s->val_five = vf;
+    for (int i = 0; i < 5; i++) gn_chan_free(five[i]);
+
     /* The same channel twice.                                                    */
     int vd = 0;
     delayed d4 = {u, 4444, 3};
@@ -493,6 +530,8 @@ TEST select_basics(void) {
     EQI(77, s.val_null);
     EQI(13, s.idx_many);
     EQI(1313, s.val_many);
+    EQI(1, s.idx_five_ok);
+    EQI(5353, s.val_five);
     ASSERT(s.idx_dup >= 0 && s.idx_dup < 3);
     EQI(4444, s.val_dup);
     EQI(1, s.idx_closed_send);

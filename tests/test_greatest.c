@@ -683,8 +683,9 @@ static int run_child_env(const char *env, const char *args) {
     size_t got;
     int st;
 
+    /* GN_TEST_RUNNER (e.g. qemu-aarch64 for a cross build) runs the child too. */
     snprintf(cmd, sizeof(cmd),
-             "ulimit -c 0 2>/dev/null; GT_SELFTEST_FIXTURE=1 %s %s %s 2>&1",
+             "ulimit -c 0 2>/dev/null; GT_SELFTEST_FIXTURE=1 %s $GN_TEST_RUNNER %s %s 2>&1",
              env, self_cmd, args);
     fflush(NULL);
     p = popen(cmd, "r");

@@ -39,6 +39,11 @@
 #  define T_OPAQUE __attribute__((noinline, noipa))
 #endif
 #define T_NOINLINE __attribute__((noinline))
+#if defined(T_TSAN)
+static const int k_tsan = 1;
+#else
+static const int k_tsan = 0;
+#endif
 #if defined(T_ASAN)
 static const int k_asan = 1;
 #else
@@ -59,7 +64,7 @@ static int g_small;
 static int scaled(int n) { return g_small ? (n / 10 > 0 ? n / 10 : 1) : n; }
 
 /* A failed check with the values that made it fail. */
-static char g_msg[512];
+static char g_msg[2048];
 #define CHECKF(cond, ...)                                                        \
     do {                                                                         \
         greatest_info.assertions++;                                              \
@@ -1598,6 +1603,13 @@ static int run_child(void (*child)(void), char *out, size_t cap, int *status) {
     return 0;
 }
 
+/* Killed by SIGSEGV/SIGBUS, or, under ThreadSanitizer, by its own deadly-signal
+ * handler (which the runtime's handler hands the fault on to) with its exit code. */
+static int died_of_segv(int status) {
+    if (WIFSIGNALED(status)) return WTERMSIG(status) == SIGSEGV || WTERMSIG(status) == SIGBUS;
+    return k_tsan && WIFEXITED(status) && WEXITSTATUS(status) == 66;
+}
+
 static void overflow_coroutine(void *arg) {
     (void)arg;
     fprintf(stderr, "child coroutine id=%lld\n", (long long)gn_id());
@@ -1644,9 +1656,8 @@ static enum greatest_test_res check_overflow(void (*child)(void)) {
     char want[96];
     snprintf(want, sizeof want, "stack overflow in coroutine %lld", id);
     CHECKF(strstr(out, want) != NULL, "no \"%s\" in the child's stderr:\n%.300s", want, out);
-    CHECKF(WIFSIGNALED(status), "the child was not killed by a signal (status 0x%x)", status);
-    CHECKF(WTERMSIG(status) == SIGSEGV || WTERMSIG(status) == SIGBUS,
-           "the child died by signal %d", WTERMSIG(status));
+    CHECKF(died_of_segv(status), "the child did not die of the fault (status 0x%x); stderr:\n%.1500s",
+           status, out);
     PASS();
 }
 
@@ -1691,8 +1702,7 @@ TEST segv_not_overflow_passes_through(void) {
     int status = 0;
     ASSERT_EQ(0, run_child(null_child, out, sizeof out, &status));
     CHECKF(strstr(out, "stack overflow") == NULL, "a NULL write was reported as an overflow:\n%.300s", out);
-    CHECKF(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV,
-           "the child did not die of SIGSEGV (status 0x%x)", status);
+    CHECKF(died_of_segv(status), "the child did not die of SIGSEGV (status 0x%x)", status);
     ASSERT_EQ(0, run_child(null_user_child, out, sizeof out, &status));
     CHECKF(strstr(out, "user handler ran") != NULL, "the user's handler did not run:\n%.300s", out);
     CHECKF(WIFEXITED(status) && WEXITSTATUS(status) == 42, "child status 0x%x", status);
@@ -1768,7 +1778,8 @@ TEST stack_guard_never_slabs(void) {
     int n = scaled(20000);
     CHECK_CALL(run_guard(-1, n));
     int grew = g_guard.maps_during - g_guard.maps_before;
-    CHECKF(grew < n / 8, "%d slab stacks added %d mappings", n, grew);
+    /* ThreadSanitizer maps memory of its own for every fiber: count only without it. */
+    if (!k_tsan) CHECKF(grew < n / 8, "%d slab stacks added %d mappings", n, grew);
     PASS();
 }
 

@@ -76,7 +76,7 @@ bench-compare: gonet.h $(addprefix $(B)/,$(BENCHES))
 
 # The committed gonet.h must be what src/ makes; every global symbol is gn_.
 check: check-sync check-symbols check-compile
-check-sync:
+check-sync: | $(B)
 	sh src/amalgamate.sh $(B)/gonet.h.check
 	cmp -s gonet.h $(B)/gonet.h.check || { echo "gonet.h is out of date: run make gonet.h"; exit 1; }
 check-symbols: gonet.h | $(B)

@@ -334,7 +334,9 @@ GONET_API void gn_blocking(void (*fn)(void *arg), void *arg);
  * gn_now() of its firing, an int64_t, on a channel of capacity 1 (gn_timer_chan).
  * After gn_timer_stop or gn_timer_reset returns, no value from before it can be
  * received (Go 1.23 semantics). A func timer runs fn(arg) in a new coroutine.
- * The timer owns its channel; gn_timer_free stops the timer and frees both.     */
+ * The timer owns its channel; gn_timer_free stops the timer and frees both.
+ * The constructors return NULL on ENOMEM, for a ticker period <= 0, or when no
+ * runtime runs. Durations too large to add to gn_now() saturate.               */
 typedef struct gn_timer gn_timer;
 typedef struct gn_chan  gn_chan;
 
@@ -384,7 +386,10 @@ extern "C" {
 /* A channel carries elements of a fixed size, copied in and out with memcpy.
  * cap 0 is unbuffered: a send waits for its receiver. Safe from any coroutine
  * on any thread. The creator owns it and frees it with gn_chan_free once no
- * coroutine can touch it any more.                                             */
+ * coroutine can touch it any more (after gn_run returns, a channel that still
+ * had waiters may be freed but not used). Every function returns GN_EINVAL
+ * for a NULL channel, and GN_ESTATE when it would have to wait outside a
+ * coroutine; the try_ forms work from any thread.                              */
 GONET_API gn_chan *gn_chan_new(size_t elem_size, size_t cap);  /* NULL on ENOMEM or
                                                   elem_size > 65536 */
 GONET_API void   gn_chan_free(gn_chan *c);
@@ -419,6 +424,7 @@ typedef struct gn_select_case {
     int      result;    /* set for the chosen case: 0 or GN_ECLOSED            */
 } gn_select_case;
 
+/* GN_EINVAL if n is 0 or every channel is NULL (Go would block forever).      */
 GONET_API int gn_select(gn_select_case *cases, int n);
 /* With a default case: GN_EAGAIN when no case is ready now.                   */
 GONET_API int gn_select_try(gn_select_case *cases, int n);
@@ -435,7 +441,9 @@ GONET_API int gn_select_until(gn_select_case *cases, int n, int64_t deadline);
  *
  * Mutex, RWMutex, WaitGroup, Cond and Once are plain structs: embed them, and a
  * zeroed one is ready to use (like Go's zero values; GN_MUTEX_INIT and friends
- * spell that out). Their fields are private. None may be copied once used.     */
+ * spell that out). Their fields are private. None may be copied once used.
+ * Called from a thread outside the runtime, a lock spins with sched_yield and
+ * a cond wait returns at once (a spurious wake-up).                            */
 
 #ifdef __cplusplus
 extern "C" {
@@ -502,8 +510,12 @@ GONET_API void gn_once_do(gn_once *o, void (*fn)(void *arg), void *arg);
  * Go's context.Context: cancellation and deadlines flowing from parent to
  * children, with a done channel to use in gn_select. Each derived context is
  * owned by its creator and released with gn_context_free, which also cancels it
- * (Go's "defer cancel()"). Free children before their parent. The background
- * context is static and never freed; NULL means background everywhere.        */
+ * (Go's "defer cancel()") and releases its deadline timer. Free children
+ * before their parent (a child whose parent goes first is detached, not left
+ * dangling). The background context is static and never freed; NULL means
+ * background everywhere. Unlike Go, a value context can be cancelled too.
+ * The deadline constructors return NULL when no runtime runs (nothing could
+ * fire the deadline), unless the deadline has already passed.                  */
 typedef struct gn_context gn_context;
 
 GONET_API gn_context *gn_context_background(void);
@@ -745,8 +757,11 @@ GONET_API int64_t gn_now(void) {
 }
 
 /* Waits while *addr == val, at most ns nanoseconds (< 0: no limit). Spurious
- * wake-ups are allowed; callers re-check.                                        */
+ * wake-ups are allowed; callers re-check. Like every OS call the runtime makes
+ * on a coroutine's behalf, it leaves errno as it found it: the coroutine's
+ * errno is saved only at its next switch, after this has run.                  */
 GN__PRIVATE void gn__os_futex_wait(uint32_t *addr, uint32_t val, int64_t ns) {
+    int saved = errno;
     struct timespec ts, *tsp = NULL;
     if (ns >= 0) {
         ts.tv_sec = (time_t)(ns / GN_SECOND);
@@ -754,10 +769,13 @@ GN__PRIVATE void gn__os_futex_wait(uint32_t *addr, uint32_t val, int64_t ns) {
         tsp = &ts;
     }
     syscall(SYS_futex, addr, 128 /* FUTEX_WAIT_PRIVATE */, val, tsp, NULL, 0);
+    errno = saved;
 }
 
 GN__PRIVATE void gn__os_futex_wake(uint32_t *addr, int n) {
+    int saved = errno;
     syscall(SYS_futex, addr, 129 /* FUTEX_WAKE_PRIVATE */, n, NULL, NULL, 0);
+    errno = saved;
 }
 
 GN__PRIVATE int gn__os_page_size(void) {
@@ -800,16 +818,28 @@ GN__PRIVATE long gn__os_max_map_count(void) {
 }
 
 GN__PRIVATE void *gn__os_map(size_t size) {
+    int saved = errno;
     void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    errno = saved;
     return p == MAP_FAILED ? NULL : p;
 }
-GN__PRIVATE void gn__os_unmap(void *p, size_t size) { munmap(p, size); }
-GN__PRIVATE int gn__os_guard(void *p, size_t size) { return mprotect(p, size, PROT_NONE); }
+GN__PRIVATE void gn__os_unmap(void *p, size_t size) {
+    int saved = errno;
+    munmap(p, size);
+    errno = saved;
+}
+GN__PRIVATE int gn__os_guard(void *p, size_t size) {
+    int saved = errno;
+    int rc = mprotect(p, size, PROT_NONE);
+    errno = saved;
+    return rc;
+}
 
 typedef pthread_t gn__os_thread;
 
 GN__PRIVATE int gn__os_thread_start(gn__os_thread *t, void *(*fn)(void *), void *arg) {
+    int saved = errno;
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setstacksize(&attr, 256 * 1024);
@@ -826,6 +856,7 @@ GN__PRIVATE int gn__os_thread_start(gn__os_thread *t, void *(*fn)(void *), void 
     int rc = pthread_create(t, &attr, fn, arg);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     pthread_attr_destroy(&attr);
+    errno = saved;
     return rc ? -rc : 0;
 }
 GN__PRIVATE void gn__os_thread_join(gn__os_thread t) { pthread_join(t, NULL); }
@@ -1454,31 +1485,36 @@ GN__PRIVATE void gn__overflow_uninstall(void) {
     gn__overflow_installed = 0;
 }
 
-/* Each M gets an alternate signal stack; returns what to free at thread exit.     */
-GN__PRIVATE void *gn__altstack_enable(void) {
+/* Each M gets an alternate signal stack. The thread's own one, if any, is put
+ * back when the runtime is done with the thread (it matters for the thread that
+ * called gn_run, which goes on as the user's).                                  */
+typedef struct gn__altstack { void *mem; stack_t old; } gn__altstack;
+
+GN__PRIVATE gn__altstack *gn__altstack_enable(void) {
 #if GN__ASAN
     return NULL;
 #else
+    gn__altstack *a = (gn__altstack *)GN_MALLOC(sizeof *a + GN__ALTSTACK_SIZE);
+    if (!a) return NULL;
     stack_t ss;
     memset(&ss, 0, sizeof ss);
-    ss.ss_sp = GN_MALLOC(GN__ALTSTACK_SIZE);
-    if (!ss.ss_sp) return NULL;
+    ss.ss_sp = a->mem = (char *)(a + 1);
     ss.ss_size = GN__ALTSTACK_SIZE;
-    if (sigaltstack(&ss, NULL) != 0) {
-        GN_FREE(ss.ss_sp);
+    if (sigaltstack(&ss, &a->old) != 0) {
+        GN_FREE(a);
         return NULL;
     }
-    return ss.ss_sp;
+    return a;
 #endif
 }
 
-GN__PRIVATE void gn__altstack_disable(void *mem) {
-    if (!mem) return;
-    stack_t ss;
-    memset(&ss, 0, sizeof ss);
-    ss.ss_flags = SS_DISABLE;
-    sigaltstack(&ss, NULL);
-    GN_FREE(mem);
+GN__PRIVATE void gn__altstack_disable(gn__altstack *a) {
+    if (!a) return;
+    stack_t none;
+    memset(&none, 0, sizeof none);
+    none.ss_flags = SS_DISABLE;
+    sigaltstack((a->old.ss_flags & SS_DISABLE) ? &none : &a->old, NULL);
+    GN_FREE(a);
 }
 /* ==== end src/stack.c ==== */
 
@@ -1544,11 +1580,12 @@ GN__PRIVATE void gn__netpoll_break(void) {
     uint32_t z = 0;
     if (!gn__cas(&gn__ep.wake_pending, &z, 1)) return;
     uint64_t one = 1;
+    int saved = errno;   /* callable from a coroutine: keep its errno */
     for (;;) {
         ssize_t n = write(gn__ep.wakefd, &one, sizeof one);
-        if (n == (ssize_t)sizeof one || errno == EAGAIN) return;  /* EAGAIN: already full */
-        if (errno != EINTR) return;
+        if (n == (ssize_t)sizeof one || errno != EINTR) break;   /* EAGAIN: already full */
     }
+    errno = saved;
 }
 
 #ifndef SYS_epoll_pwait2
@@ -1560,6 +1597,7 @@ GN__PRIVATE void gn__netpoll_break(void) {
 /* epoll_pwait2 (Linux 5.11) takes a timespec; plain epoll_wait only whole
  * milliseconds, which would make every short sleep up to 1 ms late.            */
 GN__PRIVATE int gn__epoll_wait_ns(struct epoll_event *evs, int max, int64_t delay) {
+    if (delay > GN_HOUR) delay = GN_HOUR;   /* a far timer: wake now and then, re-check */
 #ifdef SYS_epoll_pwait2
     static int no_pwait2;
     if (delay > 0 && !gn__load_relaxed(&no_pwait2)) {
@@ -1572,7 +1610,6 @@ GN__PRIVATE int gn__epoll_wait_ns(struct epoll_event *evs, int max, int64_t dela
     int ms;
     if (delay < 0) ms = -1;
     else if (delay == 0) ms = 0;
-    else if (delay >= (int64_t)INT_MAX * GN_MILLISECOND) ms = INT_MAX;
     else ms = (int)((delay + GN_MILLISECOND - 1) / GN_MILLISECOND);
     return epoll_wait(gn__ep.epfd, evs, max, ms);
 }
@@ -1627,6 +1664,7 @@ GN__PRIVATE int gn__netpoll(int64_t delay, gn__glist *out) {
  * >>sched                                                                         */
 
 #define GN__RUNQ_SIZE 256
+#define GN__MAX_STACK ((size_t)1 << 30)   /* larger stack sizes are a mistake: GN_EINVAL */
 enum { GN__P_IDLE = 0, GN__P_RUNNING, GN__P_BLOCKING };
 enum { GN__AFTER_NONE = 0, GN__AFTER_PARK, GN__AFTER_YIELD, GN__AFTER_GLOBAL, GN__AFTER_EXIT };
 
@@ -1667,7 +1705,7 @@ struct gn__m {
     gn__os_thread  thread;
     int            id;
     uint64_t       rand;
-    void          *altstack;
+    gn__altstack  *altstack;
     /* What the next context must do once we are off the old G's stack.             */
     int            after;
     gn__g         *after_g;
@@ -1677,6 +1715,9 @@ struct gn__m {
 
 static struct gn__sched {
     uint32_t      running;               /* atomic: gn_run is active                 */
+    uint32_t      live;                  /* atomic: set up and not stopping (outside
+                                            callers look only at this)               */
+    int32_t       outside;               /* atomic: callers from outside the runtime */
     uint32_t      stopping;              /* atomic: the main G returned              */
     uint32_t      lock;                  /* guards everything down to allm           */
     gn__glist     runq;                  /* global run queue                         */
@@ -2053,6 +2094,24 @@ GN__PRIVATE void gn__resetspinning(gn__m *m) {
     gn__wakep();
 }
 
+/* ---- threads outside the runtime ----------------------------------------------------
+ * A thread that is not an M with a P (a user thread calling gn_go, a channel
+ * try_send, the stats) touches Ps and queues that teardown frees. It holds the
+ * runtime open while it does: teardown waits for such callers after stopping,
+ * and a caller arriving later sees the stop and backs off. Sequentially
+ * consistent, so that neither side can miss the other (Dekker's pattern).         */
+GN__PRIVATE int gn__outside_enter(void) {
+    __atomic_fetch_add(&gn__rt.outside, 1, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&gn__rt.live, __ATOMIC_SEQ_CST)) return 1;
+    __atomic_fetch_sub(&gn__rt.outside, 1, __ATOMIC_SEQ_CST);
+    return 0;
+}
+GN__PRIVATE void gn__outside_exit(void) { __atomic_fetch_sub(&gn__rt.outside, 1, __ATOMIC_SEQ_CST); }
+
+GN__PRIVATE void gn__outside_drain(void) {
+    while (__atomic_load_n(&gn__rt.outside, __ATOMIC_SEQ_CST) != 0) gn__os_yield_thread();
+}
+
 /* ---- free Gs ------------------------------------------------------------------------*/
 GN__PRIVATE gn__g *gn__gfget(gn__p *p) {
     if (p && p->gfree.n == 0 && gn__load_relaxed(&gn__rt.gfree_n) > 0) {
@@ -2391,11 +2450,20 @@ GN__PRIVATE void gn__g_main(void) {
     gn__goexit(g);
 }
 
+GN__PRIVATE int64_t gn__newproc_on(gn__p *p, void (*fn)(void *), void *arg, size_t stack_size);
+
 GN__PRIVATE int64_t gn__newproc(void (*fn)(void *), void *arg, size_t stack_size) {
-    if (!fn) return GN_EINVAL;
-    if (!gn__load(&gn__rt.running) || gn__load(&gn__rt.stopping)) return GN_ESTATE;
+    if (!fn || stack_size > GN__MAX_STACK) return GN_EINVAL;
     gn__m *m = gn__getm();
-    gn__p *p = m ? m->p : NULL;
+    if (m && m->p) return gn__newproc_on(m->p, fn, arg, stack_size);
+    if (!gn__outside_enter()) return GN_ESTATE;
+    int64_t id = gn__newproc_on(NULL, fn, arg, stack_size);
+    gn__outside_exit();
+    return id;
+}
+
+GN__PRIVATE int64_t gn__newproc_on(gn__p *p, void (*fn)(void *), void *arg, size_t stack_size) {
+    if (!gn__load(&gn__rt.running) || gn__load(&gn__rt.stopping)) return GN_ESTATE;
     size_t size = stack_size ? stack_size : gn__rt.stack_size;
     if (size < 8192) size = 8192;
     int default_size = gn__round_page(size + GN__G_SPACE) == gn__round_page(gn__rt.stack_size + GN__G_SPACE);
@@ -2476,12 +2544,17 @@ GN__PRIVATE void gn__ready(gn__g *g) {
     gn__store(&g->status, GN__G_RUNNABLE);
     if (m && m->p) {
         gn__runq_put(m->p, g, 1);
-    } else {
-        gn__lock(&gn__rt.lock);
-        gn__globrunqput(g);
-        gn__unlock(&gn__rt.lock);
+        gn__wakep();
+        return;
     }
+    /* From a thread without a P. After a stop the G is discarded with the rest.   */
+    int outside = !m;
+    if (outside && !gn__outside_enter()) return;
+    gn__lock(&gn__rt.lock);
+    gn__globrunqput(g);
+    gn__unlock(&gn__rt.lock);
     gn__wakep();
+    if (outside) gn__outside_exit();
 }
 
 GONET_API void gn_yield(void) {
@@ -2493,9 +2566,10 @@ GONET_API void gn_yield(void) {
     }
     if (GN__UNLIKELY(m->blocking)) return;   /* no P to share inside a blocking call */
     gn__p *p = m->p;
-    /* Nobody else to run: keep going. Racy reads are fine, this is only a hint.    */
+    /* Nobody else to run: keep going. Racy reads are fine, this is only a hint.
+     * Once the runtime stops, a yield is where a busy coroutine is let go.       */
     if (gn__load_relaxed(&p->runq_head) == p->runq_tail && !gn__load_relaxed(&p->runnext) &&
-        gn__load_relaxed(&gn__rt.runqsize) == 0) {
+        gn__load_relaxed(&gn__rt.runqsize) == 0 && !gn__load_relaxed(&gn__rt.stopping)) {
         int64_t t0 = gn__load_relaxed(&p->timer0);
         if (t0 == 0 || t0 > gn_now()) return;
     }
@@ -2538,9 +2612,12 @@ GONET_API int gn_unpin(void) {
 }
 
 /* ---- blocking calls ------------------------------------------------------------------*/
+/* Both keep errno as the caller left it: the blocking call's errno is what the
+ * caller reads after gn_blocking_exit.                                          */
 GONET_API void gn_blocking_enter(void) {
     gn__m *m = gn__getm();
     if (!m || !m->curg || m->blocking++ > 0) return;
+    int saved = errno;
     gn__p *p = m->p;
     gn__count(&p->st_blocking, 1);
     gn__count(&p->blocktick, 1);
@@ -2552,6 +2629,7 @@ GONET_API void gn_blocking_enter(void) {
     /* Work is waiting behind us: have the monitor look soon.                       */
     if (gn__rt.sysmon_on && (!gn__runq_empty(p) || gn__load(&gn__rt.runqsize) > 0))
         gn__note_wakeup(&gn__rt.sysmon_note);
+    errno = saved;
 }
 
 GONET_API void gn_blocking_exit(void) {
@@ -2567,15 +2645,18 @@ GONET_API void gn_blocking_exit(void) {
         gn__store(&g->status, GN__G_RUNNING);
         return;
     }
+    int saved = errno;
     gn__lock(&gn__rt.lock);
     p = gn__pidleget();
     gn__unlock(&gn__rt.lock);
     if (p) {
         gn__acquirep(m, p);
         gn__store(&g->status, GN__G_RUNNING);
+        errno = saved;
         return;
     }
     /* Every P is busy: queue g globally and let this M sleep.                      */
+    errno = saved;
     m->after = GN__AFTER_GLOBAL;
     m->after_g = g;
     gn__switch_out(m, g);
@@ -2670,6 +2751,7 @@ GN__PRIVATE void *gn__mstart(void *arg) {
 }
 
 GN__PRIVATE void gn__begin_stop(void) {
+    __atomic_store_n(&gn__rt.live, 0, __ATOMIC_SEQ_CST);
     gn__lock(&gn__rt.lock);
     gn__store(&gn__rt.stopping, 1);
     for (gn__m *m = gn__rt.allm; m; m = m->alllink) gn__note_wakeup(&m->park);
@@ -2689,6 +2771,7 @@ GN__PRIVATE int gn__default_procs(const gn_config *cfg) {
 }
 
 GN__PRIVATE void gn__teardown(gn__m *m0) {
+    gn__outside_drain();
     if (gn__rt.sysmon_on) gn__os_thread_join(gn__rt.sysmon_thread);
     for (gn__m *m = gn__rt.allm; m; m = m->alllink)
         if (m != m0) gn__os_thread_join(m->thread);
@@ -2712,6 +2795,9 @@ GN__PRIVATE void gn__teardown(gn__m *m0) {
 
 GONET_API int gn_run(const gn_config *cfg, void (*fn)(void *), void *arg) {
     if (!fn) return GN_EINVAL;
+    if (cfg && (cfg->procs < 0 || cfg->stack_size > GN__MAX_STACK ||
+                cfg->stack_guard < -1 || cfg->stack_guard > 1))
+        return GN_EINVAL;
     if (gn__getm()) return GN_ESTATE;
     uint32_t z = 0;
     if (!gn__cas(&gn__rt.running, &z, 1)) return GN_ESTATE;
@@ -2758,6 +2844,7 @@ GONET_API int gn_run(const gn_config *cfg, void (*fn)(void *), void *arg) {
     }
     gn__rt.main_g = gn__rt.allp[0]->runnext;
     gn__rt.main_started = 1;
+    __atomic_store_n(&gn__rt.live, 1, __ATOMIC_SEQ_CST);
     gn__rt.sysmon_on = !(cfg && cfg->sysmon < 0) &&
                        gn__os_thread_start(&gn__rt.sysmon_thread, gn__sysmon, NULL) == 0;
     gn__schedule(m0);
@@ -2770,19 +2857,20 @@ GONET_API int gn_main(void (*fn)(void *), void *arg) { return gn_run(NULL, fn, a
 
 /* ---- stats ----------------------------------------------------------------------------------*/
 GONET_API int gn_num_goroutine(void) {
-    if (!gn__load(&gn__rt.running)) return 0;
+    if (!gn__outside_enter()) return 0;
     int64_t n = gn__load_relaxed(&gn__rt.st_created_nop);
     for (int i = 0; i < gn__rt.nprocs; i++) {
         gn__p *p = gn__rt.allp[i];
         n += gn__load_relaxed(&p->st_created) - gn__load_relaxed(&p->st_exited);
     }
+    gn__outside_exit();
     return (int)n;
 }
 
 GONET_API void gn_stats_read(gn_stats *out) {
     if (!out) return;
     memset(out, 0, sizeof *out);
-    if (!gn__load(&gn__rt.running)) return;
+    if (!gn__outside_enter()) return;
     out->goroutines_created = gn__load_relaxed(&gn__rt.st_created_nop);
     for (int i = 0; i < gn__rt.nprocs; i++) {
         gn__p *p = gn__rt.allp[i];
@@ -2805,6 +2893,7 @@ GONET_API void gn_stats_read(gn_stats *out) {
     out->handoffs = gn__load(&gn__rt.st_handoffs);
     out->long_runners = gn__load(&gn__rt.st_long_runners);
     out->polls = gn__load(&gn__rt.st_polls);
+    gn__outside_exit();
 }
 /* ==== end src/sched.c ==== */
 
@@ -2869,13 +2958,19 @@ GN__PRIVATE void gn__timer0_update(gn__p *p) {
     gn__store(&p->timer0, p->ntimers ? p->timers[0]->when : 0);
 }
 
+GN__PRIVATE int gn__timer_add(gn__p *p, gn__rtimer *t, int64_t when);
+
 GN__PRIVATE int gn__timer_start(gn__rtimer *t, int64_t when) {
     gn__m *m = gn__getm();
-    gn__p *p = m && m->p ? m->p : NULL;
-    if (!p) {
-        if (!gn__load(&gn__rt.running)) return GN_ESTATE;
-        p = gn__rt.allp[gn__rand() % (uint32_t)gn__rt.nprocs];
-    }
+    if (m && m->p) return gn__timer_add(m->p, t, when);
+    if (m) return gn__timer_add(gn__rt.allp[gn__rand() % (uint32_t)gn__rt.nprocs], t, when);
+    if (!gn__outside_enter()) return GN_ESTATE;   /* a thread outside the runtime */
+    int rc = gn__timer_add(gn__rt.allp[gn__rand() % (uint32_t)gn__rt.nprocs], t, when);
+    gn__outside_exit();
+    return rc;
+}
+
+GN__PRIVATE int gn__timer_add(gn__p *p, gn__rtimer *t, int64_t when) {
     if (when < 1) when = 1;   /* 0 means "no timer" in timer0 */
     gn__lock(&p->timer_lock);
     if (p->ntimers == p->ctimers) {
@@ -2900,7 +2995,24 @@ GN__PRIVATE int gn__timer_start(gn__rtimer *t, int64_t when) {
     return 0;
 }
 
+GN__PRIVATE int gn__timer_stop_in(gn__rtimer *t);
+
 GN__PRIVATE int gn__timer_stop(gn__rtimer *t) {
+    if (gn__getm()) return gn__timer_stop_in(t);
+    /* Outside the runtime: hold it open, or once it is shutting down, wait until
+     * teardown has detached every pending timer from its P.                      */
+    for (;;) {
+        if (gn__outside_enter()) {
+            int rc = gn__timer_stop_in(t);
+            gn__outside_exit();
+            return rc;
+        }
+        if (!gn__load(&gn__rt.running)) return gn__timer_stop_in(t);
+        gn__os_yield_thread();
+    }
+}
+
+GN__PRIVATE int gn__timer_stop_in(gn__rtimer *t) {
     int removed = 0;
     for (;;) {
         gn__p *p = gn__load(&t->heap);
@@ -2962,7 +3074,10 @@ GN__PRIVATE int64_t gn__timers_run(gn__p *p, int64_t now) {
     return t0;
 }
 
+/* At shutdown. Timers still pending belong to their owners, who may stop or
+ * free them after gn_run returns: they must not point at a freed P.          */
 GN__PRIVATE void gn__timers_free(gn__p *p) {
+    for (int32_t i = 0; i < p->ntimers; i++) gn__store(&p->timers[i]->heap, NULL);
     GN_FREE(p->timers);
     p->timers = NULL;
     p->ntimers = p->ctimers = 0;
@@ -3008,7 +3123,8 @@ GONET_API int gn_sleep_until(int64_t deadline) {
 
 GONET_API int gn_sleep(int64_t d) {
     if (d <= 0) return 0;
-    return gn_sleep_until(gn_now() + d);
+    int64_t now = gn_now();
+    return gn_sleep_until(d > INT64_MAX - now ? INT64_MAX : now + d);
 }
 /* ==== end src/timer.c ==== */
 
@@ -3819,6 +3935,14 @@ struct gn_context {
     void       *value;
 };
 
+/* now + d for a relative duration, saturating, so that a huge d (a common way
+ * to say "practically never") does not wrap into the past. Also used by time.c. */
+GN__PRIVATE int64_t gn__deadline_after(int64_t d) {
+    int64_t now = gn_now();
+    if (d <= 0) return now;
+    return d > INT64_MAX - now ? INT64_MAX : now + d;
+}
+
 static gn_context gn__ctx_background;
 
 GONET_API gn_context *gn_context_background(void) { return &gn__ctx_background; }
@@ -3901,8 +4025,7 @@ GONET_API gn_context *gn_context_with_deadline(gn_context *parent, int64_t deadl
 
 GONET_API gn_context *gn_context_with_timeout(gn_context *parent, int64_t d) {
     /* A non-positive timeout is a deadline already passed, not "no deadline".   */
-    int64_t now = gn_now();
-    return gn__ctx_new(parent, d > 0 ? now + d : now);
+    return gn__ctx_new(parent, gn__deadline_after(d));
 }
 
 GONET_API gn_context *gn_context_with_value(gn_context *parent, const void *key, void *value) {
@@ -4020,7 +4143,7 @@ GN__PRIVATE gn_timer *gn__time_new(int64_t d, int64_t period, void (*fn)(void *)
     t->rt.arg = t;
     t->rt.period = period;
     t->ticker = period > 0;
-    if (gn__timer_start(&t->rt, gn_now() + (d > 0 ? d : 0)) < 0) {
+    if (gn__timer_start(&t->rt, gn__deadline_after(d)) < 0) {
         gn_chan_free(t->c);
         GN_FREE(t);
         return NULL;
@@ -4065,7 +4188,7 @@ GONET_API int gn_timer_reset(gn_timer *t, int64_t d) {
     gn__lock(&t->lock);
     int r = gn__time_stop(t);
     if (t->ticker) t->rt.period = d;
-    int e = gn__timer_start(&t->rt, gn_now() + (d > 0 ? d : 0));
+    int e = gn__timer_start(&t->rt, gn__deadline_after(d));
     gn__unlock(&t->lock);
     return e < 0 ? e : r;
 }

@@ -17,7 +17,10 @@
  *   rss_1m          100,000 / 1,000,000 coroutines parked in gn_sleep(1 h),
  *                   default stack_guard = 0 (guarded stacks while the
  *                   vm.max_map_count budget lasts, slab stacks beyond). Each
- *                   repetition runs in a fresh fork()ed child process.
+ *                   repetition runs in a fresh fork()ed child process. Memory
+ *                   figures barely vary and a 1M run costs ~30 s where page
+ *                   faults are slow (a VM), so these repeat -m M times
+ *                   (default min(R, 3) at 100k, 1 at 1M).
  *   timer_late_p50  10,000 coroutines released at once (a closed channel) each
  *   timer_late_p99  gn_sleep(1 ms); lateness = wake time - (start + 1 ms), in
  *   timer_late_max  microseconds: the median over R runs of each run's p50/p99/max
@@ -25,7 +28,7 @@
  * Output: one line per figure, `name procs=P unit=value` (unit ns, kb or us),
  * lower is better for all; lines starting with '#' are informational.
  *
- * Usage: bench_runtime [-r R] [-p 1,2] [group...]
+ * Usage: bench_runtime [-r R] [-m M] [-p 1,2] [group...]
  *   groups: yield chan chanbuf spawn rss timer (default: all), or a figure name.
  * Environment: BENCH_SCALE=small divides iteration counts by 10 (not the RSS
  * or timer coroutine counts). Never asserts on time; exits non-zero only when
@@ -42,6 +45,7 @@
 #define MAXREPS 64
 
 static int reps = 5;
+static int mem_reps = 0;   /* -m: RSS repetitions, 0: min(reps, 3) at 100k, 1 at 1M */
 static long scale = 1;
 
 static void die(const char *what, int rc) {
@@ -318,16 +322,17 @@ static double rss_child(int procs, long n, double *pte_kb, double *spawn_s) {
 
 static void bench_rss_n(int procs, long n, const char *name) {
     double v[MAXREPS], pte[MAXREPS], sp[MAXREPS];
-    for (int r = 0; r < reps; r++) {
+    int nr = mem_reps > 0 ? mem_reps : n >= 1000000 ? 1 : reps < 3 ? reps : 3;
+    for (int r = 0; r < nr; r++) {
         v[r] = rss_child(procs, n, &pte[r], &sp[r]);
         if (v[r] < 0) {
             printf("# %s procs=%d FAILED\n", name, procs);
             exit(1);
         }
     }
-    report(name, procs, "kb", v, reps);
+    report(name, procs, "kb", v, nr);
     printf("# %s procs=%d page tables %.3f KB/coroutine (VmPTE, not in VmRSS), spawn+park %.2f s\n",
-           name, procs, median(pte, reps), median(sp, reps));
+           name, procs, median(pte, nr), median(sp, nr));
 }
 
 static void bench_rss(int procs, int which) {
@@ -397,6 +402,9 @@ int main(int argc, char **argv) {
         if (strcmp(argv[i], "-r") == 0 && i + 1 < argc) {
             reps = atoi(argv[++i]);
             if (reps < 1 || reps > MAXREPS) reps = 5;
+        } else if (strcmp(argv[i], "-m") == 0 && i + 1 < argc) {
+            mem_reps = atoi(argv[++i]);
+            if (mem_reps < 0 || mem_reps > MAXREPS) mem_reps = 0;
         } else if (strcmp(argv[i], "-p") == 0 && i + 1 < argc) {
             char *s = argv[++i];
             nprocs = 0;
@@ -406,7 +414,7 @@ int main(int argc, char **argv) {
                 else break;
             }
         } else {
-            fprintf(stderr, "usage: %s [-r R] [-p 1,2] [yield|chan|chanbuf|spawn|rss|timer|figure...]\n",
+            fprintf(stderr, "usage: %s [-r R] [-m M] [-p 1,2] [yield|chan|chanbuf|spawn|rss|timer|figure...]\n",
                     argv[0]);
             return 2;
         }

@@ -7,7 +7,10 @@ extern "C" {
 /* A channel carries elements of a fixed size, copied in and out with memcpy.
  * cap 0 is unbuffered: a send waits for its receiver. Safe from any coroutine
  * on any thread. The creator owns it and frees it with gn_chan_free once no
- * coroutine can touch it any more.                                             */
+ * coroutine can touch it any more (after gn_run returns, a channel that still
+ * had waiters may be freed but not used). Every function returns GN_EINVAL
+ * for a NULL channel, and GN_ESTATE when it would have to wait outside a
+ * coroutine; the try_ forms work from any thread.                              */
 GONET_API gn_chan *gn_chan_new(size_t elem_size, size_t cap);  /* NULL on ENOMEM or
                                                   elem_size > 65536 */
 GONET_API void   gn_chan_free(gn_chan *c);
@@ -42,6 +45,7 @@ typedef struct gn_select_case {
     int      result;    /* set for the chosen case: 0 or GN_ECLOSED            */
 } gn_select_case;
 
+/* GN_EINVAL if n is 0 or every channel is NULL (Go would block forever).      */
 GONET_API int gn_select(gn_select_case *cases, int n);
 /* With a default case: GN_EAGAIN when no case is ready now.                   */
 GONET_API int gn_select_try(gn_select_case *cases, int n);

@@ -63,7 +63,9 @@ GONET_API void gn_blocking(void (*fn)(void *arg), void *arg);
  * gn_now() of its firing, an int64_t, on a channel of capacity 1 (gn_timer_chan).
  * After gn_timer_stop or gn_timer_reset returns, no value from before it can be
  * received (Go 1.23 semantics). A func timer runs fn(arg) in a new coroutine.
- * The timer owns its channel; gn_timer_free stops the timer and frees both.     */
+ * The timer owns its channel; gn_timer_free stops the timer and frees both.
+ * The constructors return NULL on ENOMEM, for a ticker period <= 0, or when no
+ * runtime runs. Durations too large to add to gn_now() saturate.               */
 typedef struct gn_timer gn_timer;
 typedef struct gn_chan  gn_chan;
 

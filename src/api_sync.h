@@ -2,7 +2,9 @@
  *
  * Mutex, RWMutex, WaitGroup, Cond and Once are plain structs: embed them, and a
  * zeroed one is ready to use (like Go's zero values; GN_MUTEX_INIT and friends
- * spell that out). Their fields are private. None may be copied once used.     */
+ * spell that out). Their fields are private. None may be copied once used.
+ * Called from a thread outside the runtime, a lock spins with sched_yield and
+ * a cond wait returns at once (a spurious wake-up).                            */
 
 #ifdef __cplusplus
 extern "C" {
@@ -69,8 +71,12 @@ GONET_API void gn_once_do(gn_once *o, void (*fn)(void *arg), void *arg);
  * Go's context.Context: cancellation and deadlines flowing from parent to
  * children, with a done channel to use in gn_select. Each derived context is
  * owned by its creator and released with gn_context_free, which also cancels it
- * (Go's "defer cancel()"). Free children before their parent. The background
- * context is static and never freed; NULL means background everywhere.        */
+ * (Go's "defer cancel()") and releases its deadline timer. Free children
+ * before their parent (a child whose parent goes first is detached, not left
+ * dangling). The background context is static and never freed; NULL means
+ * background everywhere. Unlike Go, a value context can be cancelled too.
+ * The deadline constructors return NULL when no runtime runs (nothing could
+ * fire the deadline), unless the deadline has already passed.                  */
 typedef struct gn_context gn_context;
 
 GONET_API gn_context *gn_context_background(void);

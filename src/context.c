@@ -28,6 +28,14 @@ struct gn_context {
     void       *value;
 };
 
+/* now + d for a relative duration, saturating, so that a huge d (a common way
+ * to say "practically never") does not wrap into the past. Also used by time.c. */
+GN__PRIVATE int64_t gn__deadline_after(int64_t d) {
+    int64_t now = gn_now();
+    if (d <= 0) return now;
+    return d > INT64_MAX - now ? INT64_MAX : now + d;
+}
+
 static gn_context gn__ctx_background;
 
 GONET_API gn_context *gn_context_background(void) { return &gn__ctx_background; }
@@ -110,8 +118,7 @@ GONET_API gn_context *gn_context_with_deadline(gn_context *parent, int64_t deadl
 
 GONET_API gn_context *gn_context_with_timeout(gn_context *parent, int64_t d) {
     /* A non-positive timeout is a deadline already passed, not "no deadline".   */
-    int64_t now = gn_now();
-    return gn__ctx_new(parent, d > 0 ? now + d : now);
+    return gn__ctx_new(parent, gn__deadline_after(d));
 }
 
 GONET_API gn_context *gn_context_with_value(gn_context *parent, const void *key, void *value) {

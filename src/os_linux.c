@@ -10,8 +10,11 @@ GONET_API int64_t gn_now(void) {
 }
 
 /* Waits while *addr == val, at most ns nanoseconds (< 0: no limit). Spurious
- * wake-ups are allowed; callers re-check.                                        */
+ * wake-ups are allowed; callers re-check. Like every OS call the runtime makes
+ * on a coroutine's behalf, it leaves errno as it found it: the coroutine's
+ * errno is saved only at its next switch, after this has run.                  */
 GN__PRIVATE void gn__os_futex_wait(uint32_t *addr, uint32_t val, int64_t ns) {
+    int saved = errno;
     struct timespec ts, *tsp = NULL;
     if (ns >= 0) {
         ts.tv_sec = (time_t)(ns / GN_SECOND);
@@ -19,10 +22,13 @@ GN__PRIVATE void gn__os_futex_wait(uint32_t *addr, uint32_t val, int64_t ns) {
         tsp = &ts;
     }
     syscall(SYS_futex, addr, 128 /* FUTEX_WAIT_PRIVATE */, val, tsp, NULL, 0);
+    errno = saved;
 }
 
 GN__PRIVATE void gn__os_futex_wake(uint32_t *addr, int n) {
+    int saved = errno;
     syscall(SYS_futex, addr, 129 /* FUTEX_WAKE_PRIVATE */, n, NULL, NULL, 0);
+    errno = saved;
 }
 
 GN__PRIVATE int gn__os_page_size(void) {
@@ -65,16 +71,28 @@ GN__PRIVATE long gn__os_max_map_count(void) {
 }
 
 GN__PRIVATE void *gn__os_map(size_t size) {
+    int saved = errno;
     void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    errno = saved;
     return p == MAP_FAILED ? NULL : p;
 }
-GN__PRIVATE void gn__os_unmap(void *p, size_t size) { munmap(p, size); }
-GN__PRIVATE int gn__os_guard(void *p, size_t size) { return mprotect(p, size, PROT_NONE); }
+GN__PRIVATE void gn__os_unmap(void *p, size_t size) {
+    int saved = errno;
+    munmap(p, size);
+    errno = saved;
+}
+GN__PRIVATE int gn__os_guard(void *p, size_t size) {
+    int saved = errno;
+    int rc = mprotect(p, size, PROT_NONE);
+    errno = saved;
+    return rc;
+}
 
 typedef pthread_t gn__os_thread;
 
 GN__PRIVATE int gn__os_thread_start(gn__os_thread *t, void *(*fn)(void *), void *arg) {
+    int saved = errno;
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setstacksize(&attr, 256 * 1024);
@@ -91,6 +109,7 @@ GN__PRIVATE int gn__os_thread_start(gn__os_thread *t, void *(*fn)(void *), void 
     int rc = pthread_create(t, &attr, fn, arg);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     pthread_attr_destroy(&attr);
+    errno = saved;
     return rc ? -rc : 0;
 }
 GN__PRIVATE void gn__os_thread_join(gn__os_thread t) { pthread_join(t, NULL); }

@@ -59,11 +59,12 @@ GN__PRIVATE void gn__netpoll_break(void) {
     uint32_t z = 0;
     if (!gn__cas(&gn__ep.wake_pending, &z, 1)) return;
     uint64_t one = 1;
+    int saved = errno;   /* callable from a coroutine: keep its errno */
     for (;;) {
         ssize_t n = write(gn__ep.wakefd, &one, sizeof one);
-        if (n == (ssize_t)sizeof one || errno == EAGAIN) return;  /* EAGAIN: already full */
-        if (errno != EINTR) return;
+        if (n == (ssize_t)sizeof one || errno != EINTR) break;   /* EAGAIN: already full */
     }
+    errno = saved;
 }
 
 #ifndef SYS_epoll_pwait2
@@ -75,6 +76,7 @@ GN__PRIVATE void gn__netpoll_break(void) {
 /* epoll_pwait2 (Linux 5.11) takes a timespec; plain epoll_wait only whole
  * milliseconds, which would make every short sleep up to 1 ms late.            */
 GN__PRIVATE int gn__epoll_wait_ns(struct epoll_event *evs, int max, int64_t delay) {
+    if (delay > GN_HOUR) delay = GN_HOUR;   /* a far timer: wake now and then, re-check */
 #ifdef SYS_epoll_pwait2
     static int no_pwait2;
     if (delay > 0 && !gn__load_relaxed(&no_pwait2)) {
@@ -87,7 +89,6 @@ GN__PRIVATE int gn__epoll_wait_ns(struct epoll_event *evs, int max, int64_t dela
     int ms;
     if (delay < 0) ms = -1;
     else if (delay == 0) ms = 0;
-    else if (delay >= (int64_t)INT_MAX * GN_MILLISECOND) ms = INT_MAX;
     else ms = (int)((delay + GN_MILLISECOND - 1) / GN_MILLISECOND);
     return epoll_wait(gn__ep.epfd, evs, max, ms);
 }

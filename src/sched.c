@@ -28,6 +28,7 @@
  * >>sched                                                                         */
 
 #define GN__RUNQ_SIZE 256
+#define GN__MAX_STACK ((size_t)1 << 30)   /* larger stack sizes are a mistake: GN_EINVAL */
 enum { GN__P_IDLE = 0, GN__P_RUNNING, GN__P_BLOCKING };
 enum { GN__AFTER_NONE = 0, GN__AFTER_PARK, GN__AFTER_YIELD, GN__AFTER_GLOBAL, GN__AFTER_EXIT };
 
@@ -68,7 +69,7 @@ struct gn__m {
     gn__os_thread  thread;
     int            id;
     uint64_t       rand;
-    void          *altstack;
+    gn__altstack  *altstack;
     /* What the next context must do once we are off the old G's stack.             */
     int            after;
     gn__g         *after_g;
@@ -78,6 +79,9 @@ struct gn__m {
 
 static struct gn__sched {
     uint32_t      running;               /* atomic: gn_run is active                 */
+    uint32_t      live;                  /* atomic: set up and not stopping (outside
+                                            callers look only at this)               */
+    int32_t       outside;               /* atomic: callers from outside the runtime */
     uint32_t      stopping;              /* atomic: the main G returned              */
     uint32_t      lock;                  /* guards everything down to allm           */
     gn__glist     runq;                  /* global run queue                         */
@@ -454,6 +458,24 @@ GN__PRIVATE void gn__resetspinning(gn__m *m) {
     gn__wakep();
 }
 
+/* ---- threads outside the runtime ----------------------------------------------------
+ * A thread that is not an M with a P (a user thread calling gn_go, a channel
+ * try_send, the stats) touches Ps and queues that teardown frees. It holds the
+ * runtime open while it does: teardown waits for such callers after stopping,
+ * and a caller arriving later sees the stop and backs off. Sequentially
+ * consistent, so that neither side can miss the other (Dekker's pattern).         */
+GN__PRIVATE int gn__outside_enter(void) {
+    __atomic_fetch_add(&gn__rt.outside, 1, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&gn__rt.live, __ATOMIC_SEQ_CST)) return 1;
+    __atomic_fetch_sub(&gn__rt.outside, 1, __ATOMIC_SEQ_CST);
+    return 0;
+}
+GN__PRIVATE void gn__outside_exit(void) { __atomic_fetch_sub(&gn__rt.outside, 1, __ATOMIC_SEQ_CST); }
+
+GN__PRIVATE void gn__outside_drain(void) {
+    while (__atomic_load_n(&gn__rt.outside, __ATOMIC_SEQ_CST) != 0) gn__os_yield_thread();
+}
+
 /* ---- free Gs ------------------------------------------------------------------------*/
 GN__PRIVATE gn__g *gn__gfget(gn__p *p) {
     if (p && p->gfree.n == 0 && gn__load_relaxed(&gn__rt.gfree_n) > 0) {
@@ -792,11 +814,20 @@ GN__PRIVATE void gn__g_main(void) {
     gn__goexit(g);
 }
 
+GN__PRIVATE int64_t gn__newproc_on(gn__p *p, void (*fn)(void *), void *arg, size_t stack_size);
+
 GN__PRIVATE int64_t gn__newproc(void (*fn)(void *), void *arg, size_t stack_size) {
-    if (!fn) return GN_EINVAL;
-    if (!gn__load(&gn__rt.running) || gn__load(&gn__rt.stopping)) return GN_ESTATE;
+    if (!fn || stack_size > GN__MAX_STACK) return GN_EINVAL;
     gn__m *m = gn__getm();
-    gn__p *p = m ? m->p : NULL;
+    if (m && m->p) return gn__newproc_on(m->p, fn, arg, stack_size);
+    if (!gn__outside_enter()) return GN_ESTATE;
+    int64_t id = gn__newproc_on(NULL, fn, arg, stack_size);
+    gn__outside_exit();
+    return id;
+}
+
+GN__PRIVATE int64_t gn__newproc_on(gn__p *p, void (*fn)(void *), void *arg, size_t stack_size) {
+    if (!gn__load(&gn__rt.running) || gn__load(&gn__rt.stopping)) return GN_ESTATE;
     size_t size = stack_size ? stack_size : gn__rt.stack_size;
     if (size < 8192) size = 8192;
     int default_size = gn__round_page(size + GN__G_SPACE) == gn__round_page(gn__rt.stack_size + GN__G_SPACE);
@@ -877,12 +908,17 @@ GN__PRIVATE void gn__ready(gn__g *g) {
     gn__store(&g->status, GN__G_RUNNABLE);
     if (m && m->p) {
         gn__runq_put(m->p, g, 1);
-    } else {
-        gn__lock(&gn__rt.lock);
-        gn__globrunqput(g);
-        gn__unlock(&gn__rt.lock);
+        gn__wakep();
+        return;
     }
+    /* From a thread without a P. After a stop the G is discarded with the rest.   */
+    int outside = !m;
+    if (outside && !gn__outside_enter()) return;
+    gn__lock(&gn__rt.lock);
+    gn__globrunqput(g);
+    gn__unlock(&gn__rt.lock);
     gn__wakep();
+    if (outside) gn__outside_exit();
 }
 
 GONET_API void gn_yield(void) {
@@ -894,9 +930,10 @@ GONET_API void gn_yield(void) {
     }
     if (GN__UNLIKELY(m->blocking)) return;   /* no P to share inside a blocking call */
     gn__p *p = m->p;
-    /* Nobody else to run: keep going. Racy reads are fine, this is only a hint.    */
+    /* Nobody else to run: keep going. Racy reads are fine, this is only a hint.
+     * Once the runtime stops, a yield is where a busy coroutine is let go.       */
     if (gn__load_relaxed(&p->runq_head) == p->runq_tail && !gn__load_relaxed(&p->runnext) &&
-        gn__load_relaxed(&gn__rt.runqsize) == 0) {
+        gn__load_relaxed(&gn__rt.runqsize) == 0 && !gn__load_relaxed(&gn__rt.stopping)) {
         int64_t t0 = gn__load_relaxed(&p->timer0);
         if (t0 == 0 || t0 > gn_now()) return;
     }
@@ -939,9 +976,12 @@ GONET_API int gn_unpin(void) {
 }
 
 /* ---- blocking calls ------------------------------------------------------------------*/
+/* Both keep errno as the caller left it: the blocking call's errno is what the
+ * caller reads after gn_blocking_exit.                                          */
 GONET_API void gn_blocking_enter(void) {
     gn__m *m = gn__getm();
     if (!m || !m->curg || m->blocking++ > 0) return;
+    int saved = errno;
     gn__p *p = m->p;
     gn__count(&p->st_blocking, 1);
     gn__count(&p->blocktick, 1);
@@ -953,6 +993,7 @@ GONET_API void gn_blocking_enter(void) {
     /* Work is waiting behind us: have the monitor look soon.                       */
     if (gn__rt.sysmon_on && (!gn__runq_empty(p) || gn__load(&gn__rt.runqsize) > 0))
         gn__note_wakeup(&gn__rt.sysmon_note);
+    errno = saved;
 }
 
 GONET_API void gn_blocking_exit(void) {
@@ -968,15 +1009,18 @@ GONET_API void gn_blocking_exit(void) {
         gn__store(&g->status, GN__G_RUNNING);
         return;
     }
+    int saved = errno;
     gn__lock(&gn__rt.lock);
     p = gn__pidleget();
     gn__unlock(&gn__rt.lock);
     if (p) {
         gn__acquirep(m, p);
         gn__store(&g->status, GN__G_RUNNING);
+        errno = saved;
         return;
     }
     /* Every P is busy: queue g globally and let this M sleep.                      */
+    errno = saved;
     m->after = GN__AFTER_GLOBAL;
     m->after_g = g;
     gn__switch_out(m, g);
@@ -1071,6 +1115,7 @@ GN__PRIVATE void *gn__mstart(void *arg) {
 }
 
 GN__PRIVATE void gn__begin_stop(void) {
+    __atomic_store_n(&gn__rt.live, 0, __ATOMIC_SEQ_CST);
     gn__lock(&gn__rt.lock);
     gn__store(&gn__rt.stopping, 1);
     for (gn__m *m = gn__rt.allm; m; m = m->alllink) gn__note_wakeup(&m->park);
@@ -1090,6 +1135,7 @@ GN__PRIVATE int gn__default_procs(const gn_config *cfg) {
 }
 
 GN__PRIVATE void gn__teardown(gn__m *m0) {
+    gn__outside_drain();
     if (gn__rt.sysmon_on) gn__os_thread_join(gn__rt.sysmon_thread);
     for (gn__m *m = gn__rt.allm; m; m = m->alllink)
         if (m != m0) gn__os_thread_join(m->thread);
@@ -1113,6 +1159,9 @@ GN__PRIVATE void gn__teardown(gn__m *m0) {
 
 GONET_API int gn_run(const gn_config *cfg, void (*fn)(void *), void *arg) {
     if (!fn) return GN_EINVAL;
+    if (cfg && (cfg->procs < 0 || cfg->stack_size > GN__MAX_STACK ||
+                cfg->stack_guard < -1 || cfg->stack_guard > 1))
+        return GN_EINVAL;
     if (gn__getm()) return GN_ESTATE;
     uint32_t z = 0;
     if (!gn__cas(&gn__rt.running, &z, 1)) return GN_ESTATE;
@@ -1159,6 +1208,7 @@ GONET_API int gn_run(const gn_config *cfg, void (*fn)(void *), void *arg) {
     }
     gn__rt.main_g = gn__rt.allp[0]->runnext;
     gn__rt.main_started = 1;
+    __atomic_store_n(&gn__rt.live, 1, __ATOMIC_SEQ_CST);
     gn__rt.sysmon_on = !(cfg && cfg->sysmon < 0) &&
                        gn__os_thread_start(&gn__rt.sysmon_thread, gn__sysmon, NULL) == 0;
     gn__schedule(m0);
@@ -1171,19 +1221,20 @@ GONET_API int gn_main(void (*fn)(void *), void *arg) { return gn_run(NULL, fn, a
 
 /* ---- stats ----------------------------------------------------------------------------------*/
 GONET_API int gn_num_goroutine(void) {
-    if (!gn__load(&gn__rt.running)) return 0;
+    if (!gn__outside_enter()) return 0;
     int64_t n = gn__load_relaxed(&gn__rt.st_created_nop);
     for (int i = 0; i < gn__rt.nprocs; i++) {
         gn__p *p = gn__rt.allp[i];
         n += gn__load_relaxed(&p->st_created) - gn__load_relaxed(&p->st_exited);
     }
+    gn__outside_exit();
     return (int)n;
 }
 
 GONET_API void gn_stats_read(gn_stats *out) {
     if (!out) return;
     memset(out, 0, sizeof *out);
-    if (!gn__load(&gn__rt.running)) return;
+    if (!gn__outside_enter()) return;
     out->goroutines_created = gn__load_relaxed(&gn__rt.st_created_nop);
     for (int i = 0; i < gn__rt.nprocs; i++) {
         gn__p *p = gn__rt.allp[i];
@@ -1206,4 +1257,5 @@ GONET_API void gn_stats_read(gn_stats *out) {
     out->handoffs = gn__load(&gn__rt.st_handoffs);
     out->long_runners = gn__load(&gn__rt.st_long_runners);
     out->polls = gn__load(&gn__rt.st_polls);
+    gn__outside_exit();
 }

@@ -243,29 +243,34 @@ GN__PRIVATE void gn__overflow_uninstall(void) {
     gn__overflow_installed = 0;
 }
 
-/* Each M gets an alternate signal stack; returns what to free at thread exit.     */
-GN__PRIVATE void *gn__altstack_enable(void) {
+/* Each M gets an alternate signal stack. The thread's own one, if any, is put
+ * back when the runtime is done with the thread (it matters for the thread that
+ * called gn_run, which goes on as the user's).                                  */
+typedef struct gn__altstack { void *mem; stack_t old; } gn__altstack;
+
+GN__PRIVATE gn__altstack *gn__altstack_enable(void) {
 #if GN__ASAN
     return NULL;
 #else
+    gn__altstack *a = (gn__altstack *)GN_MALLOC(sizeof *a + GN__ALTSTACK_SIZE);
+    if (!a) return NULL;
     stack_t ss;
     memset(&ss, 0, sizeof ss);
-    ss.ss_sp = GN_MALLOC(GN__ALTSTACK_SIZE);
-    if (!ss.ss_sp) return NULL;
+    ss.ss_sp = a->mem = (char *)(a + 1);
     ss.ss_size = GN__ALTSTACK_SIZE;
-    if (sigaltstack(&ss, NULL) != 0) {
-        GN_FREE(ss.ss_sp);
+    if (sigaltstack(&ss, &a->old) != 0) {
+        GN_FREE(a);
         return NULL;
     }
-    return ss.ss_sp;
+    return a;
 #endif
 }
 
-GN__PRIVATE void gn__altstack_disable(void *mem) {
-    if (!mem) return;
-    stack_t ss;
-    memset(&ss, 0, sizeof ss);
-    ss.ss_flags = SS_DISABLE;
-    sigaltstack(&ss, NULL);
-    GN_FREE(mem);
+GN__PRIVATE void gn__altstack_disable(gn__altstack *a) {
+    if (!a) return;
+    stack_t none;
+    memset(&none, 0, sizeof none);
+    none.ss_flags = SS_DISABLE;
+    sigaltstack((a->old.ss_flags & SS_DISABLE) ? &none : &a->old, NULL);
+    GN_FREE(a);
 }

@@ -51,7 +51,7 @@ GN__PRIVATE gn_timer *gn__time_new(int64_t d, int64_t period, void (*fn)(void *)
     t->rt.arg = t;
     t->rt.period = period;
     t->ticker = period > 0;
-    if (gn__timer_start(&t->rt, gn_now() + (d > 0 ? d : 0)) < 0) {
+    if (gn__timer_start(&t->rt, gn__deadline_after(d)) < 0) {
         gn_chan_free(t->c);
         GN_FREE(t);
         return NULL;
@@ -96,7 +96,7 @@ GONET_API int gn_timer_reset(gn_timer *t, int64_t d) {
     gn__lock(&t->lock);
     int r = gn__time_stop(t);
     if (t->ticker) t->rt.period = d;
-    int e = gn__timer_start(&t->rt, gn_now() + (d > 0 ? d : 0));
+    int e = gn__timer_start(&t->rt, gn__deadline_after(d));
     gn__unlock(&t->lock);
     return e < 0 ? e : r;
 }

@@ -58,13 +58,19 @@ GN__PRIVATE void gn__timer0_update(gn__p *p) {
     gn__store(&p->timer0, p->ntimers ? p->timers[0]->when : 0);
 }
 
+GN__PRIVATE int gn__timer_add(gn__p *p, gn__rtimer *t, int64_t when);
+
 GN__PRIVATE int gn__timer_start(gn__rtimer *t, int64_t when) {
     gn__m *m = gn__getm();
-    gn__p *p = m && m->p ? m->p : NULL;
-    if (!p) {
-        if (!gn__load(&gn__rt.running)) return GN_ESTATE;
-        p = gn__rt.allp[gn__rand() % (uint32_t)gn__rt.nprocs];
-    }
+    if (m && m->p) return gn__timer_add(m->p, t, when);
+    if (m) return gn__timer_add(gn__rt.allp[gn__rand() % (uint32_t)gn__rt.nprocs], t, when);
+    if (!gn__outside_enter()) return GN_ESTATE;   /* a thread outside the runtime */
+    int rc = gn__timer_add(gn__rt.allp[gn__rand() % (uint32_t)gn__rt.nprocs], t, when);
+    gn__outside_exit();
+    return rc;
+}
+
+GN__PRIVATE int gn__timer_add(gn__p *p, gn__rtimer *t, int64_t when) {
     if (when < 1) when = 1;   /* 0 means "no timer" in timer0 */
     gn__lock(&p->timer_lock);
     if (p->ntimers == p->ctimers) {
@@ -89,7 +95,24 @@ GN__PRIVATE int gn__timer_start(gn__rtimer *t, int64_t when) {
     return 0;
 }
 
+GN__PRIVATE int gn__timer_stop_in(gn__rtimer *t);
+
 GN__PRIVATE int gn__timer_stop(gn__rtimer *t) {
+    if (gn__getm()) return gn__timer_stop_in(t);
+    /* Outside the runtime: hold it open, or once it is shutting down, wait until
+     * teardown has detached every pending timer from its P.                      */
+    for (;;) {
+        if (gn__outside_enter()) {
+            int rc = gn__timer_stop_in(t);
+            gn__outside_exit();
+            return rc;
+        }
+        if (!gn__load(&gn__rt.running)) return gn__timer_stop_in(t);
+        gn__os_yield_thread();
+    }
+}
+
+GN__PRIVATE int gn__timer_stop_in(gn__rtimer *t) {
     int removed = 0;
     for (;;) {
         gn__p *p = gn__load(&t->heap);
@@ -151,7 +174,10 @@ GN__PRIVATE int64_t gn__timers_run(gn__p *p, int64_t now) {
     return t0;
 }
 
+/* At shutdown. Timers still pending belong to their owners, who may stop or
+ * free them after gn_run returns: they must not point at a freed P.          */
 GN__PRIVATE void gn__timers_free(gn__p *p) {
+    for (int32_t i = 0; i < p->ntimers; i++) gn__store(&p->timers[i]->heap, NULL);
     GN_FREE(p->timers);
     p->timers = NULL;
     p->ntimers = p->ctimers = 0;
@@ -197,5 +223,6 @@ GONET_API int gn_sleep_until(int64_t deadline) {
 
 GONET_API int gn_sleep(int64_t d) {
     if (d <= 0) return 0;
-    return gn_sleep_until(gn_now() + d);
+    int64_t now = gn_now();
+    return gn_sleep_until(d > INT64_MAX - now ? INT64_MAX : now + d);
 }

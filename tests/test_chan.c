@@ -293,6 +293,8 @@ TEST args_and_outside(void) {
     EQI(0, gn_chan_close(c));
     EQI(0, gn_chan_recv(c, &v));
     EQI(GN_ECLOSED, gn_chan_recv(c, &v));
+    gn_chan_free(c);
+
     /* Select outside a coroutine: fine while a case is ready, GN_ESTATE when it
      * would have to wait; a deadline without channels is a plain sleep.       */
     c = gn_chan_new(sizeof(int), 1);
@@ -370,11 +372,11 @@ static void many_body(void *arg) {
     gn_waitgroup_wait(&s->consumers);
 }
 
-static enum greatest_test_res check_many(size_t cap) {
+static enum greatest_test_res check_many(size_t cap, int procs) {
     manystate s;
     memset(&s, 0, sizeof s);
     s.c = gn_chan_new(sizeof(int64_t), cap);
-    EQI(0, run_procs(2, many_body, &s));
+    EQI(0, run_procs(procs, many_body, &s));
     int64_t n = MANY_TOTAL;
     EQI(0, s.errors);
     EQI(n, s.count);
@@ -383,8 +385,10 @@ static enum greatest_test_res check_many(size_t cap) {
     PASS();
 }
 
-TEST million_buffered(void) { CHECK_CALL(check_many(128)); PASS(); }
-TEST million_unbuffered(void) { CHECK_CALL(check_many(0)); PASS(); }
+TEST million_buffered(void) { CHECK_CALL(check_many(128, 2)); PASS(); }
+TEST million_unbuffered(void) { CHECK_CALL(check_many(0, 2)); PASS(); }
+/* More Ps than CPUs: threads get preempted while holding channel locks.         */
+TEST million_unbuffered_4procs(void) { CHECK_CALL(check_many(0, 4)); PASS(); }
 
 /* ---- select: readiness, default, NULL cases, send cases, many cases ----------------- */
 typedef struct {
@@ -867,10 +871,10 @@ static void ss_body(void *arg) {
     for (int i = 0; i < 3; i++) gn_chan_free(s->ch[i]);
 }
 
-TEST select_stress(void) {
+static enum greatest_test_res check_select_stress(int procs) {
     ssstate s;
     memset(&s, 0, sizeof s);
-    EQI(0, run_procs(2, ss_body, &s));
+    EQI(0, run_procs(procs, ss_body, &s));
     int64_t per = (int64_t)SS_PER * (SS_PER + 1) / 2;
     EQI(0, s.bad);
     EQI((int64_t)SS_WORKERS * SS_PER, s.recv_n);
@@ -878,6 +882,9 @@ TEST select_stress(void) {
     EQI(SS_WORKERS * per, s.recv_sum);
     PASS();
 }
+
+TEST select_stress(void) { CHECK_CALL(check_select_stress(2)); PASS(); }
+TEST select_stress_4procs(void) { CHECK_CALL(check_select_stress(4)); PASS(); }
 
 SUITE(chan_suite) {
     RUN_TEST(unbuffered_fifo_1proc);
@@ -890,6 +897,7 @@ SUITE(chan_suite) {
     RUN_TEST(args_and_outside);
     RUN_TEST(million_buffered);
     RUN_TEST(million_unbuffered);
+    RUN_TEST(million_unbuffered_4procs);
 }
 
 SUITE(select_suite) {
@@ -900,6 +908,7 @@ SUITE(select_suite) {
     RUN_TEST(select_woken_by_close);
     RUN_TEST(close_races_senders_receivers);
     RUN_TEST(select_stress);
+    RUN_TEST(select_stress_4procs);
 }
 
 GREATEST_MAIN_DEFS();

@@ -161,7 +161,8 @@ typedef struct {
     int err_before, recv_rc, err_after, child_err, child_inherit, grandchild_err;
     int64_t took, dl, child_dl, inherit_dl, grand_dl;
     int past_err, past_closed, zero_err, none_err;
-    int64_t none_dl;
+    int64_t none_dl, huge_dl;
+    int huge_err;
     int sel_idx, sel_res;
     int64_t sel_took;
 } dlstate;
@@ -196,6 +197,11 @@ static void dl_body(void *arg) {
     gn_context *zero = gn_context_with_timeout(NULL, 0);
     s->zero_err = gn_context_err(zero);
     gn_context_free(zero);
+    gn_context *huge = gn_context_with_timeout(NULL, INT64_MAX);
+    gn_sleep(GN_MILLISECOND);
+    s->huge_err = gn_context_err(huge);
+    s->huge_dl = gn_context_deadline(huge);
+    gn_context_free(huge);
     gn_context *none = gn_context_with_deadline(NULL, 0);
     s->none_err = gn_context_err(none);
     s->none_dl = gn_context_deadline(none);
@@ -239,6 +245,8 @@ TEST deadlines(void) {
     EQI(GN_ETIMEDOUT, s.zero_err);
     EQI(0, s.none_err);
     EQI(0, s.none_dl);
+    EQI(0, s.huge_err);
+    ASSERT(s.huge_dl == INT64_MAX);
     EQI(1, s.sel_idx);
     EQI(GN_ECLOSED, s.sel_res);
     ASSERT(s.sel_took >= 20 * GN_MILLISECOND);

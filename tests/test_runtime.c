@@ -131,6 +131,84 @@ static int all_distinct_positive(const int64_t *v, int n) {
     return ok;
 }
 
+/* ---- forked children --------------------------------------------------------
+ * Crashes, hangs and fatal signals are tested in a child process, so that they
+ * end the child and fail one test rather than the whole program.              */
+static int g_child_timeout = 30;   /* seconds; SIGALRM kills a hung child */
+
+/* Runs child() in a forked process with stderr captured; returns its wait status. */
+static int run_child(void (*child)(void), char *out, size_t cap, int *status) {
+    int fds[2];
+    if (pipe(fds) != 0) return -1;
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid < 0) return -1;
+    if (pid == 0) {
+        close(fds[0]);
+        dup2(fds[1], 2);
+        close(fds[1]);
+        alarm((unsigned)g_child_timeout);
+        child();
+        _exit(0);
+    }
+    close(fds[1]);
+    size_t n = 0;
+    for (;;) {
+        ssize_t r = read(fds[0], out + n, cap - 1 - n);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
+        n += (size_t)r;
+        if (n == cap - 1) break;
+    }
+    out[n] = 0;
+    close(fds[0]);
+    while (waitpid(pid, status, 0) < 0 && errno == EINTR) {
+    }
+    return 0;
+}
+
+/* Killed by SIGSEGV/SIGBUS, or, under ThreadSanitizer, by its own deadly-signal
+ * handler (which the runtime's handler hands the fault on to) with its exit code. */
+static int died_of_segv(int status) {
+    if (WIFSIGNALED(status)) return WTERMSIG(status) == SIGSEGV || WTERMSIG(status) == SIGBUS;
+    return k_tsan && WIFEXITED(status) && WEXITSTATUS(status) == 66;
+}
+
+
+static int (*g_child_fn)(void);
+static void child_trampoline(void) {
+    int rc = g_child_fn();
+    fflush(stderr);
+    _exit(rc);
+}
+
+/* Runs fn in a child; fails with the child's stderr unless it returns 0 in time. */
+#define CHILD_CHECK(cond, ...)                                                   \
+    do {                                                                         \
+        if (!(cond)) {                                                           \
+            fprintf(stderr, __VA_ARGS__);                                        \
+            fputc('\n', stderr);                                                 \
+            return 1;                                                            \
+        }                                                                        \
+    } while (0)
+
+static enum greatest_test_res isolated(int (*fn)(void), int timeout_s) {
+    static char out[16384];
+    int status = 0;
+    g_child_fn = fn;
+    g_child_timeout = timeout_s;
+    int rc = run_child(child_trampoline, out, sizeof out, &status);
+    g_child_timeout = 30;
+    ASSERT_EQ(0, rc);
+    if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM)
+        CHECKF(0, "the child hung (no return within %d s); stderr:\n%.1500s", timeout_s, out);
+    CHECKF(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+           "the child %s %d; stderr:\n%.1500s", WIFSIGNALED(status) ? "died of signal" : "exited with",
+           WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status), out);
+    PASS();
+}
+
 /* ==== gn_run, gn_main ============================================================ */
 typedef struct {
     int ran, procs, ngo;
@@ -318,6 +396,51 @@ TEST run_procs_and_config(void) {
     PASS();
 }
 
+/* gn_run leaves the signal state as it found it: SIGSEGV/SIGBUS handlers and
+ * the calling thread's alternate signal stack.                                  */
+static void dummy_handler(int sig) { (void)sig; }
+
+TEST run_restores_signal_state(void) {
+    struct sigaction mine, old_segv, old_bus, after_segv, after_bus;
+    memset(&mine, 0, sizeof mine);
+    mine.sa_handler = dummy_handler;
+    sigemptyset(&mine.sa_mask);
+    ASSERT_EQ(0, sigaction(SIGBUS, &mine, &old_bus));
+    ASSERT_EQ(0, sigaction(SIGSEGV, NULL, &old_segv));
+    static char my_stack[64 * 1024];
+    stack_t ss, old_ss, after_ss;
+    memset(&ss, 0, sizeof ss);
+    ss.ss_sp = my_stack;
+    ss.ss_size = sizeof my_stack;
+    ASSERT_EQ(0, sigaltstack(&ss, &old_ss));
+
+    basic_t b;
+    memset(&b, 0, sizeof b);
+    int rc = run_procs(2, basic_body, &b);
+
+    sigaction(SIGSEGV, NULL, &after_segv);
+    sigaction(SIGBUS, &old_bus, &after_bus);   /* and put the original back */
+    sigaltstack(NULL, &after_ss);
+    if (!(old_ss.ss_flags & SS_DISABLE)) sigaltstack(&old_ss, NULL);
+    else {
+        stack_t off;
+        memset(&off, 0, sizeof off);
+        off.ss_flags = SS_DISABLE;
+        sigaltstack(&off, NULL);
+    }
+    EQ(0, rc);
+    EQ(1, b.ran);
+    ASSERTm("SIGSEGV disposition changed by gn_run",
+            after_segv.sa_handler == old_segv.sa_handler);
+    ASSERTm("SIGBUS handler installed before gn_run was not restored",
+            after_bus.sa_handler == dummy_handler);
+    CHECKF(!(after_ss.ss_flags & SS_DISABLE) && after_ss.ss_sp == (void *)my_stack &&
+               after_ss.ss_size == sizeof my_stack,
+           "the thread's own alternate signal stack was not restored (flags %d, sp %p, size %zu)",
+           after_ss.ss_flags, after_ss.ss_sp, (size_t)after_ss.ss_size);
+    PASS();
+}
+
 TEST main_default_config(void) {
     basic_t s;
     memset(&s, 0, sizeof s);
@@ -363,20 +486,64 @@ static void drop_body(void *arg) {
     gn_sleep(20 * MS);
 }
 
-TEST main_return_drops_the_rest(void) {
+static int drop_child(void) {
     drop_t s;
     memset(&s, 0, sizeof s);
-    int64_t t0 = gn_now();
-    EQ(0, run_procs(2, drop_body, &s));
-    int64_t took = gn_now() - t0;
-    EQ(55, s.started);
-    CHECKF(took < 10 * GN_SECOND, "gn_run took %lld ms to return", (long long)(took / MS));
-    EQ(0, gn_procs());
+    int rc = run_procs(2, drop_body, &s);
+    CHILD_CHECK(rc == 0, "gn_run returned %d", rc);
+    CHILD_CHECK(s.started == 55, "%d of 55 coroutines started", s.started);
+    CHILD_CHECK(gn_procs() == 0, "gn_procs %d after gn_run returned", gn_procs());
     basic_t b;   /* and the runtime starts again cleanly */
     memset(&b, 0, sizeof b);
-    EQ(0, run_procs(2, basic_body, &b));
-    EQ(1, b.ran);
-    EQ(1, b.ngo);
+    rc = run_procs(2, basic_body, &b);
+    CHILD_CHECK(rc == 0 && b.ran == 1 && b.ngo == 1, "restart: rc %d, ran %d, goroutines %d", rc,
+                b.ran, b.ngo);
+    return 0;
+}
+
+TEST main_return_drops_the_rest(void) {
+    /* Several times: whether a yielding coroutine is alone on its P varies. */
+    for (int i = 0; i < 3; i++) CHECK_CALL(isolated(drop_child, 10));
+    PASS();
+}
+
+/* The sharpest case of the above: a coroutine in a gn_yield loop, alone on its
+ * P, on another thread than the main coroutine when that returns.             */
+static uintptr_t g_yl_thread;
+
+static void yl_loop(void *arg) {
+    (void)arg;
+    for (;;) {
+        ASTORE(&g_yl_thread, (uintptr_t)thread_self());
+        gn_yield();
+    }
+}
+
+static void yl_body(void *arg) {
+    int *apart = (int *)arg;
+    gn_go(yl_loop, NULL);
+    int64_t end = gn_now() + 5 * GN_SECOND;
+    while (gn_now() < end) {
+        gn_sleep(MS);
+        uintptr_t t = ALOAD(&g_yl_thread);
+        if (t != 0 && t != (uintptr_t)thread_self()) {
+            *apart = 1;
+            spin_for(5 * MS);   /* the loop runs alone on the other P meanwhile */
+            break;
+        }
+    }
+}
+
+static int yl_child(void) {
+    int apart = 0;
+    int rc = run_procs(2, yl_body, &apart);
+    CHILD_CHECK(rc == 0, "gn_run returned %d", rc);
+    CHILD_CHECK(apart, "the two coroutines never ran on different threads");
+    return 0;
+}
+
+TEST main_return_stops_yield_loop(void) {
+    CHECK_CALL(isolated(yl_child, 10));
     PASS();
 }
 
@@ -727,6 +894,8 @@ TEST migration_keeps_errno(void) {
     if (g_mig.migrations == 0) SKIPm("the coroutine never changed threads within the bound");
     CHECKF(g_mig.errno_after == ERRNO_MAGIC, "errno %d after %d migrations, want %d",
            g_mig.errno_after, g_mig.migrations, ERRNO_MAGIC);
+    if (GREATEST_IS_VERBOSE())
+        printf("    %d migrations in %d switches\n", g_mig.migrations, g_mig.attempts);
     PASS();
 }
 
@@ -765,6 +934,71 @@ static enum greatest_test_res check_errno(int procs) {
 }
 TEST errno_per_coroutine_1proc(void) { CHECK_CALL(check_errno(1)); PASS(); }
 TEST errno_per_coroutine_2procs(void) { CHECK_CALL(check_errno(2)); PASS(); }
+
+/* errno across the switch points while the runtime's locks are contended:
+ * foreign threads read the stats (every P's timer lock) and spawn (the
+ * scheduler's lock) without pause.                                            */
+#define EC_WORKERS 16
+typedef struct { int rounds, checks, bad, last_bad, done, op_bad[3]; gn_waitgroup wg; } ec_t;
+static ec_t g_ec;
+
+static void ec_noop(void *arg) { (void)arg; }
+
+static void *ec_spammer(void *arg) {
+    int reader = (int)(intptr_t)arg;
+    while (ALOAD(&g_ec.done) < EC_WORKERS) {
+        if (reader) {
+            gn_stats st;
+            gn_stats_read(&st);
+        } else {
+            gn_go(ec_noop, NULL);
+        }
+    }
+    return NULL;
+}
+
+static void ec_worker(void *arg) {
+    int me = (int)(intptr_t)arg;
+    for (int i = 0; i < g_ec.rounds; i++) {
+        int v = me * 100000 + i, op = i % 3;
+        errno_set(v);
+        if (op == 0) gn_sleep(20 * GN_MICROSECOND);
+        else if (op == 1) gn_yield();
+        else gn_go(ec_noop, NULL);
+        int e = errno_get();
+        AADD(&g_ec.checks, 1);
+        if (e != v) {
+            AADD(&g_ec.bad, 1);
+            AADD(&g_ec.op_bad[op], 1);
+            ASTORE(&g_ec.last_bad, e);
+        }
+    }
+    AADD(&g_ec.done, 1);
+    gn_waitgroup_done(&g_ec.wg);
+}
+
+static void ec_body(void *arg) {
+    (void)arg;
+    pthread_t t[3];
+    int nt = 0;
+    for (int i = 0; i < 3; i++)
+        if (pthread_create(&t[nt], NULL, ec_spammer, (void *)(intptr_t)(i != 0)) == 0) nt++;
+    gn_waitgroup_add(&g_ec.wg, EC_WORKERS);
+    for (int i = 0; i < EC_WORKERS; i++) gn_go(ec_worker, (void *)(intptr_t)(i + 1));
+    gn_waitgroup_wait(&g_ec.wg);
+    for (int i = 0; i < nt; i++) join_blocking(t[i]);
+}
+
+TEST errno_under_lock_contention(void) {
+    memset(&g_ec, 0, sizeof g_ec);
+    g_ec.rounds = scaled(3000);
+    EQ(0, run_procs(2, ec_body, NULL));
+    EQ(EC_WORKERS, g_ec.done);
+    CHECKF(g_ec.bad == 0, "errno changed across %d of %d calls (gn_sleep %d, gn_yield %d, "
+           "gn_go %d; last seen: %d, %s)", g_ec.bad, g_ec.checks, g_ec.op_bad[0], g_ec.op_bad[1],
+           g_ec.op_bad[2], g_ec.last_bad, strerror(g_ec.last_bad));
+    PASS();
+}
 
 /* Two coroutines yielding in a loop on one P alternate strictly.              */
 #define PP_ROUNDS 1000
@@ -1250,6 +1484,67 @@ TEST blocking_enter_exit_many(void) {
     PASS();
 }
 
+/* The canonical use of a blocking section: a syscall fails inside it and its
+ * errno is read after gn_blocking_exit. Many coroutines leave their sections
+ * at once, so the runtime's locks in gn_blocking_exit are contended.          */
+#define EB_WORKERS 16
+typedef struct { int rounds, checks, bad, last_bad, done; gn_waitgroup wg; } eb_t;
+static eb_t g_eb;
+
+static void eb_worker(void *arg) {
+    int me = (int)(intptr_t)arg;
+    char c;
+    for (int i = 0; i < g_eb.rounds; i++) {
+        gn_blocking_enter();
+        if ((i + me) % 4 == 0) usleep(200);
+        ssize_t r = read(-1, &c, 1);   /* fails: EBADF */
+        gn_blocking_exit();
+        int e = errno_get();
+        AADD(&g_eb.checks, 1);
+        if (r != -1 || e != EBADF) {
+            AADD(&g_eb.bad, 1);
+            ASTORE(&g_eb.last_bad, e);
+        }
+        if (i % 8 == 0) gn_yield();
+    }
+    AADD(&g_eb.done, 1);
+    gn_waitgroup_done(&g_eb.wg);
+}
+
+static void eb_noop(void *arg) { (void)arg; }
+
+/* Foreign threads spawning keep the scheduler's lock busy.                      */
+static void *eb_spammer(void *arg) {
+    (void)arg;
+    while (ALOAD(&g_eb.done) < EB_WORKERS) {
+        gn_go(eb_noop, NULL);
+        if (ALOAD(&g_eb.checks) % 64 == 0) sched_yield();
+    }
+    return NULL;
+}
+
+static void eb_body(void *arg) {
+    (void)arg;
+    pthread_t t[2];
+    int nt = 0;
+    for (int i = 0; i < 2; i++)
+        if (pthread_create(&t[nt], NULL, eb_spammer, NULL) == 0) nt++;
+    gn_waitgroup_add(&g_eb.wg, EB_WORKERS);
+    for (int i = 0; i < EB_WORKERS; i++) gn_go(eb_worker, (void *)(intptr_t)i);
+    gn_waitgroup_wait(&g_eb.wg);
+    for (int i = 0; i < nt; i++) join_blocking(t[i]);
+}
+
+TEST blocking_exit_keeps_syscall_errno(void) {
+    memset(&g_eb, 0, sizeof g_eb);
+    g_eb.rounds = scaled(2000);
+    EQ(0, run_procs(2, eb_body, NULL));
+    EQ(EB_WORKERS, g_eb.done);
+    CHECKF(g_eb.bad == 0, "errno after gn_blocking_exit was not the syscall's EBADF in %d of %d "
+           "cases (last seen: %d, %s)", g_eb.bad, g_eb.checks, g_eb.last_bad, strerror(g_eb.last_bad));
+    PASS();
+}
+
 /* Nesting, NULL, and use outside a coroutine.                                  */
 typedef struct { int ran_outside, ran_inside, ran_nested; gn_stats st; } blkmisc_t;
 
@@ -1424,6 +1719,72 @@ TEST sleep_outside_coroutine(void) {
     PASS();
 }
 
+/* Sleeps "forever" do not wrap around into the past and return at once.      */
+typedef struct { int returned[3]; } huge_t;
+static huge_t g_huge;
+
+static void huge_sleeper(void *arg) {
+    int which = (int)(intptr_t)arg;
+    if (which == 0) gn_sleep(INT64_MAX);
+    else if (which == 1) gn_sleep_until(INT64_MAX);
+    else gn_sleep(INT64_MAX - gn_now() / 2);
+    ASTORE(&g_huge.returned[which], 1);
+}
+
+static void huge_body(void *arg) {
+    (void)arg;
+    for (int i = 0; i < 3; i++) gn_go(huge_sleeper, (void *)(intptr_t)i);
+    gn_sleep(100 * MS);   /* and then return, dropping the sleepers */
+}
+
+static int huge_child(void) {
+    memset(&g_huge, 0, sizeof g_huge);
+    int rc = run_procs(2, huge_body, NULL);
+    CHILD_CHECK(rc == 0, "gn_run returned %d", rc);
+    CHILD_CHECK(!g_huge.returned[0], "gn_sleep(INT64_MAX) returned at once");
+    CHILD_CHECK(!g_huge.returned[1], "gn_sleep_until(INT64_MAX) returned at once");
+    CHILD_CHECK(!g_huge.returned[2], "gn_sleep(INT64_MAX - now/2) returned at once");
+    return 0;
+}
+
+TEST sleep_huge_durations(void) {
+    CHECK_CALL(isolated(huge_child, 20));
+    PASS();
+}
+
+/* A runtime whose coroutines all sleep uses (almost) no CPU.                  */
+typedef struct { int64_t cpu, wall; } idle_t;
+
+static int64_t cpu_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (int64_t)ts.tv_sec * GN_SECOND + ts.tv_nsec;
+}
+
+static void idle_sleeper(void *arg) {
+    (void)arg;
+    gn_sleep(2 * GN_SECOND);
+}
+
+static void idle_body(void *arg) {
+    idle_t *s = (idle_t *)arg;
+    for (int i = 0; i < 8; i++) gn_go(idle_sleeper, NULL);
+    gn_sleep(50 * MS);   /* let the threads settle */
+    int64_t c0 = cpu_now(), w0 = gn_now();
+    gn_sleep(400 * MS);
+    s->cpu = cpu_now() - c0;
+    s->wall = gn_now() - w0;
+}
+
+TEST idle_runtime_does_not_spin(void) {
+    idle_t s;
+    memset(&s, 0, sizeof s);
+    EQ(0, run_procs(4, idle_body, &s));
+    CHECKF(s.cpu < s.wall / 4, "an idle runtime used %lld ms of CPU in %lld ms",
+           (long long)(s.cpu / MS), (long long)(s.wall / MS));
+    PASS();
+}
+
 /* Many sleepers: every one wakes, never before its deadline.                   */
 typedef struct {
     int n, woke, early, errors, random;
@@ -1569,45 +1930,6 @@ TEST stack_custom_sizes(void) {
     EQ(1, s.ok_cfg);
     EQ(1, s.ok_cfg_child);
     PASS();
-}
-
-/* Runs child() in a forked process with stderr captured; returns its wait status. */
-static int run_child(void (*child)(void), char *out, size_t cap, int *status) {
-    int fds[2];
-    if (pipe(fds) != 0) return -1;
-    fflush(stdout);
-    fflush(stderr);
-    pid_t pid = fork();
-    if (pid < 0) return -1;
-    if (pid == 0) {
-        close(fds[0]);
-        dup2(fds[1], 2);
-        close(fds[1]);
-        alarm(30);
-        child();
-        _exit(0);
-    }
-    close(fds[1]);
-    size_t n = 0;
-    for (;;) {
-        ssize_t r = read(fds[0], out + n, cap - 1 - n);
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) break;
-        n += (size_t)r;
-        if (n == cap - 1) break;
-    }
-    out[n] = 0;
-    close(fds[0]);
-    while (waitpid(pid, status, 0) < 0 && errno == EINTR) {
-    }
-    return 0;
-}
-
-/* Killed by SIGSEGV/SIGBUS, or, under ThreadSanitizer, by its own deadly-signal
- * handler (which the runtime's handler hands the fault on to) with its exit code. */
-static int died_of_segv(int status) {
-    if (WIFSIGNALED(status)) return WTERMSIG(status) == SIGSEGV || WTERMSIG(status) == SIGBUS;
-    return k_tsan && WIFEXITED(status) && WEXITSTATUS(status) == 66;
 }
 
 static void overflow_coroutine(void *arg) {
@@ -1895,6 +2217,432 @@ TEST stats_after_workload(void) {
     PASS();
 }
 
+
+/* ==== shutdown races, combinations, chaos ================================================ */
+
+/* Restarting quickly, each run leaving coroutines in every state behind.       */
+static void churn_child(void *arg) {
+    intptr_t kind = (intptr_t)arg;
+    switch (kind % 4) {
+    case 0: for (;;) gn_yield();
+    case 1: gn_sleep(GN_SECOND); break;
+    case 2: gn_blocking(usleep_fn, (void *)(intptr_t)3000); gn_yield(); break;
+    default: gn_pin(); gn_sleep(GN_SECOND); break;
+    }
+}
+
+static void churn_body(void *arg) {
+    int *runs = (int *)arg;
+    for (int i = 0; i < 40; i++) gn_go(churn_child, (void *)(intptr_t)i);
+    gn_sleep(MS);
+    (*runs)++;
+}
+
+static int churn_child_main(void) {
+    int runs = 0, rounds = g_small ? 8 : 30;
+    for (int i = 0; i < rounds; i++) {
+        int rc = run_procs(1 + i % 3, churn_body, &runs);
+        CHILD_CHECK(rc == 0, "run %d returned %d", i, rc);
+    }
+    CHILD_CHECK(runs == rounds, "%d of %d bodies ran", runs, rounds);
+    return 0;
+}
+
+TEST restart_churn(void) {
+    CHECK_CALL(isolated(churn_child_main, 30));
+    PASS();
+}
+
+/* Foreign threads that outlive runtimes: one keeps spawning (gn_go answers
+ * GN_ESTATE while no runtime runs), one keeps reading the stats ("at any time,
+ * from any thread"), while the runtime stops and starts again and again.      */
+typedef struct {
+    int stop, spawned, estate, other_err, reads, bad_reads, ran;
+} fshut_t;
+static fshut_t g_fs;
+
+static void fs_child(void *arg) {
+    (void)arg;
+    AADD(&g_fs.ran, 1);
+}
+
+static void *fs_spawner(void *arg) {
+    (void)arg;
+    while (!ALOAD(&g_fs.stop)) {
+        int64_t rc = gn_go(fs_child, NULL);
+        if (rc > 0) AADD(&g_fs.spawned, 1);
+        else if (rc == GN_ESTATE) AADD(&g_fs.estate, 1);
+        else AADD(&g_fs.other_err, 1);
+    }
+    return NULL;
+}
+
+static void *fs_reader(void *arg) {
+    (void)arg;
+    while (!ALOAD(&g_fs.stop)) {
+        gn_stats st;
+        gn_stats_read(&st);
+        int ng = gn_num_goroutine(), np = gn_procs();
+        AADD(&g_fs.reads, 1);
+        if (st.procs < 0 || st.goroutines < 0 || ng < 0 || np < 0) AADD(&g_fs.bad_reads, 1);
+    }
+    return NULL;
+}
+
+static void fs_body(void *arg) {
+    (void)arg;
+    gn_sleep(2 * MS);
+}
+
+static int across_shutdown(void *(*thread_fn)(void *)) {
+    memset(&g_fs, 0, sizeof g_fs);
+    pthread_t t;
+    CHILD_CHECK(pthread_create(&t, NULL, thread_fn, NULL) == 0, "pthread_create");
+    int rounds = g_small ? 10 : 50, failed = 0;
+    for (int i = 0; i < rounds; i++)
+        if (run_procs(2, fs_body, NULL) != 0) failed++;
+    ASTORE(&g_fs.stop, 1);
+    pthread_join(t, NULL);
+    CHILD_CHECK(failed == 0, "%d runs failed", failed);
+    return 0;
+}
+
+static int fs_spawn_child(void) {
+    if (across_shutdown(fs_spawner) != 0) return 1;
+    CHILD_CHECK(g_fs.other_err == 0, "gn_go failed %d times with neither an id nor GN_ESTATE",
+                g_fs.other_err);
+    CHILD_CHECK(g_fs.spawned > 0, "no foreign spawn succeeded");
+    CHILD_CHECK(g_fs.estate > 0, "gn_go never reported GN_ESTATE between runs");
+    return 0;
+}
+
+static int fs_stats_child(void) {
+    if (across_shutdown(fs_reader) != 0) return 1;
+    CHILD_CHECK(g_fs.bad_reads == 0, "%d implausible reads", g_fs.bad_reads);
+    CHILD_CHECK(g_fs.reads > 0, "no reads");
+    return 0;
+}
+
+TEST foreign_spawn_across_shutdown(void) {
+    CHECK_CALL(isolated(fs_spawn_child, 60));
+    PASS();
+}
+
+TEST foreign_stats_across_shutdown(void) {
+    CHECK_CALL(isolated(fs_stats_child, 60));
+    PASS();
+}
+
+/* A pinned coroutine that blocks, spawns and waits stays on its thread.        */
+typedef struct {
+    int moved, rc_pin, children, stop;
+    gn_waitgroup wg, kids;
+} pinblk_t;
+static pinblk_t g_pb;
+
+static void pb_kid(void *arg) {
+    (void)arg;
+    gn_yield();
+    AADD(&g_pb.children, 1);
+    gn_waitgroup_done(&g_pb.kids);
+}
+
+static void pb_pinned(void *arg) {
+    (void)arg;
+    g_pb.rc_pin = gn_pin();
+    pthread_t me = thread_self();
+    for (int i = 0; i < scaled(100); i++) {
+        gn_blocking(usleep_fn, (void *)(intptr_t)500);
+        if (!pthread_equal(me, thread_self())) g_pb.moved++;
+        gn_waitgroup_add(&g_pb.kids, 3);
+        for (int k = 0; k < 3; k++) gn_go(pb_kid, NULL);
+        gn_waitgroup_wait(&g_pb.kids);
+        if (!pthread_equal(me, thread_self())) g_pb.moved++;
+    }
+    gn_unpin();
+    ASTORE(&g_pb.stop, 1);
+    gn_waitgroup_done(&g_pb.wg);
+}
+
+static void pb_busy(void *arg) {
+    (void)arg;
+    while (!ALOAD(&g_pb.stop)) {
+        spin_for(30 * GN_MICROSECOND);
+        gn_yield();
+    }
+    gn_waitgroup_done(&g_pb.wg);
+}
+
+static void pb_body(void *arg) {
+    (void)arg;
+    gn_waitgroup_add(&g_pb.wg, 3);
+    gn_go(pb_busy, NULL);
+    gn_go(pb_busy, NULL);
+    gn_go(pb_pinned, NULL);
+    gn_waitgroup_wait(&g_pb.wg);
+}
+
+TEST pin_with_blocking_and_children(void) {
+    memset(&g_pb, 0, sizeof g_pb);
+    EQ(0, run_procs(2, pb_body, NULL));
+    EQ(0, g_pb.rc_pin);
+    CHECKF(g_pb.moved == 0, "the pinned coroutine moved %d times", g_pb.moved);
+    EQ(3 * scaled(100), g_pb.children);
+    PASS();
+}
+
+/* Non-default stacks are mapped and unmapped per coroutine, from several Ps.  */
+typedef struct { int done, bad; gn_waitgroup wg; } ustk_t;
+static ustk_t g_us;
+
+static T_NOINLINE int touch_stack(size_t n) {
+    volatile char *buf = (volatile char *)__builtin_alloca(n);
+    buf[0] = 1;
+    buf[n - 1] = 2;
+    return buf[0] + buf[n - 1];
+}
+
+static void us_child(void *arg) {
+    size_t sz = (size_t)(uintptr_t)arg;
+    if (touch_stack(sz / 2) != 3) AADD(&g_us.bad, 1);
+    gn_yield();
+    AADD(&g_us.done, 1);
+    gn_waitgroup_done(&g_us.wg);
+}
+
+static void us_body(void *arg) {
+    int n = (int)(intptr_t)arg;
+    static const size_t sizes[] = {16 * 1024, 32 * 1024, 48 * 1024, 100 * 1024};
+    gn_waitgroup_add(&g_us.wg, n);
+    for (int i = 0; i < n; i++) {
+        gn_go_opts o;
+        memset(&o, 0, sizeof o);
+        o.stack_size = sizes[i % 4];
+        if (gn_go_with(us_child, (void *)(uintptr_t)o.stack_size, &o) <= 0) {
+            AADD(&g_us.bad, 1);
+            gn_waitgroup_done(&g_us.wg);
+        }
+        if (i % 100 == 0) gn_yield();
+    }
+    gn_waitgroup_wait(&g_us.wg);
+}
+
+TEST stack_custom_size_churn(void) {
+    memset(&g_us, 0, sizeof g_us);
+    int n = scaled(20000);
+    EQ(0, run_procs(2, us_body, (void *)(intptr_t)n));
+    EQ(0, g_us.bad);
+    EQ(n, g_us.done);
+    PASS();
+}
+
+/* A coroutine can use nearly all of the stack size it asked for.              */
+typedef struct { int ok_default, ok_16k, ok_8m; int64_t rc_16k, rc_8m; } fill_t;
+
+static T_NOINLINE int use_48k(void) {
+    volatile char buf[48 * 1024];
+    buf[0] = 1;
+    buf[sizeof buf - 1] = 2;
+    return buf[0] + buf[sizeof buf - 1];
+}
+static T_NOINLINE int use_10k(void) {
+    volatile char buf[10 * 1024];
+    buf[0] = 1;
+    buf[sizeof buf - 1] = 2;
+    return buf[0] + buf[sizeof buf - 1];
+}
+static T_NOINLINE int use_6m(void) {
+    static const size_t n = 6 * 1024 * 1024;
+    volatile char *buf = (volatile char *)__builtin_alloca(n);
+    for (size_t i = 0; i < n; i += 4096) buf[i] = 1;
+    buf[n - 1] = 2;
+    return buf[0] + buf[n - 1];
+}
+static void fill_16k(void *arg) { ASTORE(&((fill_t *)arg)->ok_16k, use_10k() == 3); }
+static void fill_8m(void *arg) { ASTORE(&((fill_t *)arg)->ok_8m, use_6m() == 3); }
+
+static void fill_body(void *arg) {
+    fill_t *s = (fill_t *)arg;
+    s->ok_default = use_48k() == 3;   /* the default is 64 KiB */
+    gn_go_opts o;
+    memset(&o, 0, sizeof o);
+    o.stack_size = 16 * 1024;
+    s->rc_16k = gn_go_with(fill_16k, s, &o);
+    o.stack_size = 8 * 1024 * 1024;
+    s->rc_8m = gn_go_with(fill_8m, s, &o);
+    int64_t end = gn_now() + 10 * GN_SECOND;
+    while ((!ALOAD(&s->ok_16k) || !ALOAD(&s->ok_8m)) && gn_now() < end) gn_sleep(MS);
+}
+
+TEST stack_usable_up_to_its_size(void) {
+    fill_t s;
+    memset(&s, 0, sizeof s);
+    EQ(0, run_procs(2, fill_body, &s));
+    EQ(1, s.ok_default);
+    CHECKF(s.rc_16k > 0 && s.rc_8m > 0, "gn_go_with: %lld, %lld", (long long)s.rc_16k,
+           (long long)s.rc_8m);
+    EQ(1, s.ok_16k);
+    EQ(1, s.ok_8m);
+    PASS();
+}
+
+/* Stack sizes no machine can map are refused (negative result), not wrapped
+ * around into a tiny stack.                                                    */
+static int g_absurd_ran;
+static void absurd_fn(void *arg) {
+    (void)arg;
+    ASTORE(&g_absurd_ran, use_10k());
+}
+
+typedef struct { int64_t rc[3]; } absurd_t;
+static void absurd_body(void *arg) {
+    absurd_t *s = (absurd_t *)arg;
+    static const size_t sizes[3] = {(size_t)-1, (size_t)-1 - 4096, (size_t)1 << 62};
+    for (int i = 0; i < 3; i++) {
+        gn_go_opts o;
+        memset(&o, 0, sizeof o);
+        o.stack_size = sizes[i];
+        s->rc[i] = gn_go_with(absurd_fn, NULL, &o);
+    }
+    gn_sleep(20 * MS);
+}
+
+static int absurd_go_child(void) {
+    absurd_t s;
+    memset(&s, 0, sizeof s);
+    int rc = run_procs(2, absurd_body, &s);
+    CHILD_CHECK(rc == 0, "gn_run returned %d", rc);
+    for (int i = 0; i < 3; i++)
+        CHILD_CHECK(s.rc[i] < 0, "gn_go_with(stack size #%d) returned id %lld, want an error", i,
+                    (long long)s.rc[i]);
+    return 0;
+}
+
+static int absurd_run_child(void) {
+    static const size_t sizes[3] = {(size_t)-1, (size_t)-1 - 4096, (size_t)1 << 62};
+    for (int i = 0; i < 3; i++) {
+        gn_config cfg;
+        memset(&cfg, 0, sizeof cfg);
+        cfg.procs = 1;
+        cfg.stack_size = sizes[i];
+        int rc = gn_run(&cfg, absurd_fn, NULL);
+        CHILD_CHECK(rc < 0, "gn_run(stack size #%d) returned %d, want an error", i, rc);
+    }
+    return 0;
+}
+
+TEST stack_size_absurd_go(void) {
+    CHECK_CALL(isolated(absurd_go_child, 20));
+    PASS();
+}
+
+TEST stack_size_absurd_run(void) {
+    CHECK_CALL(isolated(absurd_run_child, 20));
+    PASS();
+}
+
+/* Overflow of a coroutine with its own (non-default) stack size.              */
+static void overflow_custom_body(void *arg) {
+    (void)arg;
+    gn_go_opts o;
+    memset(&o, 0, sizeof o);
+    o.stack_size = 32 * 1024;
+    gn_go_with(overflow_coroutine, NULL, &o);
+    gn_sleep(20 * GN_SECOND);
+}
+static void overflow_custom_child(void) {
+    gn_main(overflow_custom_body, NULL);
+    fprintf(stderr, "child: gn_main returned\n");
+}
+TEST stack_overflow_custom_size(void) { CHECK_CALL(check_overflow(overflow_custom_child)); PASS(); }
+
+/* Chaos: every switch point at once, on more Ps than CPUs, checking the
+ * per-coroutine invariants (id, errno, pinning) at every resume.               */
+#define CHAOS_G 48
+typedef struct {
+    int64_t end;
+    int bad_id, bad_errno, bad_pin, spawn_err, done, kids, ops[6], bad_errno_op[6];
+    int last_bad_want, last_bad_got;
+    gn_waitgroup wg;
+} chaos_t;
+static chaos_t g_chaos;
+
+static void chaos_kid(void *arg) {
+    (void)arg;
+    gn_yield();
+    AADD(&g_chaos.kids, 1);
+}
+
+static void chaos_worker(void *arg) {
+    int me = (int)(intptr_t)arg;
+    int64_t id = gn_id();
+    uint32_t r = (uint32_t)me * 2654435761u + 12345u;
+    int local_ops[6] = {0};
+    while (gn_now() < g_chaos.end) {
+        r = r * 1103515245u + 12345u;
+        int op = (int)((r >> 16) % 6);
+        int ev = me * 1000 + (int)(r & 511);
+        errno_set(ev);
+        local_ops[op]++;
+        switch (op) {
+        case 0: gn_yield(); break;
+        case 1: gn_sleep((int64_t)(r % 300) * GN_MICROSECOND); break;
+        case 2: gn_blocking(usleep_fn, (void *)(intptr_t)(50 + r % 200)); break;
+        case 3:
+            if (gn_go(chaos_kid, NULL) <= 0) AADD(&g_chaos.spawn_err, 1);
+            break;
+        case 4: {
+            gn_pin();
+            pthread_t t = thread_self();
+            gn_sleep(100 * GN_MICROSECOND);
+            gn_yield();
+            if (!pthread_equal(t, thread_self())) AADD(&g_chaos.bad_pin, 1);
+            gn_unpin();
+            break;
+        }
+        default: spin_for((int64_t)(r % 50) * GN_MICROSECOND); break;
+        }
+        int got = errno_get();
+        if (got != ev) {
+            AADD(&g_chaos.bad_errno, 1);
+            AADD(&g_chaos.bad_errno_op[op], 1);
+            ASTORE(&g_chaos.last_bad_want, ev);
+            ASTORE(&g_chaos.last_bad_got, got);
+        }
+        if (gn_id() != id) AADD(&g_chaos.bad_id, 1);
+    }
+    for (int i = 0; i < 6; i++) AADD(&g_chaos.ops[i], local_ops[i]);
+    AADD(&g_chaos.done, 1);
+    gn_waitgroup_done(&g_chaos.wg);
+}
+
+static void chaos_body(void *arg) {
+    (void)arg;
+    g_chaos.end = gn_now() + (g_small ? 400 : 1500) * MS;
+    gn_waitgroup_add(&g_chaos.wg, CHAOS_G);
+    for (int i = 0; i < CHAOS_G; i++) gn_go(chaos_worker, (void *)(intptr_t)i);
+    gn_waitgroup_wait(&g_chaos.wg);
+    wait_goroutines(1, 10 * GN_SECOND);
+}
+
+TEST chaos(void) {
+    memset(&g_chaos, 0, sizeof g_chaos);
+    EQ(0, run_procs(4, chaos_body, NULL));
+    EQ(CHAOS_G, g_chaos.done);
+    EQ(0, g_chaos.bad_id);
+    CHECKF(g_chaos.bad_errno == 0,
+           "%d resumes with a wrong errno (by operation: yield %d, sleep %d, blocking %d, "
+           "spawn %d, pin %d, spin %d); last: want %d, got %d", g_chaos.bad_errno,
+           g_chaos.bad_errno_op[0], g_chaos.bad_errno_op[1], g_chaos.bad_errno_op[2],
+           g_chaos.bad_errno_op[3], g_chaos.bad_errno_op[4], g_chaos.bad_errno_op[5],
+           g_chaos.last_bad_want, g_chaos.last_bad_got);
+    EQ(0, g_chaos.bad_pin);
+    EQ(0, g_chaos.spawn_err);
+    EQ(g_chaos.ops[3], g_chaos.kids);
+    for (int i = 0; i < 6; i++) CHECKF(g_chaos.ops[i] > 0, "operation %d never ran", i);
+    PASS();
+}
+
 /* ==== main ============================================================================================= */
 SUITE(run_suite) {
     RUN_TEST(run_basics);
@@ -1903,7 +2651,9 @@ SUITE(run_suite) {
     RUN_TEST(run_restart);
     RUN_TEST(run_procs_and_config);
     RUN_TEST(main_default_config);
+    RUN_TEST(run_restores_signal_state);
     RUN_TEST(main_return_drops_the_rest);
+    RUN_TEST(main_return_stops_yield_loop);
 }
 
 SUITE(spawn_suite) {
@@ -1919,6 +2669,7 @@ SUITE(sched_suite) {
     RUN_TEST(migration_keeps_errno);
     RUN_TEST(errno_per_coroutine_1proc);
     RUN_TEST(errno_per_coroutine_2procs);
+    RUN_TEST(errno_under_lock_contention);
     RUN_TEST(yield_ping_pong);
     RUN_TEST(yield_alone_and_outside);
     RUN_TEST(yield_lets_timers_and_global_queue_run);
@@ -1935,6 +2686,7 @@ SUITE(pin_suite) {
 SUITE(blocking_suite) {
     RUN_TEST(blocking_call_keeps_others_running);
     RUN_TEST(blocking_enter_exit_many);
+    RUN_TEST(blocking_exit_keeps_syscall_errno);
     RUN_TEST(blocking_nesting_and_outside);
     RUN_TEST(long_runner_counted);
     RUN_TEST(long_runner_without_monitor);
@@ -1943,18 +2695,33 @@ SUITE(blocking_suite) {
 SUITE(sleep_suite) {
     RUN_TEST(sleep_basics);
     RUN_TEST(sleep_outside_coroutine);
+    RUN_TEST(sleep_huge_durations);
+    RUN_TEST(idle_runtime_does_not_spin);
     RUN_TEST(sleep_10k_concurrent);
     RUN_TEST(sleep_random_deadlines);
 }
 
 SUITE(stack_suite) {
     RUN_TEST(stack_custom_sizes);
+    RUN_TEST(stack_usable_up_to_its_size);
+    RUN_TEST(stack_size_absurd_go);
+    RUN_TEST(stack_size_absurd_run);
     RUN_TEST(stack_overflow_reported);
     RUN_TEST(stack_overflow_in_main_coroutine);
+    RUN_TEST(stack_overflow_custom_size);
     RUN_TEST(segv_not_overflow_passes_through);
     RUN_TEST(stack_guard_never_slabs);
     RUN_TEST(stack_guard_always);
     RUN_TEST(stack_guard_default_beyond_budget);
+}
+
+SUITE(stress_suite) {
+    RUN_TEST(restart_churn);
+    RUN_TEST(foreign_spawn_across_shutdown);
+    RUN_TEST(foreign_stats_across_shutdown);
+    RUN_TEST(pin_with_blocking_and_children);
+    RUN_TEST(stack_custom_size_churn);
+    RUN_TEST(chaos);
 }
 
 SUITE(stats_suite) {
@@ -1978,6 +2745,7 @@ int main(int argc, char **argv) {
     RUN_SUITE(blocking_suite);
     RUN_SUITE(sleep_suite);
     RUN_SUITE(stack_suite);
+    RUN_SUITE(stress_suite);
     RUN_SUITE(stats_suite);
     GREATEST_MAIN_END();
 }

@@ -90,6 +90,7 @@ TEST mutex_exclusion_2procs(void) { CHECK_CALL(check_mutex(2)); PASS(); }
 typedef struct {
     int try1, try2, unlock1, unlock2, relock;
     int order[3], n;   /* which waiter got the mutex when: FIFO hand-off */
+    int arrived;
     gn_mutex mu;
     gn_waitgroup wg;
 } mxbasic;
@@ -98,6 +99,7 @@ typedef struct { mxbasic *s; int id; } mxarg;
 
 static void mx_waiter(void *arg) {
     mxarg *a = (mxarg *)arg;
+    AADD(&a->s->arrived, 1);   /* one P: nothing runs from here until it parks in lock */
     gn_mutex_lock(&a->s->mu);
     a->s->order[a->s->n++] = a->id;
     gn_mutex_unlock(&a->s->mu);
@@ -123,7 +125,7 @@ static void mxbasic_body(void *arg) {
         a[i].s = s;
         a[i].id = i;
         gn_go(mx_waiter, &a[i]);
-        gn_sleep(2 * GN_MILLISECOND);   /* let it queue before the next one */
+        while (ALOAD(&s->arrived) != i + 1) gn_yield();   /* queued before the next */
     }
     gn_mutex_unlock(&s->mu);
     gn_waitgroup_wait(&s->wg);
@@ -290,6 +292,7 @@ typedef struct {
     gn_waitgroup wg;
     int log[3], n;
     gn_mutex logmu;
+    int arrived;
 } rwpref;
 
 static void rwp_log(rwpref *s, int what) {
@@ -300,6 +303,7 @@ static void rwp_log(rwpref *s, int what) {
 
 static void rwp_writer(void *arg) {
     rwpref *s = (rwpref *)arg;
+    AADD(&s->arrived, 1);
     gn_rwmutex_lock(&s->rw);
     rwp_log(s, 'W');
     gn_rwmutex_unlock(&s->rw);
@@ -308,6 +312,7 @@ static void rwp_writer(void *arg) {
 
 static void rwp_reader2(void *arg) {
     rwpref *s = (rwpref *)arg;
+    AADD(&s->arrived, 1);
     gn_rwmutex_rlock(&s->rw);
     rwp_log(s, 'R');
     gn_rwmutex_runlock(&s->rw);
@@ -318,9 +323,13 @@ static void rwp_body(void *arg) {
     rwpref *s = (rwpref *)arg;
     gn_waitgroup_add(&s->wg, 2);
     gn_rwmutex_rlock(&s->rw);              /* R1 */
+    /* Each party is seen about to block (no switch point left before it
+     * parks), then given a few milliseconds to get there.                     */
     gn_go(rwp_writer, s);
+    while (ALOAD(&s->arrived) < 1) gn_sleep(100 * GN_MICROSECOND);
     gn_sleep(5 * GN_MILLISECOND);          /* W is queued behind R1 */
     gn_go(rwp_reader2, s);
+    while (ALOAD(&s->arrived) < 2) gn_sleep(100 * GN_MICROSECOND);
     gn_sleep(5 * GN_MILLISECOND);          /* R2 is queued behind W */
     rwp_log(s, '1');
     gn_rwmutex_runlock(&s->rw);
@@ -461,7 +470,7 @@ TEST cond_queue(void) {
 typedef struct {
     gn_mutex mu;
     gn_cond c;
-    int tickets, woken;       /* guarded by mu */
+    int tickets, woken, waiting;   /* guarded by mu */
     int after_signal, after_broadcast;
     gn_waitgroup wg;
 } cbstate;
@@ -469,6 +478,7 @@ typedef struct {
 static void cb_waiter(void *arg) {
     cbstate *s = (cbstate *)arg;
     gn_mutex_lock(&s->mu);
+    s->waiting++;   /* under mu until cond_wait has queued us */
     while (s->tickets == 0) gn_cond_wait(&s->c, &s->mu);
     s->tickets--;
     s->woken++;
@@ -480,12 +490,23 @@ static void cb_body(void *arg) {
     cbstate *s = (cbstate *)arg;
     gn_waitgroup_add(&s->wg, 5);
     for (int i = 0; i < 5; i++) gn_go(cb_waiter, s);
-    gn_sleep(5 * GN_MILLISECOND);   /* all five wait */
-    gn_mutex_lock(&s->mu);
+    for (;;) {   /* all five are queued on the cond once they counted themselves */
+        gn_mutex_lock(&s->mu);
+        if (s->waiting == 5) break;
+        gn_mutex_unlock(&s->mu);
+        gn_sleep(100 * GN_MICROSECOND);
+    }
     s->tickets = 100;   /* plenty, so only the wake-ups limit who runs */
     gn_cond_signal(&s->c);
     gn_mutex_unlock(&s->mu);
-    gn_sleep(5 * GN_MILLISECOND);
+    for (int64_t until = gn_now() + 2 * GN_SECOND; gn_now() < until;) {
+        gn_mutex_lock(&s->mu);
+        int w = s->woken;
+        gn_mutex_unlock(&s->mu);
+        if (w) break;
+        gn_sleep(100 * GN_MICROSECOND);
+    }
+    gn_sleep(5 * GN_MILLISECOND);   /* time for a wrong second wake-up to show */
     gn_mutex_lock(&s->mu);
     s->after_signal = s->woken;
     gn_cond_broadcast(&s->c);

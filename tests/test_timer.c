@@ -159,17 +159,17 @@ TEST ticker_drops_ticks(void) {
 /* ---- stop and reset ---------------------------------------------------------------- */
 typedef struct {
     int stop1, stop2, after_stop, fired_stop, fired_drained, reset1, reset_rc, reset_stale;
-    int reset_fire, reset_rearm;
+    int reset_fire, reset_rearm, never_rc, never_stop;
     int64_t reset_took;
 } stopstate;
 
 static void stop_body(void *arg) {
     stopstate *s = (stopstate *)arg;
     int64_t v;
-    gn_timer *t = gn_timer_new(20 * GN_MILLISECOND);
+    gn_timer *t = gn_timer_new(100 * GN_MILLISECOND);
     s->stop1 = gn_timer_stop(t);
     s->stop2 = gn_timer_stop(t);
-    s->after_stop = recv_until(gn_timer_chan(t), &v, gn_now() + 50 * GN_MILLISECOND);
+    s->after_stop = recv_until(gn_timer_chan(t), &v, gn_now() + 150 * GN_MILLISECOND);
 
     /* Fired but not received: stop reports 0 and the value is gone (Go 1.23).  */
     s->reset1 = gn_timer_reset(t, GN_MILLISECOND);
@@ -190,6 +190,13 @@ static void stop_body(void *arg) {
     s->reset_rearm = gn_timer_reset(t, GN_HOUR);
     s->reset_stale = gn_chan_try_recv(gn_timer_chan(t), &v);
     gn_timer_free(t);
+
+    /* "Never" as a huge duration must not wrap around into the past.          */
+    gn_timer *never = gn_timer_new(INT64_MAX);
+    gn_sleep(5 * GN_MILLISECOND);
+    s->never_rc = gn_chan_try_recv(gn_timer_chan(never), &v);
+    s->never_stop = gn_timer_stop(never);
+    gn_timer_free(never);
 }
 
 TEST stop_and_reset(void) {
@@ -208,6 +215,8 @@ TEST stop_and_reset(void) {
     ASSERT(s.reset_took < 2 * GN_SECOND);
     EQI(0, s.reset_rearm);
     EQI(GN_EAGAIN, s.reset_stale);
+    EQI(GN_EAGAIN, s.never_rc);
+    EQI(1, s.never_stop);
     PASS();
 }
 
@@ -237,9 +246,9 @@ static void af_body(void *arg) {
     s->rc = gn_chan_recv(s->c, &v);
     gn_timer_free(t);
 
-    gn_timer *t2 = gn_after_func(20 * GN_MILLISECOND, af_fn, s);
+    gn_timer *t2 = gn_after_func(100 * GN_MILLISECOND, af_fn, s);
     s->stopped = gn_timer_stop(t2);
-    gn_sleep(40 * GN_MILLISECOND);
+    gn_sleep(150 * GN_MILLISECOND);
     s->stopped_ran = ALOAD(&s->ran);   /* still 1 */
 
     s->reset_ran = gn_timer_reset(t2, GN_MILLISECOND);   /* 0: was stopped */

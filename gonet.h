@@ -1277,6 +1277,7 @@ static struct {
     size_t    slab_slot;          /* bytes per slab slot                        */
     gn__g    *allg;               /* every G with a mapping, for shutdown       */
     long      nguarded;
+    unsigned  colour;             /* the next G's cache colour                  */
 } gn__stk;
 
 #define GN__G_SPACE ((sizeof(gn__g) + 63) & ~(size_t)63)
@@ -1294,9 +1295,16 @@ GN__PRIVATE void gn__stack_init(int guard_mode) {
     gn__stk.guard_budget = budget > 0 ? budget : 0;
 }
 
-/* Places a G at the top of [lo, lo + size) whose lowest guard bytes are a guard. */
+/* Cache colours. Every stack top is page aligned, so G structs at the very top
+ * would all share a few cache sets and evict each other when the scheduler walks
+ * queues of Gs. Each G sits 64 bytes * (0..GN__COLOURS-1) below the top instead;
+ * the top page keeps room for the frames of a parked coroutine.                 */
+#define GN__COLOURS 32
+
+/* Places a G near the top of [lo, lo + size) whose lowest guard bytes are a guard. */
 GN__PRIVATE gn__g *gn__g_place(char *map_lo, size_t map_size, size_t guard, int kind) {
-    gn__g *g = (gn__g *)(map_lo + map_size - GN__G_SPACE);
+    size_t colour = (size_t)(gn__stk.colour++ * 7 % GN__COLOURS) * 64;
+    gn__g *g = (gn__g *)(map_lo + map_size - GN__G_SPACE - colour);
     memset(g, 0, sizeof *g);
     g->map_lo = map_lo;
     g->map_size = map_size;
@@ -1807,6 +1815,12 @@ GN__PRIVATE int gn__runq_put_slow(gn__p *p, gn__g *g, uint32_t h, uint32_t t) {
 
 GN__PRIVATE void gn__runq_put(gn__p *p, gn__g *g, int next) {
     if (next) {
+        /* Only the owner makes runnext non-NULL, so an empty slot can be filled
+         * with a plain store; a full one races with thieves and needs the swap.   */
+        if (gn__load_relaxed(&p->runnext) == NULL) {
+            gn__store(&p->runnext, g);
+            return;
+        }
         g = gn__xchg(&p->runnext, g);
         if (!g) return;   /* the old runnext, if any, goes to the tail */
     }
@@ -1979,8 +1993,8 @@ GN__PRIVATE int gn__newm(gn__p *p, int spinning) {
 /* Runs p (or an idle P if p is NULL) on an idle or new M.                          */
 GN__PRIVATE void gn__startm(gn__p *p, int spinning) {
     gn__lock(&gn__rt.lock);
-    if (!p) p = gn__pidleget();
-    if (!p) {
+    if (!p && !gn__load(&gn__rt.stopping)) p = gn__pidleget();
+    if (!p || gn__load(&gn__rt.stopping)) {   /* idle Ms are on their way out */
         gn__unlock(&gn__rt.lock);
         if (spinning) gn__xadd(&gn__rt.nmspinning, -1);
         return;
@@ -2131,7 +2145,7 @@ GN__PRIVATE gn__g *gn__gfget(gn__p *p) {
 
 GN__PRIVATE void gn__gfput(gn__p *p, gn__g *g) {
     gn__store(&g->status, GN__G_IDLE);
-    if (g->stack_size + GN__G_SPACE != gn__round_page(gn__rt.stack_size + GN__G_SPACE)) {
+    if (g->stack_kind != GN__STACK_SLAB) {   /* a stack size of its own */
         gn__g_free(g);
         return;
     }
@@ -2587,7 +2601,12 @@ GONET_API int64_t gn_id(void) {
     return g ? g->id : 0;
 }
 
-GONET_API int gn_procs(void) { return gn__load(&gn__rt.running) ? gn__rt.nprocs : 0; }
+GONET_API int gn_procs(void) {
+    if (!gn__outside_enter()) return 0;
+    int n = gn__rt.nprocs;
+    gn__outside_exit();
+    return n;
+}
 
 GONET_API int gn_pin(void) {
     gn__m *m = gn__getm();
@@ -3224,8 +3243,16 @@ GONET_API void gn_chan_free(gn_chan *c) {
 GONET_API size_t gn_chan_len(gn_chan *c) { return c ? gn__load_relaxed(&c->count) : 0; }
 GONET_API size_t gn_chan_cap(gn_chan *c) { return c ? c->cap : 0; }
 
+/* Constant-size copies for the common element sizes compile to plain moves.    */
 GN__PRIVATE void gn__chan_copy(gn_chan *c, void *dst, const void *src) {
-    if (c->elem_size && dst) memcpy(dst, src, c->elem_size);
+    if (!dst) return;
+    switch (c->elem_size) {
+    case 0: break;
+    case 4: memcpy(dst, src, 4); break;
+    case 8: memcpy(dst, src, 8); break;
+    case 16: memcpy(dst, src, 16); break;
+    default: memcpy(dst, src, c->elem_size); break;
+    }
 }
 GN__PRIVATE void gn__chan_zero(gn_chan *c, void *dst) {
     if (c->elem_size && dst) memset(dst, 0, c->elem_size);
@@ -3662,6 +3689,7 @@ GONET_API int gn_select_until(gn_select_case *cases, int n, int64_t deadline) {
 enum { GN__MUTEX_LOCKED = 1, GN__MUTEX_WAITERS = 2 };
 
 GONET_API int gn_mutex_trylock(gn_mutex *m) {
+    if (!m) return 0;
     uint32_t s = gn__load_relaxed(&m->state_);
     while (!(s & GN__MUTEX_LOCKED))
         if (gn__cas(&m->state_, &s, s | GN__MUTEX_LOCKED)) return 1;
@@ -3692,12 +3720,14 @@ GN__PRIVATE void gn__mutex_lock_slow(gn_mutex *m) {
 }
 
 GONET_API void gn_mutex_lock(gn_mutex *m) {
+    if (!m) return;
     uint32_t s = 0;
     if (GN__LIKELY(gn__cas(&m->state_, &s, GN__MUTEX_LOCKED))) return;
     gn__mutex_lock_slow(m);
 }
 
 GONET_API int gn_mutex_unlock(gn_mutex *m) {
+    if (!m) return GN_EINVAL;
     uint32_t s = GN__MUTEX_LOCKED;
     if (GN__LIKELY(gn__cas(&m->state_, &s, 0))) return 0;
     if (!(s & GN__MUTEX_LOCKED)) return GN_ESTATE;
@@ -3730,6 +3760,7 @@ GN__PRIVATE void gn__rw_yield(gn_rwmutex *m) {
 }
 
 GONET_API void gn_rwmutex_rlock(gn_rwmutex *m) {
+    if (!m) return;
     gn__lock(&m->lock_);
     while (m->writer_ || m->writers_waiting_) {
         gn__g *g = gn__getg();
@@ -3744,6 +3775,7 @@ GONET_API void gn_rwmutex_rlock(gn_rwmutex *m) {
 }
 
 GONET_API int gn_rwmutex_runlock(gn_rwmutex *m) {
+    if (!m) return GN_EINVAL;
     gn__g *wake = NULL;
     gn__lock(&m->lock_);
     if (m->readers_ <= 0) {
@@ -3762,6 +3794,7 @@ GONET_API int gn_rwmutex_runlock(gn_rwmutex *m) {
 }
 
 GONET_API void gn_rwmutex_lock(gn_rwmutex *m) {
+    if (!m) return;
     gn__lock(&m->lock_);
     if (!m->writer_ && m->readers_ == 0) {
         m->writer_ = 1;
@@ -3783,6 +3816,7 @@ GONET_API void gn_rwmutex_lock(gn_rwmutex *m) {
 }
 
 GONET_API int gn_rwmutex_unlock(gn_rwmutex *m) {
+    if (!m) return GN_EINVAL;
     gn__glist wake = {NULL, NULL, 0};
     gn__waiter *w;
     gn__lock(&m->lock_);
@@ -3809,20 +3843,23 @@ GONET_API int gn_rwmutex_unlock(gn_rwmutex *m) {
 }
 
 /* ---- WaitGroup -------------------------------------------------------------------
- * count_ changes under lock_ (so a wait cannot miss the last done), and is
- * stored atomically so that wait can skip the lock once it reads zero.           */
+ * count_ changes with one CAS, outside the lock: only the change to zero takes
+ * lock_, to wake the waiters. A waiter checks count_ under lock_ before it
+ * queues, so it either sees the zero or is queued before the waker locks.
+ * The waker re-checks zero under the lock: if the group was reused meanwhile
+ * (an Add after the zero, which Go calls a misuse), the waiters stay for the
+ * next zero rather than leave early.                                            */
 GONET_API int gn_waitgroup_add(gn_waitgroup *wg, int64_t delta) {
+    if (!wg) return GN_EINVAL;
+    int64_t v = gn__load_relaxed(&wg->count_);
+    do {
+        if ((delta < 0 && v + delta < 0) || (delta > 0 && v > INT64_MAX - delta)) return GN_EINVAL;
+    } while (!gn__cas(&wg->count_, &v, v + delta));
+    if (v + delta != 0 || delta == 0) return 0;
     gn__glist wake = {NULL, NULL, 0};
     gn__waiter *w;
     gn__lock(&wg->lock_);
-    int64_t v = gn__load_relaxed(&wg->count_);
-    if ((delta < 0 && v + delta < 0) || (delta > 0 && v > INT64_MAX - delta)) {
-        gn__unlock(&wg->lock_);
-        return GN_EINVAL;
-    }
-    v += delta;
-    gn__store(&wg->count_, v);
-    if (v == 0)
+    if (gn__load(&wg->count_) == 0)
         while ((w = gn__waitq_pop(&wg->waiters_)) != NULL) gn__glist_push(&wake, w->g);
     gn__unlock(&wg->lock_);
     gn__g *g;
@@ -3833,6 +3870,7 @@ GONET_API int gn_waitgroup_add(gn_waitgroup *wg, int64_t delta) {
 GONET_API int gn_waitgroup_done(gn_waitgroup *wg) { return gn_waitgroup_add(wg, -1); }
 
 GONET_API void gn_waitgroup_wait(gn_waitgroup *wg) {
+    if (!wg) return;
     if (gn__load(&wg->count_) == 0) return;
     gn__g *g = gn__getg();
     if (!g) {
@@ -3855,6 +3893,7 @@ GONET_API void gn_waitgroup_wait(gn_waitgroup *wg) {
  * Outside a coroutine a wait cannot park: it unlocks, yields the thread and
  * relocks, a spurious wake-up (callers re-check their condition in a loop).   */
 GONET_API void gn_cond_wait(gn_cond *c, gn_mutex *m) {
+    if (!c || !m) return;
     gn__g *g = gn__getg();
     if (!g) {
         gn_mutex_unlock(m);
@@ -3873,6 +3912,7 @@ GONET_API void gn_cond_wait(gn_cond *c, gn_mutex *m) {
 }
 
 GONET_API void gn_cond_signal(gn_cond *c) {
+    if (!c) return;
     gn__lock(&c->lock_);
     gn__waiter *w = gn__waitq_pop(&c->waiters_);
     gn__g *g = w ? w->g : NULL;
@@ -3881,6 +3921,7 @@ GONET_API void gn_cond_signal(gn_cond *c) {
 }
 
 GONET_API void gn_cond_broadcast(gn_cond *c) {
+    if (!c) return;
     gn__glist wake = {NULL, NULL, 0};
     gn__waiter *w;
     gn__lock(&c->lock_);
@@ -3894,6 +3935,7 @@ GONET_API void gn_cond_broadcast(gn_cond *c) {
  * done_ is set (release) only after fn returned, so the fast path's acquire load
  * also publishes what fn wrote. Late callers queue on mu_ while fn runs.         */
 GONET_API void gn_once_do(gn_once *o, void (*fn)(void *arg), void *arg) {
+    if (!o || !fn) return;
     if (gn__load(&o->done_)) return;
     gn_mutex_lock(&o->mu_);
     if (!gn__load_relaxed(&o->done_)) {

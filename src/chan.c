@@ -93,8 +93,16 @@ GONET_API void gn_chan_free(gn_chan *c) {
 GONET_API size_t gn_chan_len(gn_chan *c) { return c ? gn__load_relaxed(&c->count) : 0; }
 GONET_API size_t gn_chan_cap(gn_chan *c) { return c ? c->cap : 0; }
 
+/* Constant-size copies for the common element sizes compile to plain moves.    */
 GN__PRIVATE void gn__chan_copy(gn_chan *c, void *dst, const void *src) {
-    if (c->elem_size && dst) memcpy(dst, src, c->elem_size);
+    if (!dst) return;
+    switch (c->elem_size) {
+    case 0: break;
+    case 4: memcpy(dst, src, 4); break;
+    case 8: memcpy(dst, src, 8); break;
+    case 16: memcpy(dst, src, 16); break;
+    default: memcpy(dst, src, c->elem_size); break;
+    }
 }
 GN__PRIVATE void gn__chan_zero(gn_chan *c, void *dst) {
     if (c->elem_size && dst) memset(dst, 0, c->elem_size);

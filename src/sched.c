@@ -171,6 +171,12 @@ GN__PRIVATE int gn__runq_put_slow(gn__p *p, gn__g *g, uint32_t h, uint32_t t) {
 
 GN__PRIVATE void gn__runq_put(gn__p *p, gn__g *g, int next) {
     if (next) {
+        /* Only the owner makes runnext non-NULL, so an empty slot can be filled
+         * with a plain store; a full one races with thieves and needs the swap.   */
+        if (gn__load_relaxed(&p->runnext) == NULL) {
+            gn__store(&p->runnext, g);
+            return;
+        }
         g = gn__xchg(&p->runnext, g);
         if (!g) return;   /* the old runnext, if any, goes to the tail */
     }
@@ -343,8 +349,8 @@ GN__PRIVATE int gn__newm(gn__p *p, int spinning) {
 /* Runs p (or an idle P if p is NULL) on an idle or new M.                          */
 GN__PRIVATE void gn__startm(gn__p *p, int spinning) {
     gn__lock(&gn__rt.lock);
-    if (!p) p = gn__pidleget();
-    if (!p) {
+    if (!p && !gn__load(&gn__rt.stopping)) p = gn__pidleget();
+    if (!p || gn__load(&gn__rt.stopping)) {   /* idle Ms are on their way out */
         gn__unlock(&gn__rt.lock);
         if (spinning) gn__xadd(&gn__rt.nmspinning, -1);
         return;
@@ -495,7 +501,7 @@ GN__PRIVATE gn__g *gn__gfget(gn__p *p) {
 
 GN__PRIVATE void gn__gfput(gn__p *p, gn__g *g) {
     gn__store(&g->status, GN__G_IDLE);
-    if (g->stack_size + GN__G_SPACE != gn__round_page(gn__rt.stack_size + GN__G_SPACE)) {
+    if (g->stack_kind != GN__STACK_SLAB) {   /* a stack size of its own */
         gn__g_free(g);
         return;
     }
@@ -951,7 +957,12 @@ GONET_API int64_t gn_id(void) {
     return g ? g->id : 0;
 }
 
-GONET_API int gn_procs(void) { return gn__load(&gn__rt.running) ? gn__rt.nprocs : 0; }
+GONET_API int gn_procs(void) {
+    if (!gn__outside_enter()) return 0;
+    int n = gn__rt.nprocs;
+    gn__outside_exit();
+    return n;
+}
 
 GONET_API int gn_pin(void) {
     gn__m *m = gn__getm();

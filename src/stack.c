@@ -35,6 +35,7 @@ static struct {
     size_t    slab_slot;          /* bytes per slab slot                        */
     gn__g    *allg;               /* every G with a mapping, for shutdown       */
     long      nguarded;
+    unsigned  colour;             /* the next G's cache colour                  */
 } gn__stk;
 
 #define GN__G_SPACE ((sizeof(gn__g) + 63) & ~(size_t)63)
@@ -52,9 +53,16 @@ GN__PRIVATE void gn__stack_init(int guard_mode) {
     gn__stk.guard_budget = budget > 0 ? budget : 0;
 }
 
-/* Places a G at the top of [lo, lo + size) whose lowest guard bytes are a guard. */
+/* Cache colours. Every stack top is page aligned, so G structs at the very top
+ * would all share a few cache sets and evict each other when the scheduler walks
+ * queues of Gs. Each G sits 64 bytes * (0..GN__COLOURS-1) below the top instead;
+ * the top page keeps room for the frames of a parked coroutine.                 */
+#define GN__COLOURS 32
+
+/* Places a G near the top of [lo, lo + size) whose lowest guard bytes are a guard. */
 GN__PRIVATE gn__g *gn__g_place(char *map_lo, size_t map_size, size_t guard, int kind) {
-    gn__g *g = (gn__g *)(map_lo + map_size - GN__G_SPACE);
+    size_t colour = (size_t)(gn__stk.colour++ * 7 % GN__COLOURS) * 64;
+    gn__g *g = (gn__g *)(map_lo + map_size - GN__G_SPACE - colour);
     memset(g, 0, sizeof *g);
     g->map_lo = map_lo;
     g->map_size = map_size;

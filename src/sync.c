@@ -18,6 +18,7 @@
 enum { GN__MUTEX_LOCKED = 1, GN__MUTEX_WAITERS = 2 };
 
 GONET_API int gn_mutex_trylock(gn_mutex *m) {
+    if (!m) return 0;
     uint32_t s = gn__load_relaxed(&m->state_);
     while (!(s & GN__MUTEX_LOCKED))
         if (gn__cas(&m->state_, &s, s | GN__MUTEX_LOCKED)) return 1;
@@ -48,12 +49,14 @@ GN__PRIVATE void gn__mutex_lock_slow(gn_mutex *m) {
 }
 
 GONET_API void gn_mutex_lock(gn_mutex *m) {
+    if (!m) return;
     uint32_t s = 0;
     if (GN__LIKELY(gn__cas(&m->state_, &s, GN__MUTEX_LOCKED))) return;
     gn__mutex_lock_slow(m);
 }
 
 GONET_API int gn_mutex_unlock(gn_mutex *m) {
+    if (!m) return GN_EINVAL;
     uint32_t s = GN__MUTEX_LOCKED;
     if (GN__LIKELY(gn__cas(&m->state_, &s, 0))) return 0;
     if (!(s & GN__MUTEX_LOCKED)) return GN_ESTATE;
@@ -86,6 +89,7 @@ GN__PRIVATE void gn__rw_yield(gn_rwmutex *m) {
 }
 
 GONET_API void gn_rwmutex_rlock(gn_rwmutex *m) {
+    if (!m) return;
     gn__lock(&m->lock_);
     while (m->writer_ || m->writers_waiting_) {
         gn__g *g = gn__getg();
@@ -100,6 +104,7 @@ GONET_API void gn_rwmutex_rlock(gn_rwmutex *m) {
 }
 
 GONET_API int gn_rwmutex_runlock(gn_rwmutex *m) {
+    if (!m) return GN_EINVAL;
     gn__g *wake = NULL;
     gn__lock(&m->lock_);
     if (m->readers_ <= 0) {
@@ -118,6 +123,7 @@ GONET_API int gn_rwmutex_runlock(gn_rwmutex *m) {
 }
 
 GONET_API void gn_rwmutex_lock(gn_rwmutex *m) {
+    if (!m) return;
     gn__lock(&m->lock_);
     if (!m->writer_ && m->readers_ == 0) {
         m->writer_ = 1;
@@ -139,6 +145,7 @@ GONET_API void gn_rwmutex_lock(gn_rwmutex *m) {
 }
 
 GONET_API int gn_rwmutex_unlock(gn_rwmutex *m) {
+    if (!m) return GN_EINVAL;
     gn__glist wake = {NULL, NULL, 0};
     gn__waiter *w;
     gn__lock(&m->lock_);
@@ -165,20 +172,23 @@ GONET_API int gn_rwmutex_unlock(gn_rwmutex *m) {
 }
 
 /* ---- WaitGroup -------------------------------------------------------------------
- * count_ changes under lock_ (so a wait cannot miss the last done), and is
- * stored atomically so that wait can skip the lock once it reads zero.           */
+ * count_ changes with one CAS, outside the lock: only the change to zero takes
+ * lock_, to wake the waiters. A waiter checks count_ under lock_ before it
+ * queues, so it either sees the zero or is queued before the waker locks.
+ * The waker re-checks zero under the lock: if the group was reused meanwhile
+ * (an Add after the zero, which Go calls a misuse), the waiters stay for the
+ * next zero rather than leave early.                                            */
 GONET_API int gn_waitgroup_add(gn_waitgroup *wg, int64_t delta) {
+    if (!wg) return GN_EINVAL;
+    int64_t v = gn__load_relaxed(&wg->count_);
+    do {
+        if ((delta < 0 && v + delta < 0) || (delta > 0 && v > INT64_MAX - delta)) return GN_EINVAL;
+    } while (!gn__cas(&wg->count_, &v, v + delta));
+    if (v + delta != 0 || delta == 0) return 0;
     gn__glist wake = {NULL, NULL, 0};
     gn__waiter *w;
     gn__lock(&wg->lock_);
-    int64_t v = gn__load_relaxed(&wg->count_);
-    if ((delta < 0 && v + delta < 0) || (delta > 0 && v > INT64_MAX - delta)) {
-        gn__unlock(&wg->lock_);
-        return GN_EINVAL;
-    }
-    v += delta;
-    gn__store(&wg->count_, v);
-    if (v == 0)
+    if (gn__load(&wg->count_) == 0)
         while ((w = gn__waitq_pop(&wg->waiters_)) != NULL) gn__glist_push(&wake, w->g);
     gn__unlock(&wg->lock_);
     gn__g *g;
@@ -189,6 +199,7 @@ GONET_API int gn_waitgroup_add(gn_waitgroup *wg, int64_t delta) {
 GONET_API int gn_waitgroup_done(gn_waitgroup *wg) { return gn_waitgroup_add(wg, -1); }
 
 GONET_API void gn_waitgroup_wait(gn_waitgroup *wg) {
+    if (!wg) return;
     if (gn__load(&wg->count_) == 0) return;
     gn__g *g = gn__getg();
     if (!g) {
@@ -211,6 +222,7 @@ GONET_API void gn_waitgroup_wait(gn_waitgroup *wg) {
  * Outside a coroutine a wait cannot park: it unlocks, yields the thread and
  * relocks, a spurious wake-up (callers re-check their condition in a loop).   */
 GONET_API void gn_cond_wait(gn_cond *c, gn_mutex *m) {
+    if (!c || !m) return;
     gn__g *g = gn__getg();
     if (!g) {
         gn_mutex_unlock(m);
@@ -229,6 +241,7 @@ GONET_API void gn_cond_wait(gn_cond *c, gn_mutex *m) {
 }
 
 GONET_API void gn_cond_signal(gn_cond *c) {
+    if (!c) return;
     gn__lock(&c->lock_);
     gn__waiter *w = gn__waitq_pop(&c->waiters_);
     gn__g *g = w ? w->g : NULL;
@@ -237,6 +250,7 @@ GONET_API void gn_cond_signal(gn_cond *c) {
 }
 
 GONET_API void gn_cond_broadcast(gn_cond *c) {
+    if (!c) return;
     gn__glist wake = {NULL, NULL, 0};
     gn__waiter *w;
     gn__lock(&c->lock_);
@@ -250,6 +264,7 @@ GONET_API void gn_cond_broadcast(gn_cond *c) {
  * done_ is set (release) only after fn returned, so the fast path's acquire load
  * also publishes what fn wrote. Late callers queue on mu_ while fn runs.         */
 GONET_API void gn_once_do(gn_once *o, void (*fn)(void *arg), void *arg) {
+    if (!o || !fn) return;
     if (gn__load(&o->done_)) return;
     gn_mutex_lock(&o->mu_);
     if (!gn__load_relaxed(&o->done_)) {

@@ -994,6 +994,9 @@ typedef struct gn__rtimer {
     uint32_t  running;                /* atomic: f is executing now                */
 } gn__rtimer;
 
+/* A timer heap entry: the instant is kept beside the pointer (see timer.c).      */
+typedef struct gn__tentry { int64_t when; gn__rtimer *t; } gn__tentry;
+
 /* A G waiting on a queue: a channel, a mutex, a wait group. Lives on the waiting
  * G's stack for as long as it waits (Go's sudog).                               */
 typedef struct gn__waiter {
@@ -1305,6 +1308,11 @@ GN__PRIVATE void gn__stack_init(int guard_mode) {
 GN__PRIVATE gn__g *gn__g_place(char *map_lo, size_t map_size, size_t guard, int kind) {
     size_t colour = (size_t)(gn__stk.colour++ * 7 % GN__COLOURS) * 64;
     gn__g *g = (gn__g *)(map_lo + map_size - GN__G_SPACE - colour);
+#if GN__ASAN
+    /* The range may have held another coroutine's stack, whose poisoned frames
+     * AddressSanitizer still remembers: munmap does not clear its shadow.      */
+    __asan_unpoison_memory_region(map_lo + guard, map_size - guard);
+#endif
     memset(g, 0, sizeof *g);
     g->map_lo = map_lo;
     g->map_size = map_size;
@@ -1388,6 +1396,9 @@ GN__PRIVATE void gn__g_release(gn__g *g) {
 #endif
 #if GN__VALGRIND
     VALGRIND_STACK_DEREGISTER(g->valgrind_stack);
+#endif
+#if GN__ASAN
+    __asan_unpoison_memory_region(g->stack_lo, g->stack_size);
 #endif
     if (g->stack_kind != GN__STACK_SLAB) gn__os_unmap(g->map_lo, g->map_size);
 }
@@ -1690,7 +1701,7 @@ struct gn__p {
     int64_t      goid_next, goid_end;    /* a batch of ids, to spare the global one  */
     /* timers (timer.c)                                                             */
     uint32_t     timer_lock;
-    gn__rtimer **timers;
+    gn__tentry  *timers;                 /* 4-ary min-heap on when                   */
     int32_t      ntimers, ctimers;
     int64_t      timer0;                 /* atomic: earliest when, 0 if none         */
     /* counters, written by the owner only (gn__count)                              */
@@ -1728,8 +1739,9 @@ static struct gn__sched {
     int32_t       outside;               /* atomic: callers from outside the runtime */
     uint32_t      stopping;              /* atomic: the main G returned              */
     uint32_t      lock;                  /* guards everything down to allm           */
-    gn__glist     runq;                  /* global run queue                         */
-    int32_t       runqsize;              /* atomic mirror of runq.n                  */
+    gn__g       **runq;                  /* global run queue: a ring that grows, so    */
+    uint32_t      runq_head, runq_cap;   /* moving Gs never touches their memory     */
+    int32_t       runqsize;              /* atomic: Gs in the global queue           */
     gn__p        *pidle;
     int32_t       npidle;                /* atomic                                   */
     gn__m        *midle;
@@ -1790,7 +1802,7 @@ GN__PRIVATE uint32_t gn__rand(void) {
  * A ring owned by its P: only the owner writes tail; the owner and thieves take
  * from head with a CAS. runnext holds a G readied by the running one, so a
  * producer/consumer pair stays on one P and runs back to back.                     */
-GN__PRIVATE void gn__globrunqput_batch(gn__glist *batch);
+GN__PRIVATE void gn__globrunqput_batch(gn__g **batch, int n);
 
 GN__PRIVATE int gn__runq_empty(gn__p *p) {
     for (;;) {
@@ -1807,9 +1819,7 @@ GN__PRIVATE int gn__runq_put_slow(gn__p *p, gn__g *g, uint32_t h, uint32_t t) {
     for (uint32_t i = 0; i < n; i++) batch[i] = gn__load_relaxed(&p->runq[(h + i) % GN__RUNQ_SIZE]);
     if (!gn__cas(&p->runq_head, &h, h + n)) return 0;
     batch[n] = g;
-    gn__glist l = {NULL, NULL, 0};
-    for (uint32_t i = 0; i <= n; i++) gn__glist_push(&l, batch[i]);
-    gn__globrunqput_batch(&l);
+    gn__globrunqput_batch(batch, (int)n + 1);
     return 1;
 }
 
@@ -1894,30 +1904,48 @@ GN__PRIVATE gn__g *gn__runq_steal(gn__p *p, gn__p *victim, int take_next) {
 }
 
 /* ---- the global run queue (sched lock held) --------------------------------------*/
-GN__PRIVATE void gn__globrunqput(gn__g *g) {
-    gn__glist_push(&gn__rt.runq, g);
-    gn__store(&gn__rt.runqsize, gn__rt.runq.n);
+GN__PRIVATE void gn__globrunq_grow(void) {
+    uint32_t cap = gn__rt.runq_cap ? gn__rt.runq_cap * 2 : 1024;
+    gn__g **q = (gn__g **)GN_MALLOC((size_t)cap * sizeof *q);
+    if (!q) gn__fatal("out of memory growing the run queue");
+    uint32_t n = (uint32_t)gn__rt.runqsize;
+    for (uint32_t i = 0; i < n; i++) q[i] = gn__rt.runq[(gn__rt.runq_head + i) % gn__rt.runq_cap];
+    GN_FREE(gn__rt.runq);
+    gn__rt.runq = q;
+    gn__rt.runq_head = 0;
+    gn__rt.runq_cap = cap;
 }
 
-GN__PRIVATE void gn__globrunqput_batch(gn__glist *batch) {
+GN__PRIVATE void gn__globrunqput(gn__g *g) {
+    uint32_t n = (uint32_t)gn__rt.runqsize;
+    if (n == gn__rt.runq_cap) gn__globrunq_grow();
+    gn__rt.runq[(gn__rt.runq_head + n) % gn__rt.runq_cap] = g;
+    gn__store(&gn__rt.runqsize, (int32_t)n + 1);
+}
+
+GN__PRIVATE void gn__globrunqput_batch(gn__g **batch, int n) {
     gn__lock(&gn__rt.lock);
-    gn__g *g;
-    while ((g = gn__glist_pop(batch)) != NULL) gn__glist_push(&gn__rt.runq, g);
-    gn__store(&gn__rt.runqsize, gn__rt.runq.n);
+    for (int i = 0; i < n; i++) gn__globrunqput(batch[i]);
     gn__unlock(&gn__rt.lock);
+}
+
+GN__PRIVATE gn__g *gn__globrunqpop(void) {
+    gn__g *g = gn__rt.runq[gn__rt.runq_head];
+    gn__rt.runq_head = (gn__rt.runq_head + 1) % gn__rt.runq_cap;
+    gn__store(&gn__rt.runqsize, gn__rt.runqsize - 1);
+    return g;
 }
 
 /* Takes a fair share of the global queue: one G to run, the rest to p's queue.    */
 GN__PRIVATE gn__g *gn__globrunqget(gn__p *p, int max) {
-    int n = gn__rt.runq.n;
+    int n = gn__rt.runqsize;
     if (n == 0) return NULL;
     int share = n / gn__rt.nprocs + 1;
     if (n > share) n = share;
     if (max > 0 && n > max) n = max;
     if (n > GN__RUNQ_SIZE / 2) n = GN__RUNQ_SIZE / 2;
-    gn__g *g = gn__glist_pop(&gn__rt.runq);
-    for (int i = 1; i < n; i++) gn__runq_put(p, gn__glist_pop(&gn__rt.runq), 0);
-    gn__store(&gn__rt.runqsize, gn__rt.runq.n);
+    gn__g *g = gn__globrunqpop();
+    for (int i = 1; i < n; i++) gn__runq_put(p, gn__globrunqpop(), 0);
     return g;
 }
 
@@ -2051,7 +2079,7 @@ GN__PRIVATE void gn__handoffp(gn__p *p) {
         return;
     }
     gn__lock(&gn__rt.lock);
-    if (gn__rt.runq.n != 0) {
+    if (gn__rt.runqsize != 0) {
         gn__unlock(&gn__rt.lock);
         gn__startm(p, 0);
         return;
@@ -2265,10 +2293,14 @@ GN__PRIVATE int64_t gn__timers_earliest(void) {
 
 GN__PRIVATE void gn__inject(gn__glist *l) {
     if (l->n == 0) return;
-    gn__g *g;
-    for (g = l->head; g; g = g->schedlink) gn__store(&g->status, GN__G_RUNNABLE);
     int n = l->n;
-    gn__globrunqput_batch(l);
+    gn__g *g;
+    gn__lock(&gn__rt.lock);
+    while ((g = gn__glist_pop(l)) != NULL) {
+        gn__store(&g->status, GN__G_RUNNABLE);
+        gn__globrunqput(g);
+    }
+    gn__unlock(&gn__rt.lock);
     for (int i = 0; i < n && gn__load(&gn__rt.npidle) > 0; i++) gn__startm(NULL, 0);
 }
 
@@ -2341,7 +2373,7 @@ GN__PRIVATE gn__g *gn__findrunnable(gn__m *m) {
             gn__unlock(&gn__rt.lock);
             return NULL;
         }
-        if (gn__rt.runq.n > 0) {
+        if (gn__rt.runqsize > 0) {
             g = gn__globrunqget(p, 0);
             gn__unlock(&gn__rt.lock);
             return g;
@@ -2805,6 +2837,8 @@ GN__PRIVATE void gn__teardown(gn__m *m0) {
         GN_FREE(gn__rt.allp[i]);
     }
     gn__stack_shutdown();
+    GN_FREE(gn__rt.runq);
+    gn__rt.runq = NULL;
     gn__netpoll_close();
     gn__overflow_uninstall();
     gn__altstack_disable(m0->altstack);
@@ -2935,46 +2969,52 @@ GONET_API void gn_stats_read(gn_stats *out) {
  *
  * >>timer                                                                         */
 
-GN__PRIVATE void gn__heap_swap(gn__rtimer **h, int32_t i, int32_t j) {
-    gn__rtimer *t = h[i];
-    h[i] = h[j];
-    h[j] = t;
-    h[i]->index = i;
-    h[j]->index = j;
+/* The heap is 4-ary and keeps each timer's instant next to its pointer, like
+ * Go's: sifting compares entries of one array and writes only the index of the
+ * timers it moves, instead of reading timers that live on many different
+ * coroutine stacks (a cache and TLB miss each).                               */
+GN__PRIVATE void gn__heap_set(gn__tentry *h, int32_t i, gn__tentry e) {
+    h[i] = e;
+    e.t->index = i;
 }
 
-GN__PRIVATE void gn__heap_up(gn__rtimer **h, int32_t i) {
+GN__PRIVATE void gn__heap_up(gn__tentry *h, int32_t i) {
+    gn__tentry e = h[i];
     while (i > 0) {
-        int32_t parent = (i - 1) / 2;
-        if (h[parent]->when <= h[i]->when) break;
-        gn__heap_swap(h, i, parent);
+        int32_t parent = (i - 1) / 4;
+        if (h[parent].when <= e.when) break;
+        gn__heap_set(h, i, h[parent]);
         i = parent;
     }
+    gn__heap_set(h, i, e);
 }
 
-GN__PRIVATE void gn__heap_down(gn__rtimer **h, int32_t n, int32_t i) {
+GN__PRIVATE void gn__heap_down(gn__tentry *h, int32_t n, int32_t i) {
+    gn__tentry e = h[i];
     for (;;) {
-        int32_t l = 2 * i + 1, r = l + 1, m = i;
-        if (l < n && h[l]->when < h[m]->when) m = l;
-        if (r < n && h[r]->when < h[m]->when) m = r;
-        if (m == i) return;
-        gn__heap_swap(h, i, m);
-        i = m;
+        int32_t c = 4 * i + 1, best = -1;
+        int64_t when = e.when;
+        for (int32_t k = c; k < c + 4 && k < n; k++)
+            if (h[k].when < when) { when = h[k].when; best = k; }
+        if (best < 0) break;
+        gn__heap_set(h, i, h[best]);
+        i = best;
     }
+    gn__heap_set(h, i, e);
 }
 
 GN__PRIVATE void gn__heap_remove(gn__p *p, int32_t i) {
     int32_t last = --p->ntimers;
     if (i != last) {
-        gn__heap_swap(p->timers, i, last);
+        p->timers[i] = p->timers[last];
+        p->timers[i].t->index = i;
         gn__heap_down(p->timers, last, i);
         gn__heap_up(p->timers, i);
     }
-    p->timers[last] = NULL;
 }
 
 GN__PRIVATE void gn__timer0_update(gn__p *p) {
-    gn__store(&p->timer0, p->ntimers ? p->timers[0]->when : 0);
+    gn__store(&p->timer0, p->ntimers ? p->timers[0].when : 0);
 }
 
 GN__PRIVATE int gn__timer_add(gn__p *p, gn__rtimer *t, int64_t when);
@@ -2994,7 +3034,7 @@ GN__PRIVATE int gn__timer_add(gn__p *p, gn__rtimer *t, int64_t when) {
     gn__lock(&p->timer_lock);
     if (p->ntimers == p->ctimers) {
         int32_t cap = p->ctimers ? p->ctimers * 2 : 64;
-        gn__rtimer **h = (gn__rtimer **)GN_REALLOC(p->timers, (size_t)cap * sizeof *h);
+        gn__tentry *h = (gn__tentry *)GN_REALLOC(p->timers, (size_t)cap * sizeof *h);
         if (!h) {
             gn__unlock(&p->timer_lock);
             return GN_ENOMEM;
@@ -3003,11 +3043,12 @@ GN__PRIVATE int gn__timer_add(gn__p *p, gn__rtimer *t, int64_t when) {
         p->ctimers = cap;
     }
     t->when = when;
-    t->index = p->ntimers++;
-    p->timers[t->index] = t;
-    gn__heap_up(p->timers, t->index);
+    int32_t i = p->ntimers++;
+    p->timers[i].when = when;
+    p->timers[i].t = t;
+    gn__heap_up(p->timers, i);
     gn__store(&t->heap, p);
-    int first = p->timers[0] == t;
+    int first = p->timers[0].t == t;
     gn__timer0_update(p);
     gn__unlock(&p->timer_lock);
     if (first) gn__wake_netpoller(when);   /* the M asleep in the poller may wake too late */
@@ -3062,11 +3103,11 @@ GN__PRIVATE int64_t gn__timers_run(gn__p *p, int64_t now) {
     int64_t t0 = gn__load(&p->timer0);
     if (t0 == 0 || t0 > now) return t0;
     gn__lock(&p->timer_lock);
-    while (p->ntimers > 0) {
-        gn__rtimer *t = p->timers[0];
-        if (t->when > now) break;
+    while (p->ntimers > 0 && p->timers[0].when <= now) {
+        gn__rtimer *t = p->timers[0].t;
         if (t->period > 0) {
             t->when += t->period * (1 + (now - t->when) / t->period);
+            p->timers[0].when = t->when;
             gn__heap_down(p->timers, p->ntimers, 0);
             if (gn__load(&t->running)) {   /* its last tick is still running: drop this one */
                 gn__timer0_update(p);
@@ -3096,7 +3137,7 @@ GN__PRIVATE int64_t gn__timers_run(gn__p *p, int64_t now) {
 /* At shutdown. Timers still pending belong to their owners, who may stop or
  * free them after gn_run returns: they must not point at a freed P.          */
 GN__PRIVATE void gn__timers_free(gn__p *p) {
-    for (int32_t i = 0; i < p->ntimers; i++) gn__store(&p->timers[i]->heap, NULL);
+    for (int32_t i = 0; i < p->ntimers; i++) gn__store(&p->timers[i].t->heap, NULL);
     GN_FREE(p->timers);
     p->timers = NULL;
     p->ntimers = p->ctimers = 0;

@@ -50,6 +50,9 @@ typedef struct gn__rtimer {
     uint32_t  running;                /* atomic: f is executing now                */
 } gn__rtimer;
 
+/* A timer heap entry: the instant is kept beside the pointer (see timer.c).      */
+typedef struct gn__tentry { int64_t when; gn__rtimer *t; } gn__tentry;
+
 /* A G waiting on a queue: a channel, a mutex, a wait group. Lives on the waiting
  * G's stack for as long as it waits (Go's sudog).                               */
 typedef struct gn__waiter {

@@ -46,7 +46,7 @@ struct gn__p {
     int64_t      goid_next, goid_end;    /* a batch of ids, to spare the global one  */
     /* timers (timer.c)                                                             */
     uint32_t     timer_lock;
-    gn__rtimer **timers;
+    gn__tentry  *timers;                 /* 4-ary min-heap on when                   */
     int32_t      ntimers, ctimers;
     int64_t      timer0;                 /* atomic: earliest when, 0 if none         */
     /* counters, written by the owner only (gn__count)                              */
@@ -84,8 +84,9 @@ static struct gn__sched {
     int32_t       outside;               /* atomic: callers from outside the runtime */
     uint32_t      stopping;              /* atomic: the main G returned              */
     uint32_t      lock;                  /* guards everything down to allm           */
-    gn__glist     runq;                  /* global run queue                         */
-    int32_t       runqsize;              /* atomic mirror of runq.n                  */
+    gn__g       **runq;                  /* global run queue: a ring that grows, so    */
+    uint32_t      runq_head, runq_cap;   /* moving Gs never touches their memory     */
+    int32_t       runqsize;              /* atomic: Gs in the global queue           */
     gn__p        *pidle;
     int32_t       npidle;                /* atomic                                   */
     gn__m        *midle;
@@ -146,7 +147,7 @@ GN__PRIVATE uint32_t gn__rand(void) {
  * A ring owned by its P: only the owner writes tail; the owner and thieves take
  * from head with a CAS. runnext holds a G readied by the running one, so a
  * producer/consumer pair stays on one P and runs back to back.                     */
-GN__PRIVATE void gn__globrunqput_batch(gn__glist *batch);
+GN__PRIVATE void gn__globrunqput_batch(gn__g **batch, int n);
 
 GN__PRIVATE int gn__runq_empty(gn__p *p) {
     for (;;) {
@@ -163,9 +164,7 @@ GN__PRIVATE int gn__runq_put_slow(gn__p *p, gn__g *g, uint32_t h, uint32_t t) {
     for (uint32_t i = 0; i < n; i++) batch[i] = gn__load_relaxed(&p->runq[(h + i) % GN__RUNQ_SIZE]);
     if (!gn__cas(&p->runq_head, &h, h + n)) return 0;
     batch[n] = g;
-    gn__glist l = {NULL, NULL, 0};
-    for (uint32_t i = 0; i <= n; i++) gn__glist_push(&l, batch[i]);
-    gn__globrunqput_batch(&l);
+    gn__globrunqput_batch(batch, (int)n + 1);
     return 1;
 }
 
@@ -250,30 +249,48 @@ GN__PRIVATE gn__g *gn__runq_steal(gn__p *p, gn__p *victim, int take_next) {
 }
 
 /* ---- the global run queue (sched lock held) --------------------------------------*/
-GN__PRIVATE void gn__globrunqput(gn__g *g) {
-    gn__glist_push(&gn__rt.runq, g);
-    gn__store(&gn__rt.runqsize, gn__rt.runq.n);
+GN__PRIVATE void gn__globrunq_grow(void) {
+    uint32_t cap = gn__rt.runq_cap ? gn__rt.runq_cap * 2 : 1024;
+    gn__g **q = (gn__g **)GN_MALLOC((size_t)cap * sizeof *q);
+    if (!q) gn__fatal("out of memory growing the run queue");
+    uint32_t n = (uint32_t)gn__rt.runqsize;
+    for (uint32_t i = 0; i < n; i++) q[i] = gn__rt.runq[(gn__rt.runq_head + i) % gn__rt.runq_cap];
+    GN_FREE(gn__rt.runq);
+    gn__rt.runq = q;
+    gn__rt.runq_head = 0;
+    gn__rt.runq_cap = cap;
 }
 
-GN__PRIVATE void gn__globrunqput_batch(gn__glist *batch) {
+GN__PRIVATE void gn__globrunqput(gn__g *g) {
+    uint32_t n = (uint32_t)gn__rt.runqsize;
+    if (n == gn__rt.runq_cap) gn__globrunq_grow();
+    gn__rt.runq[(gn__rt.runq_head + n) % gn__rt.runq_cap] = g;
+    gn__store(&gn__rt.runqsize, (int32_t)n + 1);
+}
+
+GN__PRIVATE void gn__globrunqput_batch(gn__g **batch, int n) {
     gn__lock(&gn__rt.lock);
-    gn__g *g;
-    while ((g = gn__glist_pop(batch)) != NULL) gn__glist_push(&gn__rt.runq, g);
-    gn__store(&gn__rt.runqsize, gn__rt.runq.n);
+    for (int i = 0; i < n; i++) gn__globrunqput(batch[i]);
     gn__unlock(&gn__rt.lock);
+}
+
+GN__PRIVATE gn__g *gn__globrunqpop(void) {
+    gn__g *g = gn__rt.runq[gn__rt.runq_head];
+    gn__rt.runq_head = (gn__rt.runq_head + 1) % gn__rt.runq_cap;
+    gn__store(&gn__rt.runqsize, gn__rt.runqsize - 1);
+    return g;
 }
 
 /* Takes a fair share of the global queue: one G to run, the rest to p's queue.    */
 GN__PRIVATE gn__g *gn__globrunqget(gn__p *p, int max) {
-    int n = gn__rt.runq.n;
+    int n = gn__rt.runqsize;
     if (n == 0) return NULL;
     int share = n / gn__rt.nprocs + 1;
     if (n > share) n = share;
     if (max > 0 && n > max) n = max;
     if (n > GN__RUNQ_SIZE / 2) n = GN__RUNQ_SIZE / 2;
-    gn__g *g = gn__glist_pop(&gn__rt.runq);
-    for (int i = 1; i < n; i++) gn__runq_put(p, gn__glist_pop(&gn__rt.runq), 0);
-    gn__store(&gn__rt.runqsize, gn__rt.runq.n);
+    gn__g *g = gn__globrunqpop();
+    for (int i = 1; i < n; i++) gn__runq_put(p, gn__globrunqpop(), 0);
     return g;
 }
 
@@ -407,7 +424,7 @@ GN__PRIVATE void gn__handoffp(gn__p *p) {
         return;
     }
     gn__lock(&gn__rt.lock);
-    if (gn__rt.runq.n != 0) {
+    if (gn__rt.runqsize != 0) {
         gn__unlock(&gn__rt.lock);
         gn__startm(p, 0);
         return;
@@ -621,10 +638,14 @@ GN__PRIVATE int64_t gn__timers_earliest(void) {
 
 GN__PRIVATE void gn__inject(gn__glist *l) {
     if (l->n == 0) return;
-    gn__g *g;
-    for (g = l->head; g; g = g->schedlink) gn__store(&g->status, GN__G_RUNNABLE);
     int n = l->n;
-    gn__globrunqput_batch(l);
+    gn__g *g;
+    gn__lock(&gn__rt.lock);
+    while ((g = gn__glist_pop(l)) != NULL) {
+        gn__store(&g->status, GN__G_RUNNABLE);
+        gn__globrunqput(g);
+    }
+    gn__unlock(&gn__rt.lock);
     for (int i = 0; i < n && gn__load(&gn__rt.npidle) > 0; i++) gn__startm(NULL, 0);
 }
 
@@ -697,7 +718,7 @@ GN__PRIVATE gn__g *gn__findrunnable(gn__m *m) {
             gn__unlock(&gn__rt.lock);
             return NULL;
         }
-        if (gn__rt.runq.n > 0) {
+        if (gn__rt.runqsize > 0) {
             g = gn__globrunqget(p, 0);
             gn__unlock(&gn__rt.lock);
             return g;
@@ -1161,6 +1182,8 @@ GN__PRIVATE void gn__teardown(gn__m *m0) {
         GN_FREE(gn__rt.allp[i]);
     }
     gn__stack_shutdown();
+    GN_FREE(gn__rt.runq);
+    gn__rt.runq = NULL;
     gn__netpoll_close();
     gn__overflow_uninstall();
     gn__altstack_disable(m0->altstack);

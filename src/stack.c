@@ -63,6 +63,11 @@ GN__PRIVATE void gn__stack_init(int guard_mode) {
 GN__PRIVATE gn__g *gn__g_place(char *map_lo, size_t map_size, size_t guard, int kind) {
     size_t colour = (size_t)(gn__stk.colour++ * 7 % GN__COLOURS) * 64;
     gn__g *g = (gn__g *)(map_lo + map_size - GN__G_SPACE - colour);
+#if GN__ASAN
+    /* The range may have held another coroutine's stack, whose poisoned frames
+     * AddressSanitizer still remembers: munmap does not clear its shadow.      */
+    __asan_unpoison_memory_region(map_lo + guard, map_size - guard);
+#endif
     memset(g, 0, sizeof *g);
     g->map_lo = map_lo;
     g->map_size = map_size;
@@ -146,6 +151,9 @@ GN__PRIVATE void gn__g_release(gn__g *g) {
 #endif
 #if GN__VALGRIND
     VALGRIND_STACK_DEREGISTER(g->valgrind_stack);
+#endif
+#if GN__ASAN
+    __asan_unpoison_memory_region(g->stack_lo, g->stack_size);
 #endif
     if (g->stack_kind != GN__STACK_SLAB) gn__os_unmap(g->map_lo, g->map_size);
 }

@@ -5,36 +5,7 @@
 #include "../gonet.h"
 #include "greatest.h"
 
-#if defined(__SANITIZE_THREAD__)
-#  define T_TSAN 1
-#elif defined(__has_feature)
-#  if __has_feature(thread_sanitizer)
-#    define T_TSAN 1
-#  endif
-#endif
-
-/* GN_TEST_SCALE=small (set by `make asan` and `make tsan`; also the default in
- * ThreadSanitizer builds) divides the heavy loops by 10.                       */
-static int g_scale = 1;
-
-static void set_scale(void) {
-    const char *scale = getenv("GN_TEST_SCALE");
-    g_scale = scale && strcmp(scale, "small") == 0 ? 10 : 1;
-#if defined(T_TSAN)
-    if (!scale) g_scale = 10;
-#endif
-}
-
-#define EQI(exp, got) ASSERT_EQ_FMT((long long)(exp), (long long)(got), "%lld")
-#define ALOAD(p)     __atomic_load_n((p), __ATOMIC_SEQ_CST)
-#define AADD(p, v)   __atomic_fetch_add((p), (v), __ATOMIC_SEQ_CST)
-
-static int run_procs(int procs, void (*fn)(void *), void *arg) {
-    gn_config cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.procs = procs;
-    return gn_run(&cfg, fn, arg);
-}
+#include "test_util.h"
 
 /* 1 if c is closed (a receive returns GN_ECLOSED at once), 0 if still open.     */
 static int is_closed(gn_chan *c) { return gn_chan_try_recv(c, NULL) == GN_ECLOSED; }

@@ -146,7 +146,10 @@
      coroutine is about one 4 KiB page: its G struct lives at the top of its
      own stack). Large local arrays or deep recursion need a bigger stack.
      A guard page below each stack turns an overflow into a fault, reported as
-     "gonet: stack overflow in coroutine N" before the process dies.
+     "gonet: stack overflow in coroutine N" before the process dies. A single
+     frame larger than a page (a big local array) can jump over the guard and
+     corrupt a neighbour instead; compile with -fstack-clash-protection (gcc,
+     clang) so such frames touch every page on the way down and hit it.
      Linux limits mappings per process (vm.max_map_count, 65530 by default),
      and a guarded stack takes two. gn_config.stack_guard chooses:
         0 (default)  guard pages while they fit in half of that limit; after
@@ -247,6 +250,11 @@ GONET_API const char *gn_version(void);   /* GONET_VERSION_STRING of the impleme
 #define GN_ESTATE     (-4008) /* called in the wrong state (no runtime, not a coroutine,
                                  runtime already running, unlock of an unlocked mutex) */
 #define GN_ENOSYS     (-4009) /* not supported on this platform or build              */
+#define GN_EBUFFULL   (-4010) /* bufio: the buffer is full (peek, read_slice)         */
+#define GN_EUNEXPECTEDEOF (-4011) /* input ended part-way: bufio read_full            */
+#define GN_ENOPROGRESS (-4012) /* bufio: the source keeps returning 0 bytes           */
+#define GN_EUNREAD    (-4013) /* bufio: unread_byte with no byte to step back over    */
+#define GN_ENOHOST    (-4014) /* net: the name does not resolve to any address         */
 
 /* A short, constant description of any code this library returns (including -errno). */
 GONET_API const char *gn_strerror(int err);
@@ -537,6 +545,273 @@ GONET_API void       *gn_context_value(gn_context *ctx, const void *key);  /* NU
 #endif
 /* ==== end src/api_sync.h ==== */
 
+/* ==== begin src/api_io.h ==== */
+/* api_io.h — the small read/write interface that bufio and connections share. */
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A source of bytes: reads at most n bytes into buf and returns how many (> 0),
+ * GN_EOF at the end of the stream, or a negative error. n == 0 returns 0.
+ * A sink: writes all n bytes and returns n, or a negative error (then some
+ * prefix may have been written). gn_conn_reader / gn_conn_writer adapt a
+ * connection; any other source (a pipe, a file, memory) can supply its own.  */
+typedef int64_t (*gn_read_func)(void *ctx, void *buf, size_t n);
+typedef int64_t (*gn_write_func)(void *ctx, const void *buf, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
+/* ==== end src/api_io.h ==== */
+
+/* ==== begin src/api_bufio.h ==== */
+/* api_bufio.h — Go's bufio: a buffered reader and a buffered writer over any
+ * gn_read_func / gn_write_func (a connection, a pipe, a file, memory).
+ *
+ * Both are plain structs with private fields, so they can be embedded: init one
+ * over a buffer you own, or let _new allocate struct and buffer in one block.
+ * Nothing allocates after that except read_bytes / read_string, whose result
+ * is a fresh copy. Neither is safe for concurrent use: one coroutine at a time,
+ * as in Go. A NULL or uninitialised reader or writer makes every call return
+ * GN_EINVAL (or do nothing, for the void ones).
+ *
+ * How errors meet data (where Go returns both, a C call returns one of them):
+ * a call that has bytes for you returns them, and the error that stopped it
+ * (GN_EOF, a timeout, ...) is kept and returned by the next call that needs
+ * more input. So a reader loop sees the last partial line, then GN_EOF.
+ * The exceptions are spelled out below: peek, read_slice's GN_EBUFFULL and
+ * read_full.
+ *
+ * A source that returns 0 bytes for a non-empty read is called again, up to
+ * 100 times in a row; then the reader reports GN_ENOPROGRESS (Go's
+ * io.ErrNoProgress). A source that claims more bytes than were asked for is
+ * reported as GN_EINVAL. A sink that writes only a part is called again for the
+ * rest (0 bytes 100 times in a row: GN_ENOPROGRESS).                         */
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define GN_BUFIO_DEFAULT_SIZE   4096
+#define GN_BUFREADER_MIN_SIZE   16   /* read_line needs room to hold back a '\r' */
+
+/* ---- reader ------------------------------------------------------------------ */
+typedef struct gn_bufreader {
+    char        *buf_;
+    size_t       size_, r_, w_;      /* buf_[r_, w_) is buffered, not yet read   */
+    gn_read_func rd_;
+    void        *ctx_;
+    int          err_;               /* the source's error, returned once        */
+    int          last_byte_;         /* for unread_byte; -1: none                */
+    int          owned_;             /* 1: made by gn_bufreader_new              */
+} gn_bufreader;
+
+/* Reads from rd(ctx) through buf[size], which the caller owns and keeps alive.
+ * size must be >= GN_BUFREADER_MIN_SIZE; otherwise (or with a NULL buf) the
+ * reader is left invalid and every call on it returns GN_EINVAL. rd may be NULL
+ * until gn_bufreader_reset gives it one.                                       */
+GONET_API void gn_bufreader_init(gn_bufreader *r, gn_read_func rd, void *ctx,
+                                 char *buf, size_t size);
+/* The same in one allocation; size 0: GN_BUFIO_DEFAULT_SIZE, and at least
+ * GN_BUFREADER_MIN_SIZE. NULL on ENOMEM. Release with gn_bufreader_free.       */
+GONET_API gn_bufreader *gn_bufreader_new(gn_read_func rd, void *ctx, size_t size);
+GONET_API void gn_bufreader_free(gn_bufreader *r);  /* only for _new; no-op otherwise */
+/* Switches to another source: drops buffered data and any kept error, keeps
+ * the buffer (for pooled readers).                                             */
+GONET_API void gn_bufreader_reset(gn_bufreader *r, gn_read_func rd, void *ctx);
+
+/* Up to n bytes into buf: > 0 bytes, or an error (GN_EOF at the end); 0 only
+ * when n is 0. Calls the source at most once (see the note on 0-byte reads);
+ * with an empty buffer and n >= its size it reads straight into buf, like Go. */
+GONET_API int64_t gn_bufreader_read(gn_bufreader *r, void *buf, size_t n);
+/* The next byte (0..255), or an error.                                         */
+GONET_API int     gn_bufreader_read_byte(gn_bufreader *r);
+/* Steps back over the last byte read (by any read call), so that the next read
+ * returns it again: 0, or GN_EUNREAD if no byte was read since init, reset,
+ * the last peek or discard, or the last unread_byte.                          */
+GONET_API int     gn_bufreader_unread_byte(gn_bufreader *r);
+/* Points *out at the next n bytes without consuming them, valid until the next
+ * call on r. Returns n; or, when n bytes cannot be had, GN_EBUFFULL if n is
+ * larger than the buffer, else the error that stopped it (GN_EOF ...) — *out
+ * then still points at what is buffered, gn_bufreader_buffered(r) bytes.
+ * out may be NULL.                                                             */
+GONET_API int64_t gn_bufreader_peek(gn_bufreader *r, size_t n, const char **out);
+/* Reads up to and including the byte delim (converted to unsigned char), and
+ * points *out at those bytes inside the buffer: valid until the next call on r.
+ * Returns their count (> 0). At the end of input the last bytes come back
+ * without delim, then GN_EOF (or the source's error). When the buffer fills
+ * with no delim in it, returns GN_EBUFFULL and *out points at the whole
+ * buffer, gn_bufreader_size(r) bytes, which count as read.                     */
+GONET_API int64_t gn_bufreader_read_slice(gn_bufreader *r, int delim, const char **out);
+/* Like read_slice, however long the run (it is not limited by the buffer;
+ * bound untrusted input with read_line or read_slice instead): *out is a copy
+ * from GN_MALLOC, which the caller frees with free() (or with GN_FREE when the
+ * allocation hooks are overridden). Returns its length (> 0). A run cut short
+ * by an error comes back first without delim, and the error from the next call.
+ * On an error *out is NULL; on GN_ENOMEM the bytes read so far are lost.       */
+GONET_API int64_t gn_bufreader_read_bytes(gn_bufreader *r, int delim, char **out);
+/* read_bytes with a NUL after the bytes (not counted in the length).           */
+GONET_API int64_t gn_bufreader_read_string(gn_bufreader *r, int delim, char **out);
+/* The next line without its "\n" or "\r\n", *line pointing into the buffer
+ * (valid until the next call on r; not NUL-terminated). Returns its length,
+ * 0 for an empty line, or an error (GN_EOF after the last line; a last line
+ * without "\n" is returned as a line). A line longer than the buffer comes in
+ * pieces: *is_prefix is 1 for each piece but the last (Go's "line too long"
+ * signal), 0 otherwise. is_prefix may be NULL.                                 */
+GONET_API int64_t gn_bufreader_read_line(gn_bufreader *r, const char **line, int *is_prefix);
+/* Go's io.ReadFull: exactly n bytes into buf. Returns n; GN_EOF if the input
+ * ended before any byte; GN_EUNEXPECTEDEOF if it ended after some; any other
+ * error as is (buf then holds an unspecified number of the bytes).            */
+GONET_API int64_t gn_bufreader_read_full(gn_bufreader *r, void *buf, size_t n);
+/* Skips n bytes. Returns n; fewer if an error stopped it (the error comes from
+ * the next call), or the error if nothing could be skipped.                    */
+GONET_API int64_t gn_bufreader_discard(gn_bufreader *r, size_t n);
+GONET_API size_t  gn_bufreader_buffered(const gn_bufreader *r);  /* bytes readable now */
+GONET_API size_t  gn_bufreader_size(const gn_bufreader *r);      /* the buffer's size  */
+
+/* ---- writer ------------------------------------------------------------------
+ * Bytes wait in the buffer until it fills or gn_bufwriter_flush. The first
+ * error from the sink sticks: every later write and flush returns it, until
+ * gn_bufwriter_reset.                                                          */
+typedef struct gn_bufwriter {
+    char         *buf_;
+    size_t        size_, n_;         /* buf_[0, n_) is waiting to be written      */
+    gn_write_func wr_;
+    void         *ctx_;
+    int           err_;              /* sticky                                    */
+    int           owned_;            /* 1: made by gn_bufwriter_new               */
+} gn_bufwriter;
+
+/* Writes to wr(ctx) through buf[size] (size >= 1), which the caller owns. A
+ * NULL buf or size 0 leaves the writer invalid (every call: GN_EINVAL).       */
+GONET_API void gn_bufwriter_init(gn_bufwriter *w, gn_write_func wr, void *ctx,
+                                 char *buf, size_t size);
+/* One allocation; size 0: GN_BUFIO_DEFAULT_SIZE. NULL on ENOMEM.               */
+GONET_API gn_bufwriter *gn_bufwriter_new(gn_write_func wr, void *ctx, size_t size);
+/* Only for _new (no-op otherwise). Does NOT flush: buffered bytes are dropped,
+ * so call gn_bufwriter_flush first.                                            */
+GONET_API void gn_bufwriter_free(gn_bufwriter *w);
+/* Switches to another sink: drops buffered bytes and the sticky error, keeps
+ * the buffer.                                                                  */
+GONET_API void gn_bufwriter_reset(gn_bufwriter *w, gn_write_func wr, void *ctx);
+
+/* Returns n, or the (sticky) error. When the buffer is empty, a write larger
+ * than it goes straight to the sink, without a copy, like Go.                 */
+GONET_API int64_t gn_bufwriter_write(gn_bufwriter *w, const void *p, size_t n);
+/* c is converted to unsigned char, as by fputc. 0, or the error.               */
+GONET_API int     gn_bufwriter_write_byte(gn_bufwriter *w, int c);
+/* strlen(s) bytes: their count, or the error.                                  */
+GONET_API int64_t gn_bufwriter_write_string(gn_bufwriter *w, const char *s);
+/* Writes out what is buffered: 0, or the (sticky) error.                       */
+GONET_API int     gn_bufwriter_flush(gn_bufwriter *w);
+GONET_API size_t  gn_bufwriter_available(const gn_bufwriter *w); /* free bytes in buffer */
+GONET_API size_t  gn_bufwriter_buffered(const gn_bufwriter *w);  /* bytes not yet flushed */
+
+#ifdef __cplusplus
+}
+#endif
+/* ==== end src/api_bufio.h ==== */
+
+/* ==== begin src/api_net.h ==== */
+/* api_net.h — Go's net package: listeners, connections, dialing, deadlines, UDP. */
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Networks: "tcp", "tcp4", "tcp6", "unix", "udp", "udp4", "udp6", "unixgram".
+ * Addresses as in Go: "host:port", "[::1]:8080", ":8080" (every interface),
+ * "localhost:0" (a free port); a path for unix sockets.
+ *
+ * Ownership. gn_listen, gn_accept, gn_dial* and gn_conn_from_fd return an
+ * object that the caller owns and releases with gn_close / gn_listener_close,
+ * exactly once. Closing wakes any coroutine blocked on the object with
+ * GN_ECLOSED (Go's "use of closed network connection"); no call may *start* on
+ * it after the close. Every call returns >= 0 or a negative code.             */
+typedef struct gn_conn     gn_conn;
+typedef struct gn_listener gn_listener;
+
+typedef struct gn_listen_opts {
+    int backlog;      /* 0: SOMAXCONN                                            */
+    int reuse_port;   /* 1: SO_REUSEPORT, for several listeners on one port      */
+} gn_listen_opts;
+
+GONET_API int gn_listen(gn_listener **out, const char *network, const char *address);
+GONET_API int gn_listen_with(gn_listener **out, const char *network, const char *address,
+                             const gn_listen_opts *opts);
+/* Waits for a connection. Out of file descriptors (EMFILE, ENFILE), it backs
+ * off (5 ms doubling to 1 s, as Go's http server does) and tries again, so a
+ * server rides out fd exhaustion instead of spinning or failing.              */
+GONET_API int gn_accept(gn_listener *l, gn_conn **out);
+GONET_API int gn_listener_close(gn_listener *l);
+/* The bound address, "ip:port" (useful after listening on port 0).           */
+GONET_API int gn_listener_addr(gn_listener *l, char *buf, size_t size);
+GONET_API int gn_listener_port(gn_listener *l);
+GONET_API int gn_listener_set_deadline(gn_listener *l, int64_t deadline);
+
+/* Connects; a host name resolves without blocking other coroutines and every
+ * address it has is tried in turn ("localhost" is ::1 and 127.0.0.1).          */
+GONET_API int gn_dial(gn_conn **out, const char *network, const char *address);
+GONET_API int gn_dial_timeout(gn_conn **out, const char *network, const char *address,
+                              int64_t timeout);
+GONET_API int gn_dial_context(gn_context *ctx, gn_conn **out, const char *network,
+                              const char *address);
+
+/* Reads up to n bytes: > 0 read, GN_EOF at the end, or an error.            */
+GONET_API int64_t gn_read(gn_conn *c, void *buf, size_t n);
+/* Writes all n bytes and returns n, or an error (some prefix may be sent).   */
+GONET_API int64_t gn_write(gn_conn *c, const void *buf, size_t n);
+GONET_API int     gn_close(gn_conn *c);
+GONET_API int     gn_close_read(gn_conn *c);    /* half-close: shutdown(SHUT_RD)  */
+GONET_API int     gn_close_write(gn_conn *c);   /* half-close: shutdown(SHUT_WR)  */
+
+/* Deadlines, absolute gn_now() instants; 0 clears. Settable at any time from
+ * any coroutine; a new deadline applies to an operation already blocked; a
+ * past one fails blocked and later operations with GN_ETIMEDOUT; extending it
+ * makes the connection usable again.                                         */
+GONET_API int gn_set_deadline(gn_conn *c, int64_t deadline);
+GONET_API int gn_set_read_deadline(gn_conn *c, int64_t deadline);
+GONET_API int gn_set_write_deadline(gn_conn *c, int64_t deadline);
+
+GONET_API int gn_local_addr(gn_conn *c, char *buf, size_t size);    /* "ip:port" */
+GONET_API int gn_remote_addr(gn_conn *c, char *buf, size_t size);
+GONET_API int gn_conn_fd(gn_conn *c);
+
+/* Options. TCP_NODELAY is on by default for TCP, as in Go.                  */
+GONET_API int gn_set_nodelay(gn_conn *c, int on);
+GONET_API int gn_set_keepalive(gn_conn *c, int on, int64_t period);  /* period 0: OS default */
+GONET_API int gn_set_read_buffer(gn_conn *c, int bytes);
+GONET_API int gn_set_write_buffer(gn_conn *c, int bytes);
+GONET_API int gn_set_linger(gn_conn *c, int seconds);   /* < 0: OS default        */
+
+/* Wraps an open descriptor (a socket, a pipe, stdin) as a connection. It is
+ * made non-blocking and owned by the gn_conn from then on.                   */
+GONET_API int gn_conn_from_fd(gn_conn **out, int fd);
+
+/* gn_read/gn_write as a gn_read_func/gn_write_func (ctx is the gn_conn *), for
+ * gn_bufreader and gn_bufwriter.                                              */
+GONET_API int64_t gn_conn_reader(void *conn, void *buf, size_t n);
+GONET_API int64_t gn_conn_writer(void *conn, const void *buf, size_t n);
+
+/* ---- UDP and unixgram --------------------------------------------------------
+ * gn_listen_packet binds a datagram socket; gn_dial("udp", ...) gives a
+ * connected one that gn_read / gn_write use. Addresses as strings "ip:port".  */
+GONET_API int gn_listen_packet(gn_conn **out, const char *network, const char *address);
+/* Receives one datagram: its length (a longer one is truncated to n), and the
+ * sender as "ip:port" in from (may be NULL).                                  */
+GONET_API int64_t gn_read_from(gn_conn *c, void *buf, size_t n, char *from, size_t from_size);
+GONET_API int64_t gn_write_to(gn_conn *c, const void *buf, size_t n, const char *address);
+GONET_API int gn_set_broadcast(gn_conn *c, int on);
+/* Joins (leaves) a multicast group, e.g. "239.1.2.3"; ifname NULL: any.      */
+GONET_API int gn_join_group(gn_conn *c, const char *group, const char *ifname);
+GONET_API int gn_leave_group(gn_conn *c, const char *group, const char *ifname);
+
+#ifdef __cplusplus
+}
+#endif
+/* ==== end src/api_net.h ==== */
+
 #endif /* GONET_H */
 
 #if defined(GONET_IMPLEMENTATION) && !defined(GONET_IMPLEMENTATION_INCLUDED)
@@ -721,6 +996,11 @@ GONET_API const char *gn_strerror(int err) {
     case GN_EINVAL:    return "invalid argument";
     case GN_ESTATE:    return "invalid state for this call";
     case GN_ENOSYS:    return "not supported";
+    case GN_EBUFFULL:  return "buffer full";
+    case GN_EUNEXPECTEDEOF: return "unexpected end of file";
+    case GN_ENOPROGRESS: return "multiple reads returned no data";
+    case GN_EUNREAD:   return "invalid use of unread byte";
+    case GN_ENOHOST:   return "no such host";
     default: break;
     }
     if (err < 0 && err > -4000) return strerror(-err);
@@ -1537,12 +1817,261 @@ GN__PRIVATE void gn__altstack_disable(gn__altstack *a) {
 }
 /* ==== end src/stack.c ==== */
 
+/* ==== begin src/netpoll.c ==== */
+/* netpoll.c — poll descriptors: how a coroutine waits for a file descriptor.
+ *
+ * Every fd the runtime polls has a gn__pd, registered with the poller once when
+ * the fd is opened (edge-triggered, like Go). A pd holds one semaphore-like
+ * slot per direction, rg for reading and wg for writing (Go's pollDesc):
+ *     0          nothing happened, nobody waits
+ *     READY      readiness arrived while nobody waited; the next wait takes it
+ *     WAIT       a G is about to park (set before the park, replaced by the G
+ *                in the park callback)
+ *     a gn__g *  that G is parked and waits
+ * The poller turns readiness into READY or wakes the G; a deadline or a close
+ * wakes it too, and the G then sees the reason in the pd (timed out, closing).
+ *
+ * Deadlines are absolute instants kept in the pd (rd, wd); an expired one is
+ * stored as -1, so every later operation fails at once until it is changed.
+ * A runtime timer per direction wakes the waiter when the instant comes; a seq
+ * number tells a timer that fires for an old deadline to do nothing.
+ *
+ * Stale events: pds are never freed while the runtime runs. An event carries
+ * the pd's id and its generation, so an event for a closed fd cannot wake the
+ * waiter of the pd's next fd.
+ *
+ * >>netpoll                                                                      */
+
+#define GN__PD_READY ((uintptr_t)1)
+#define GN__PD_WAIT  ((uintptr_t)2)
+
+typedef struct gn__pd {
+    int         fd;
+    uint32_t    id;                /* index in the pd table                        */
+    uint32_t    gen;               /* atomic: bumped when the fd is closed          */
+    uint32_t    lock;              /* deadline values, waiters' wake-ups, closing  */
+    uint32_t    dl_lock;           /* serialises deadline changes and timer stops  */
+    uintptr_t   rg, wg;            /* atomic: 0, READY, WAIT or a waiting gn__g *   */
+    int64_t     rd, wd;            /* atomic: deadline, 0 none, -1 expired         */
+    uint32_t    closing;           /* atomic                                        */
+    uint32_t    rseq, wseq;        /* deadline generations, under lock              */
+    gn__rtimer  rt, wt;            /* deadline timers                             */
+    struct gn__pd *free_next;
+} gn__pd;
+
+/* The table: a fixed array of chunks, so a lookup by id never races a resize.  */
+#define GN__PD_CHUNK 1024
+#define GN__PD_CHUNKS 65536
+static struct {
+    uint32_t lock;
+    gn__pd  *chunks[GN__PD_CHUNKS];
+    uint32_t next_id;
+    gn__pd  *free;
+    int32_t  waiters;              /* atomic: Gs parked on a pd (Go's netpollWaiters) */
+} gn__pds;
+
+GN__PRIVATE gn__pd *gn__pd_lookup(uint32_t id) {
+    gn__pd *chunk = gn__load(&gn__pds.chunks[id / GN__PD_CHUNK]);
+    return chunk ? &chunk[id % GN__PD_CHUNK] : NULL;
+}
+
+GN__PRIVATE gn__pd *gn__pd_alloc(void) {
+    gn__lock(&gn__pds.lock);
+    gn__pd *pd = gn__pds.free;
+    if (pd) {
+        gn__pds.free = pd->free_next;
+    } else {
+        uint32_t id = gn__pds.next_id;
+        uint32_t c = id / GN__PD_CHUNK;
+        if (c >= GN__PD_CHUNKS) {
+            gn__unlock(&gn__pds.lock);
+            return NULL;
+        }
+        if (!gn__pds.chunks[c]) {
+            gn__pd *chunk = (gn__pd *)GN_MALLOC(GN__PD_CHUNK * sizeof *chunk);
+            if (!chunk) {
+                gn__unlock(&gn__pds.lock);
+                return NULL;
+            }
+            memset(chunk, 0, GN__PD_CHUNK * sizeof *chunk);
+            for (uint32_t i = 0; i < GN__PD_CHUNK; i++) chunk[i].id = c * GN__PD_CHUNK + i;
+            gn__store(&gn__pds.chunks[c], chunk);
+        }
+        gn__pds.next_id++;
+        pd = &gn__pds.chunks[c][id % GN__PD_CHUNK];
+    }
+    gn__unlock(&gn__pds.lock);
+    gn__lock(&pd->lock);
+    gn__store(&pd->rg, (uintptr_t)0);
+    gn__store(&pd->wg, (uintptr_t)0);
+    gn__store(&pd->rd, (int64_t)0);
+    gn__store(&pd->wd, (int64_t)0);
+    gn__store(&pd->closing, 0u);
+    gn__unlock(&pd->lock);
+    return pd;
+}
+
+GN__PRIVATE void gn__pd_release(gn__pd *pd) {
+    gn__lock(&gn__pds.lock);
+    pd->free_next = gn__pds.free;
+    gn__pds.free = pd;
+    gn__unlock(&gn__pds.lock);
+}
+
+GN__PRIVATE void gn__pds_shutdown(void) {
+    for (uint32_t c = 0; c < GN__PD_CHUNKS && gn__pds.chunks[c]; c++) GN_FREE(gn__pds.chunks[c]);
+    memset(&gn__pds, 0, sizeof gn__pds);
+}
+
+/* Takes the waiter of one direction: ioready says readiness arrived (leave
+ * READY behind if nobody waits); otherwise only a parked G is taken (for a
+ * deadline or a close). Returns the G to ready, or NULL.                         */
+GN__PRIVATE gn__g *gn__pd_unblock(uintptr_t *gpp, int ioready) {
+    for (;;) {
+        uintptr_t old = gn__load(gpp);
+        if (old == GN__PD_READY) return NULL;
+        if (old == 0 && !ioready) return NULL;
+        uintptr_t nv = ioready ? GN__PD_READY : 0;
+        if (gn__cas(gpp, &old, nv)) {
+            if (old == GN__PD_WAIT) return NULL;   /* it will see the new state    */
+            if (old != 0) gn__xadd(&gn__pds.waiters, -1);
+            return (gn__g *)old;
+        }
+    }
+}
+
+/* The reason an operation in direction mode ('r' or 'w') cannot go on, or 0. */
+GN__PRIVATE int gn__pd_check(gn__pd *pd, int mode) {
+    if (gn__load(&pd->closing)) return GN_ECLOSED;
+    int64_t d = gn__load(mode == 'r' ? &pd->rd : &pd->wd);
+    if (d < 0) return GN_ETIMEDOUT;
+    return 0;
+}
+
+GN__PRIVATE int gn__pd_commit(gn__g *g, void *arg) {
+    uintptr_t *gpp = (uintptr_t *)arg;
+    uintptr_t wait = GN__PD_WAIT;
+    if (gn__cas(gpp, &wait, (uintptr_t)g)) {
+        gn__xadd(&gn__pds.waiters, 1);
+        return 1;
+    }
+    return 0;   /* readiness, a deadline or a close came first: run again */
+}
+
+/* Waits until the fd may be ready in direction mode. 0, or why not.           */
+GN__PRIVATE int gn__pd_wait(gn__pd *pd, int mode) {
+    int err = gn__pd_check(pd, mode);
+    if (err) return err;
+    uintptr_t *gpp = mode == 'r' ? &pd->rg : &pd->wg;
+    for (;;) {
+        uintptr_t old = gn__load(gpp);
+        if (old == GN__PD_READY) {
+            uintptr_t r = GN__PD_READY;
+            if (gn__cas(gpp, &r, (uintptr_t)0)) return 0;
+            continue;
+        }
+        if (old != 0) gn__fatal("two coroutines wait on one fd in the same direction");
+        if (gn__cas(gpp, &old, GN__PD_WAIT)) break;
+    }
+    /* A deadline or close may have landed between the check and WAIT.          */
+    if (gn__pd_check(pd, mode) == 0) gn__park(gn__pd_commit, gpp, mode == 'r' ? "read" : "write");
+    uintptr_t old = gn__xchg(gpp, (uintptr_t)0);
+    if (old > GN__PD_WAIT) gn__fatal("poll descriptor in an impossible state");
+    return old == GN__PD_READY ? 0 : gn__pd_check(pd, mode);
+}
+
+/* The poller's entry: readiness for pd in the given directions.                */
+GN__PRIVATE void gn__pd_ready(gn__pd *pd, int readable, int writable, gn__glist *out) {
+    gn__g *g;
+    if (readable && (g = gn__pd_unblock(&pd->rg, 1)) != NULL) gn__glist_push(out, g);
+    if (writable && (g = gn__pd_unblock(&pd->wg, 1)) != NULL) gn__glist_push(out, g);
+}
+
+/* ---- deadlines ------------------------------------------------------------------ */
+GN__PRIVATE void gn__pd_deadline_fire(gn__pd *pd, int mode, uintptr_t seq) {
+    gn__lock(&pd->lock);
+    uint32_t cur = mode == 'r' ? pd->rseq : pd->wseq;
+    if ((uint32_t)seq != cur) {   /* the deadline changed since this was armed */
+        gn__unlock(&pd->lock);
+        return;
+    }
+    gn__store(mode == 'r' ? &pd->rd : &pd->wd, (int64_t)-1);
+    gn__g *g = gn__pd_unblock(mode == 'r' ? &pd->rg : &pd->wg, 0);
+    gn__unlock(&pd->lock);
+    if (g) gn__ready(g);
+}
+GN__PRIVATE void gn__pd_rtimer_fire(void *arg, uintptr_t seq) { gn__pd_deadline_fire((gn__pd *)arg, 'r', seq); }
+GN__PRIVATE void gn__pd_wtimer_fire(void *arg, uintptr_t seq) { gn__pd_deadline_fire((gn__pd *)arg, 'w', seq); }
+
+/* Sets the deadline of mode ('r', 'w' or 'b' for both) to the absolute instant
+ * d (0: none). A past instant fails the waiter and later operations at once.
+ * Setters are serialised by dl_lock; the old timer is stopped outside the pd
+ * lock, since a timer that is firing takes that lock.                          */
+GN__PRIVATE int gn__pd_set_deadline(gn__pd *pd, int64_t d, int mode) {
+    if (d < 0) d = 0;
+    gn__glist wake = {NULL, NULL, 0};
+    gn__lock(&pd->dl_lock);
+    for (int dir = 0; dir < 2; dir++) {
+        int m = dir == 0 ? 'r' : 'w';
+        if (mode != 'b' && mode != m) continue;
+        gn__rtimer *t = m == 'r' ? &pd->rt : &pd->wt;
+        gn__timer_stop(t);
+        gn__lock(&pd->lock);
+        uint32_t seq = ++*(m == 'r' ? &pd->rseq : &pd->wseq);
+        int64_t v = d == 0 ? 0 : (d <= gn_now() ? -1 : d);
+        gn__store(m == 'r' ? &pd->rd : &pd->wd, v);
+        if (v > 0) {
+            t->f = m == 'r' ? gn__pd_rtimer_fire : gn__pd_wtimer_fire;
+            t->arg = pd;
+            t->seq = seq;
+            gn__timer_start(t, v);
+        } else if (v < 0) {
+            gn__g *g = gn__pd_unblock(m == 'r' ? &pd->rg : &pd->wg, 0);
+            if (g) gn__glist_push(&wake, g);
+        }
+        gn__unlock(&pd->lock);
+    }
+    gn__unlock(&pd->dl_lock);
+    gn__g *g;
+    while ((g = gn__glist_pop(&wake)) != NULL) gn__ready(g);
+    return 0;
+}
+
+/* Marks pd closing and wakes both waiters; they return GN_ECLOSED.              */
+GN__PRIVATE void gn__pd_evict(gn__pd *pd) {
+    gn__lock(&pd->lock);
+    gn__store(&pd->closing, 1u);
+    pd->rseq++;
+    pd->wseq++;
+    gn__store(&pd->rd, (int64_t)0);
+    gn__store(&pd->wd, (int64_t)0);
+    gn__g *r = gn__pd_unblock(&pd->rg, 0);
+    gn__g *w = gn__pd_unblock(&pd->wg, 0);
+    gn__unlock(&pd->lock);
+    if (r) gn__ready(r);
+    if (w) gn__ready(w);
+}
+
+/* Before the pd is reused: stop its timers (outside its lock: a firing timer
+ * takes the lock) and bump its generation so late events miss.                  */
+GN__PRIVATE void gn__pd_retire(gn__pd *pd) {
+    gn__lock(&pd->dl_lock);
+    gn__timer_stop(&pd->rt);
+    gn__timer_stop(&pd->wt);
+    gn__unlock(&pd->dl_lock);
+    gn__xadd(&pd->gen, 1u);
+}
+/* ==== end src/netpoll.c ==== */
+
 /* ==== begin src/poll_epoll.c ==== */
 /* poll_epoll.c — the poller on Linux: epoll, edge-triggered, and an eventfd to wake it.
  *
  * The poller contract, the same for every backend (after Go's netpoll.go):
  *   gn__netpoll_init()      create the poller; 0 or a negative code.
- *   gn__netpoll_close()     destroy it (at runtime shutdown).
+ *   gn__netpoll_fini()      destroy it (at runtime shutdown).
+ *   gn__netpoll_arm(pd)     start watching pd->fd, once, for both directions;
+ *                           0 or a negative code.
+ *   gn__netpoll_disarm(pd)  stop watching it (before the fd is closed).
  *   gn__netpoll(delay, out) wait for readiness: delay < 0 blocks until an event
  *                           or a break, 0 only looks, > 0 waits at most delay ns
  *                           (rounded up to 1 ms, the poller's grain). Gs made
@@ -1557,6 +2086,8 @@ GN__PRIVATE void gn__altstack_disable(gn__altstack *a) {
 
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+
+#define GN__EP_WAKE_TAG UINT64_MAX   /* the eventfd's tag: no pd has this id */
 
 static struct {
     int      epfd;
@@ -1577,7 +2108,7 @@ GN__PRIVATE int gn__netpoll_init(void) {
     struct epoll_event ev;
     memset(&ev, 0, sizeof ev);
     ev.events = EPOLLIN;
-    ev.data.ptr = &gn__ep.wakefd;
+    ev.data.u64 = GN__EP_WAKE_TAG;
     if (epoll_ctl(gn__ep.epfd, EPOLL_CTL_ADD, gn__ep.wakefd, &ev) != 0) {
         int err = gn__err_from_errno(errno);
         close(gn__ep.wakefd);
@@ -1589,7 +2120,7 @@ GN__PRIVATE int gn__netpoll_init(void) {
     return 0;
 }
 
-GN__PRIVATE void gn__netpoll_close(void) {
+GN__PRIVATE void gn__netpoll_fini(void) {
     if (gn__ep.wakefd >= 0) close(gn__ep.wakefd);
     if (gn__ep.epfd >= 0) close(gn__ep.epfd);
     gn__ep.epfd = gn__ep.wakefd = -1;
@@ -1633,20 +2164,45 @@ GN__PRIVATE int gn__epoll_wait_ns(struct epoll_event *evs, int max, int64_t dela
     return epoll_wait(gn__ep.epfd, evs, max, ms);
 }
 
+/* Edge-triggered, both directions at once: an fd costs one epoll_ctl in its
+ * life, and a short read or write is enough to know it is drained.             */
+GN__PRIVATE int gn__netpoll_arm(gn__pd *pd) {
+    struct epoll_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+    ev.data.u64 = (uint64_t)pd->id << 32 | gn__load(&pd->gen);
+    if (epoll_ctl(gn__ep.epfd, EPOLL_CTL_ADD, pd->fd, &ev) != 0) return gn__err_from_errno(errno);
+    return 0;
+}
+
+GN__PRIVATE void gn__netpoll_disarm(gn__pd *pd) {
+    struct epoll_event ev;
+    memset(&ev, 0, sizeof ev);
+    int saved = errno;
+    epoll_ctl(gn__ep.epfd, EPOLL_CTL_DEL, pd->fd, &ev);
+    errno = saved;
+}
+
 GN__PRIVATE int gn__netpoll(int64_t delay, gn__glist *out) {
-    (void)out;
     struct epoll_event evs[128];
     int n = gn__epoll_wait_ns(evs, 128, delay);
-    int ready = 0;
+    int before = out->n;
     for (int i = 0; i < n; i++) {
-        if (evs[i].data.ptr == &gn__ep.wakefd) {
+        uint64_t tag = evs[i].data.u64;
+        if (tag == GN__EP_WAKE_TAG) {
             uint64_t v;
             if (read(gn__ep.wakefd, &v, sizeof v) < 0) { /* drained already: fine */ }
             gn__store(&gn__ep.wake_pending, 0);
             continue;
         }
+        gn__pd *pd = gn__pd_lookup((uint32_t)(tag >> 32));
+        if (!pd || gn__load(&pd->gen) != (uint32_t)tag) continue;   /* a closed fd's event */
+        uint32_t e = evs[i].events;
+        int readable = (e & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0;
+        int writable = (e & (EPOLLOUT | EPOLLHUP | EPOLLERR)) != 0;
+        gn__pd_ready(pd, readable, writable, out);
     }
-    return ready;
+    return out->n - before;
 }
 
 #endif /* GN__POLL_EPOLL */
@@ -2356,6 +2912,16 @@ GN__PRIVATE gn__g *gn__findrunnable(gn__m *m) {
             if (g) return g;
         }
 
+        /* Ready network I/O, if nobody else is polling: cheaper than stealing.   */
+        if (gn__load(&gn__pds.waiters) > 0 && gn__load(&gn__rt.lastpoll) != 0) {
+            gn__glist ready = {NULL, NULL, 0};
+            if (gn__netpoll(0, &ready) > 0 && (g = gn__glist_pop(&ready)) != NULL) {
+                gn__inject(&ready);
+                gn__store(&g->status, GN__G_RUNNABLE);
+                return g;
+            }
+        }
+
         /* Spin only while fewer than half the busy Ps have a spinner.              */
         int busy = gn__rt.nprocs - gn__load(&gn__rt.npidle);
         if (m->spinning || 2 * gn__load(&gn__rt.nmspinning) < busy) {
@@ -2403,10 +2969,10 @@ GN__PRIVATE gn__g *gn__findrunnable(gn__m *m) {
 
         /* Block in the poller until the next timer, if no other M does.            */
         int64_t until = gn__timers_earliest();
-        if (until != 0 && gn__xchg(&gn__rt.lastpoll, 0) != 0) {
+        if ((until != 0 || gn__load(&gn__pds.waiters) > 0) && gn__xchg(&gn__rt.lastpoll, 0) != 0) {
             gn__store(&gn__rt.polluntil, until);
-            int64_t delay = until - gn_now();
-            if (delay < 0) delay = 0;
+            int64_t delay = -1;
+            if (until != 0) delay = GN__MAX(until - gn_now(), (int64_t)0);
             gn__glist ready = {NULL, NULL, 0};
             gn__netpoll(delay, &ready);
             gn__xadd(&gn__rt.st_polls, 1);
@@ -2839,7 +3405,8 @@ GN__PRIVATE void gn__teardown(gn__m *m0) {
     gn__stack_shutdown();
     GN_FREE(gn__rt.runq);
     gn__rt.runq = NULL;
-    gn__netpoll_close();
+    gn__netpoll_fini();
+    gn__pds_shutdown();
     gn__overflow_uninstall();
     gn__altstack_disable(m0->altstack);
     gn__setm(NULL);
@@ -2874,7 +3441,7 @@ GONET_API int gn_run(const gn_config *cfg, void (*fn)(void *), void *arg) {
     if (rc != 0) {
         for (int i = 0; i < gn__rt.nprocs; i++) GN_FREE(gn__rt.allp[i]);
         GN_FREE(m0);
-        gn__netpoll_close();
+        gn__netpoll_fini();
         gn__store(&gn__rt.running, 0);
         return rc;
     }
@@ -4285,6 +4852,1291 @@ GONET_API void gn_timer_free(gn_timer *t) {
     GN_FREE(t);
 }
 /* ==== end src/time.c ==== */
+
+/* ==== begin src/bufio.c ==== */
+/* bufio.c — Go's bufio: gn_bufreader and gn_bufwriter over gn_read_func and
+ * gn_write_func. No runtime needed: the source and sink block (or park) as
+ * they like, and the buffers here are only indices into caller memory.
+ *
+ * Reader: buf_[r_, w_) holds unread bytes. gn__bufreader_fill slides them to
+ * the front and makes one source call into the free tail. The source's error
+ * waits in err_ until a call runs out of buffered bytes, which returns it once
+ * (gn__bufreader_take_err), so data always comes before the error that
+ * followed it. last_byte_ remembers the last byte handed out, for unread_byte.
+ *
+ * Writer: buf_[0, n_) waits for the sink. Every sink call goes through
+ * gn__bufwriter_sink, which sets the sticky err_ on failure.
+ *
+ * >>bufio                                                                      */
+
+/* How many 0-byte results in a row a source or sink gets before GN_ENOPROGRESS. */
+#define GN__BUFIO_MAX_EMPTY 100
+
+#define GN__BUFIO_CLAMP(n) ((n) > (size_t)INT64_MAX ? (size_t)INT64_MAX : (n))
+
+/* ---- reader --------------------------------------------------------------------- */
+GN__PRIVATE int gn__bufreader_ok(const gn_bufreader *r) {
+    return r && r->buf_ && r->size_ >= GN_BUFREADER_MIN_SIZE && r->r_ <= r->w_ &&
+           r->w_ <= r->size_;
+}
+
+GN__PRIVATE int gn__bufreader_take_err(gn_bufreader *r) {
+    int e = r->err_;
+    r->err_ = 0;
+    return e;
+}
+
+/* One source call into dst[n] (n > 0), retried while it returns 0 bytes:
+ * > 0 bytes or a negative error.                                                  */
+GN__PRIVATE int64_t gn__bufreader_call(gn_bufreader *r, void *dst, size_t n) {
+    if (!r->rd_) return GN_EINVAL;
+    n = GN__BUFIO_CLAMP(n);
+    for (int i = 0; i < GN__BUFIO_MAX_EMPTY; i++) {
+        int64_t m = r->rd_(r->ctx_, dst, n);
+        if (m < 0) return m < INT_MIN ? GN_EINVAL : m;
+        if ((uint64_t)m > (uint64_t)n) return GN_EINVAL;
+        if (m > 0) return m;
+    }
+    return GN_ENOPROGRESS;
+}
+
+/* Slides the unread bytes to the front and reads once into the rest. Called only
+ * with no error pending and room in the buffer; an error lands in err_.         */
+GN__PRIVATE void gn__bufreader_fill(gn_bufreader *r) {
+    if (r->r_ > 0) {
+        memmove(r->buf_, r->buf_ + r->r_, r->w_ - r->r_);
+        r->w_ -= r->r_;
+        r->r_ = 0;
+    }
+    GN_ASSERT(r->w_ < r->size_);
+    int64_t m = gn__bufreader_call(r, r->buf_ + r->w_, r->size_ - r->w_);
+    if (m < 0) r->err_ = (int)m;
+    else r->w_ += (size_t)m;
+}
+
+GONET_API void gn_bufreader_init(gn_bufreader *r, gn_read_func rd, void *ctx,
+                                 char *buf, size_t size) {
+    if (!r) return;
+    memset(r, 0, sizeof *r);
+    r->last_byte_ = -1;
+    if (!buf || size < GN_BUFREADER_MIN_SIZE) return;   /* invalid: every call EINVAL */
+    r->buf_ = buf;
+    r->size_ = size;
+    r->rd_ = rd;
+    r->ctx_ = ctx;
+}
+
+GONET_API gn_bufreader *gn_bufreader_new(gn_read_func rd, void *ctx, size_t size) {
+    if (size == 0) size = GN_BUFIO_DEFAULT_SIZE;
+    if (size < GN_BUFREADER_MIN_SIZE) size = GN_BUFREADER_MIN_SIZE;
+    if (size > SIZE_MAX - sizeof(gn_bufreader)) return NULL;
+    gn_bufreader *r = (gn_bufreader *)GN_MALLOC(sizeof(gn_bufreader) + size);
+    if (!r) return NULL;
+    gn_bufreader_init(r, rd, ctx, (char *)(r + 1), size);
+    r->owned_ = 1;
+    return r;
+}
+
+GONET_API void gn_bufreader_free(gn_bufreader *r) {
+    if (r && r->owned_) GN_FREE(r);
+}
+
+GONET_API void gn_bufreader_reset(gn_bufreader *r, gn_read_func rd, void *ctx) {
+    if (!r) return;
+    r->r_ = r->w_ = 0;
+    r->err_ = 0;
+    r->last_byte_ = -1;
+    r->rd_ = rd;
+    r->ctx_ = ctx;
+}
+
+GONET_API size_t gn_bufreader_buffered(const gn_bufreader *r) {
+    return gn__bufreader_ok(r) ? r->w_ - r->r_ : 0;
+}
+
+GONET_API size_t gn_bufreader_size(const gn_bufreader *r) {
+    return gn__bufreader_ok(r) ? r->size_ : 0;
+}
+
+GONET_API int64_t gn_bufreader_read(gn_bufreader *r, void *buf, size_t n) {
+    if (!gn__bufreader_ok(r) || (!buf && n)) return GN_EINVAL;
+    n = GN__BUFIO_CLAMP(n);
+    if (n == 0) return r->r_ < r->w_ ? 0 : gn__bufreader_take_err(r);
+    if (r->r_ == r->w_) {
+        if (r->err_) return gn__bufreader_take_err(r);
+        if (n >= r->size_) {
+            /* Nothing buffered and a big destination: skip the copy.            */
+            int64_t m = gn__bufreader_call(r, buf, n);
+            if (m > 0) r->last_byte_ = ((unsigned char *)buf)[m - 1];
+            return m;
+        }
+        r->r_ = r->w_ = 0;
+        gn__bufreader_fill(r);
+        if (r->r_ == r->w_) return gn__bufreader_take_err(r);
+    }
+    size_t k = GN__MIN(n, r->w_ - r->r_);
+    memcpy(buf, r->buf_ + r->r_, k);
+    r->r_ += k;
+    r->last_byte_ = (unsigned char)r->buf_[r->r_ - 1];
+    return (int64_t)k;
+}
+
+GONET_API int gn_bufreader_read_byte(gn_bufreader *r) {
+    if (!gn__bufreader_ok(r)) return GN_EINVAL;
+    while (r->r_ == r->w_) {
+        if (r->err_) return gn__bufreader_take_err(r);
+        gn__bufreader_fill(r);
+    }
+    int c = (unsigned char)r->buf_[r->r_++];
+    r->last_byte_ = c;
+    return c;
+}
+
+GONET_API int gn_bufreader_unread_byte(gn_bufreader *r) {
+    if (!gn__bufreader_ok(r)) return GN_EINVAL;
+    /* r_ == 0 with bytes buffered: a fill moved them after the read (peek).     */
+    if (r->last_byte_ < 0 || (r->r_ == 0 && r->w_ > 0)) return GN_EUNREAD;
+    if (r->r_ > 0) r->r_--;
+    else r->w_ = 1;            /* empty buffer: the byte becomes its only content */
+    r->buf_[r->r_] = (char)r->last_byte_;
+    r->last_byte_ = -1;
+    return 0;
+}
+
+GONET_API int64_t gn_bufreader_peek(gn_bufreader *r, size_t n, const char **out) {
+    if (out) *out = NULL;
+    if (!gn__bufreader_ok(r)) return GN_EINVAL;
+    n = GN__BUFIO_CLAMP(n);
+    r->last_byte_ = -1;
+    while (r->w_ - r->r_ < n && r->w_ - r->r_ < r->size_ && !r->err_)
+        gn__bufreader_fill(r);
+    if (out) *out = r->buf_ + r->r_;
+    if (n > r->size_) return GN_EBUFFULL;
+    if (r->w_ - r->r_ < n) return gn__bufreader_take_err(r);
+    return (int64_t)n;
+}
+
+/* Each pass searches only the bytes the last fill added.                         */
+GONET_API int64_t gn_bufreader_read_slice(gn_bufreader *r, int delim, const char **out) {
+    if (out) *out = NULL;
+    if (!gn__bufreader_ok(r) || !out) return GN_EINVAL;
+    size_t seen = 0;     /* bytes past r_ already searched */
+    size_t len;
+    for (;;) {
+        const char *p = (const char *)memchr(r->buf_ + r->r_ + seen, (unsigned char)delim,
+                                             r->w_ - r->r_ - seen);
+        if (p) {
+            len = (size_t)(p - (r->buf_ + r->r_)) + 1;
+            break;
+        }
+        if (r->err_) {
+            if (r->r_ == r->w_) return gn__bufreader_take_err(r);
+            len = r->w_ - r->r_;        /* the tail before the error; err_ stays  */
+            break;
+        }
+        if (r->w_ - r->r_ == r->size_) {
+            *out = r->buf_ + r->r_;
+            r->r_ = r->w_;
+            r->last_byte_ = (unsigned char)r->buf_[r->w_ - 1];
+            return GN_EBUFFULL;
+        }
+        seen = r->w_ - r->r_;
+        gn__bufreader_fill(r);
+    }
+    *out = r->buf_ + r->r_;
+    r->r_ += len;
+    r->last_byte_ = (unsigned char)r->buf_[r->r_ - 1];
+    return (int64_t)len;
+}
+
+/* read_bytes and read_string: gathers read_slice's pieces into one allocation. */
+GN__PRIVATE int64_t gn__bufreader_collect(gn_bufreader *r, int delim, char **out, int nul) {
+    if (out) *out = NULL;
+    if (!gn__bufreader_ok(r) || !out) return GN_EINVAL;
+    char *res = NULL;
+    size_t len = 0, cap = 0;
+    for (;;) {
+        const char *piece;
+        int64_t m = gn_bufreader_read_slice(r, delim, &piece);
+        if (m == GN_EBUFFULL) m = (int64_t)r->size_;
+        else if (m < 0) {
+            if (len == 0) return m;
+            r->err_ = (int)m;           /* give it back for the next call         */
+            break;
+        }
+        size_t k = (size_t)m;
+        if (len + k + 1 > cap) {
+            size_t ncap = cap ? cap : 64;
+            while (ncap < len + k + 1) {
+                if (ncap > SIZE_MAX / 2) { ncap = len + k + 1; break; }
+                ncap *= 2;
+            }
+            char *nres = (char *)GN_REALLOC(res, ncap);
+            if (!nres) {
+                GN_FREE(res);
+                return GN_ENOMEM;
+            }
+            res = nres;
+            cap = ncap;
+        }
+        memcpy(res + len, piece, k);
+        len += k;
+        if (piece[k - 1] == (char)(unsigned char)delim || r->err_) break;
+    }
+    if (nul) res[len] = '\0';
+    *out = res;
+    return (int64_t)len;
+}
+
+GONET_API int64_t gn_bufreader_read_bytes(gn_bufreader *r, int delim, char **out) {
+    return gn__bufreader_collect(r, delim, out, 0);
+}
+
+GONET_API int64_t gn_bufreader_read_string(gn_bufreader *r, int delim, char **out) {
+    return gn__bufreader_collect(r, delim, out, 1);
+}
+
+GONET_API int64_t gn_bufreader_read_line(gn_bufreader *r, const char **line, int *is_prefix) {
+    if (line) *line = NULL;
+    if (is_prefix) *is_prefix = 0;
+    if (!gn__bufreader_ok(r) || !line) return GN_EINVAL;
+    const char *p;
+    int64_t m = gn_bufreader_read_slice(r, '\n', &p);
+    if (m == GN_EBUFFULL) {
+        size_t len = r->size_;
+        if (p[len - 1] == '\r') {
+            /* The "\r" may start a "\r\n": hold it back for the next piece.    */
+            r->r_--;
+            len--;
+            r->last_byte_ = (unsigned char)p[len - 1];
+        }
+        *line = p;
+        if (is_prefix) *is_prefix = 1;
+        return (int64_t)len;
+    }
+    if (m < 0) return m;
+    size_t len = (size_t)m;
+    if (p[len - 1] == '\n') {
+        len--;
+        if (len > 0 && p[len - 1] == '\r') len--;
+    }
+    *line = p;
+    return (int64_t)len;
+}
+
+GONET_API int64_t gn_bufreader_read_full(gn_bufreader *r, void *buf, size_t n) {
+    if (!gn__bufreader_ok(r) || (!buf && n)) return GN_EINVAL;
+    n = GN__BUFIO_CLAMP(n);
+    size_t got = 0;
+    while (got < n) {
+        int64_t m = gn_bufreader_read(r, (char *)buf + got, n - got);
+        if (m < 0) {
+            if (m == GN_EOF && got > 0) return GN_EUNEXPECTEDEOF;
+            return m;
+        }
+        got += (size_t)m;
+    }
+    return (int64_t)n;
+}
+
+GONET_API int64_t gn_bufreader_discard(gn_bufreader *r, size_t n) {
+    if (!gn__bufreader_ok(r)) return GN_EINVAL;
+    n = GN__BUFIO_CLAMP(n);
+    r->last_byte_ = -1;
+    size_t left = n;
+    for (;;) {
+        size_t k = GN__MIN(left, r->w_ - r->r_);
+        r->r_ += k;
+        left -= k;
+        if (left == 0) return (int64_t)n;
+        if (r->err_) return left < n ? (int64_t)(n - left) : gn__bufreader_take_err(r);
+        gn__bufreader_fill(r);
+    }
+}
+
+/* ---- writer --------------------------------------------------------------------- */
+GN__PRIVATE int gn__bufwriter_ok(const gn_bufwriter *w) {
+    return w && w->buf_ && w->size_ > 0 && w->n_ <= w->size_;
+}
+
+/* Hands p[n] to the sink, calling again for the rest after a short write.
+ * 0, or the error, which becomes sticky.                                          */
+GN__PRIVATE int gn__bufwriter_sink(gn_bufwriter *w, const char *p, size_t n) {
+    int empty = 0;
+    while (n > 0) {
+        int64_t m = w->wr_ ? w->wr_(w->ctx_, p, GN__BUFIO_CLAMP(n)) : GN_EINVAL;
+        if (m < 0) {
+            w->err_ = m < INT_MIN ? GN_EINVAL : (int)m;
+            return w->err_;
+        }
+        if ((uint64_t)m > (uint64_t)n) return w->err_ = GN_EINVAL;
+        if (m == 0) {
+            if (++empty == GN__BUFIO_MAX_EMPTY) return w->err_ = GN_ENOPROGRESS;
+            continue;
+        }
+        empty = 0;
+        p += m;
+        n -= (size_t)m;
+    }
+    return 0;
+}
+
+GONET_API void gn_bufwriter_init(gn_bufwriter *w, gn_write_func wr, void *ctx,
+                                 char *buf, size_t size) {
+    if (!w) return;
+    memset(w, 0, sizeof *w);
+    if (!buf || size == 0) return;   /* invalid: every call GN_EINVAL */
+    w->buf_ = buf;
+    w->size_ = size;
+    w->wr_ = wr;
+    w->ctx_ = ctx;
+}
+
+GONET_API gn_bufwriter *gn_bufwriter_new(gn_write_func wr, void *ctx, size_t size) {
+    if (size == 0) size = GN_BUFIO_DEFAULT_SIZE;
+    if (size > SIZE_MAX - sizeof(gn_bufwriter)) return NULL;
+    gn_bufwriter *w = (gn_bufwriter *)GN_MALLOC(sizeof(gn_bufwriter) + size);
+    if (!w) return NULL;
+    gn_bufwriter_init(w, wr, ctx, (char *)(w + 1), size);
+    w->owned_ = 1;
+    return w;
+}
+
+GONET_API void gn_bufwriter_free(gn_bufwriter *w) {
+    if (w && w->owned_) GN_FREE(w);
+}
+
+GONET_API void gn_bufwriter_reset(gn_bufwriter *w, gn_write_func wr, void *ctx) {
+    if (!w) return;
+    w->n_ = 0;
+    w->err_ = 0;
+    w->wr_ = wr;
+    w->ctx_ = ctx;
+}
+
+GONET_API size_t gn_bufwriter_available(const gn_bufwriter *w) {
+    return gn__bufwriter_ok(w) ? w->size_ - w->n_ : 0;
+}
+
+GONET_API size_t gn_bufwriter_buffered(const gn_bufwriter *w) {
+    return gn__bufwriter_ok(w) ? w->n_ : 0;
+}
+
+GONET_API int gn_bufwriter_flush(gn_bufwriter *w) {
+    if (!gn__bufwriter_ok(w)) return GN_EINVAL;
+    if (w->err_) return w->err_;
+    if (w->n_ == 0) return 0;
+    int e = gn__bufwriter_sink(w, w->buf_, w->n_);
+    if (e) return e;
+    w->n_ = 0;
+    return 0;
+}
+
+GONET_API int64_t gn_bufwriter_write(gn_bufwriter *w, const void *p, size_t n) {
+    if (!gn__bufwriter_ok(w) || (!p && n)) return GN_EINVAL;
+    if (w->err_) return w->err_;
+    n = GN__BUFIO_CLAMP(n);
+    const char *s = (const char *)p;
+    size_t left = n;
+    while (left > w->size_ - w->n_) {
+        if (w->n_ == 0) {
+            /* Empty buffer, more than fits: straight to the sink, no copy.       */
+            int e = gn__bufwriter_sink(w, s, left);
+            return e ? e : (int64_t)n;
+        }
+        size_t k = w->size_ - w->n_;
+        memcpy(w->buf_ + w->n_, s, k);
+        w->n_ += k;
+        s += k;
+        left -= k;
+        int e = gn_bufwriter_flush(w);
+        if (e) return e;
+    }
+    memcpy(w->buf_ + w->n_, s, left);
+    w->n_ += left;
+    return (int64_t)n;
+}
+
+GONET_API int gn_bufwriter_write_byte(gn_bufwriter *w, int c) {
+    if (!gn__bufwriter_ok(w)) return GN_EINVAL;
+    if (w->err_) return w->err_;
+    if (w->n_ == w->size_) {
+        int e = gn_bufwriter_flush(w);
+        if (e) return e;
+    }
+    w->buf_[w->n_++] = (char)(unsigned char)c;
+    return 0;
+}
+
+GONET_API int64_t gn_bufwriter_write_string(gn_bufwriter *w, const char *s) {
+    if (!s) return GN_EINVAL;
+    return gn_bufwriter_write(w, s, strlen(s));
+}
+/* ==== end src/bufio.c ==== */
+
+/* ==== begin src/net.c ==== */
+/* net.c — sockets for coroutines: listen, accept, dial, read, write, close,
+ * deadlines, options, UDP, and name resolution (Go's net and internal/poll).
+ *
+ * Every descriptor is non-blocking and registered with the poller once. An
+ * operation tries the system call first and parks on the pd only when it would
+ * block (EAGAIN), so a busy connection costs one read and one write per
+ * request. A short read means the socket was drained; the next read then waits
+ * for readiness instead of spending a system call on EAGAIN.
+ *
+ * Lifetime (Go's fdMutex, simplified): each operation holds a reference;
+ * gn_close marks the fd closed, wakes its waiters, and drops the owner's
+ * reference; the descriptor is closed when the last reference goes, so no
+ * operation ever runs on a descriptor number that was reused. One reader and
+ * one writer at a time: concurrent readers queue on a gn_mutex.
+ *
+ * >>net                                                                           */
+
+#include <netdb.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/stat.h>
+
+typedef struct gn__fd {
+    int       fd;
+    int       family, type;         /* AF_*, SOCK_STREAM / SOCK_DGRAM              */
+    int       is_socket;
+    gn__pd   *pd;                   /* NULL: not pollable (a regular file)         */
+    uint32_t  refs;                 /* atomic: the owner's + one per operation     */
+    uint32_t  closed;               /* atomic                                       */
+    uint32_t  drained;              /* atomic: the last read was short             */
+    gn_mutex  rmu, wmu;             /* one reader, one writer at a time             */
+} gn__fd;
+
+struct gn_conn     { gn__fd f; };
+struct gn_listener { gn__fd f; char *unix_path; };
+
+/* ---- the fd core ------------------------------------------------------------------ */
+GN__PRIVATE int gn__fd_init(gn__fd *f, int fd, int family, int type) {
+    memset(f, 0, sizeof *f);
+    f->fd = fd;
+    f->family = family;
+    f->type = type;
+    f->refs = 1;
+    int st = 0;
+    socklen_t len = sizeof st;
+    f->is_socket = getsockopt(fd, SOL_SOCKET, SO_TYPE, &st, &len) == 0;
+    f->pd = gn__pd_alloc();
+    if (!f->pd) return GN_ENOMEM;
+    f->pd->fd = fd;
+    int rc = gn__netpoll_arm(f->pd);
+    if (rc == -EPERM) {   /* regular files and the like: always ready, never polled */
+        gn__pd_release(f->pd);
+        f->pd = NULL;
+        rc = 0;
+    } else if (rc < 0) {
+        gn__pd_release(f->pd);
+        f->pd = NULL;
+    }
+    return rc;
+}
+
+GN__PRIVATE void gn__fd_destroy(gn__fd *f) {
+    if (f->pd) {
+        gn__netpoll_disarm(f->pd);
+        gn__pd_retire(f->pd);
+        gn__pd_release(f->pd);
+    }
+    int saved = errno;
+    close(f->fd);
+    errno = saved;
+}
+
+/* 1 with a reference taken, or 0 if the fd is closed.                            */
+GN__PRIVATE int gn__fd_acquire(gn__fd *f) {
+    gn__xadd(&f->refs, 1u);
+    if (!gn__load(&f->closed)) return 1;
+    gn__xadd(&f->refs, (uint32_t)-1);
+    return 0;
+}
+
+/* Drops a reference; returns 1 if it was the last (the caller frees).            */
+GN__PRIVATE int gn__fd_release(gn__fd *f) {
+    if (gn__xadd(&f->refs, (uint32_t)-1) != 1) return 0;
+    gn__fd_destroy(f);
+    return 1;
+}
+
+GN__PRIVATE int gn__fd_close(gn__fd *f) {
+    uint32_t z = 0;
+    if (!gn__cas(&f->closed, &z, 1u)) return GN_ECLOSED;
+    if (f->pd) gn__pd_evict(f->pd);
+    return 1;
+}
+
+/* Waits for readiness; without a pd (not pollable) there is nothing to wait for. */
+GN__PRIVATE int gn__fd_wait(gn__fd *f, int mode) {
+    if (!f->pd) return 0;
+    return gn__pd_wait(f->pd, mode);
+}
+
+GN__PRIVATE int gn__fd_check(gn__fd *f, int mode) {
+    if (gn__load(&f->closed)) return GN_ECLOSED;
+    return f->pd ? gn__pd_check(f->pd, mode) : 0;
+}
+
+GN__PRIVATE int64_t gn__fd_read(gn__fd *f, void *buf, size_t n) {
+    for (;;) {
+        int err = gn__fd_check(f, 'r');
+        if (err) return err;
+        /* The last read came back short, so the socket was empty: wait for the
+         * edge rather than pay a read that returns EAGAIN.                        */
+        if (f->pd && gn__load_relaxed(&f->drained)) {
+            gn__store_relaxed(&f->drained, 0u);
+            if ((err = gn__fd_wait(f, 'r')) != 0) return err;
+        }
+        ssize_t r = read(f->fd, buf, n);
+        if (r > 0) {
+            if ((size_t)r < n && f->type == SOCK_STREAM) gn__store_relaxed(&f->drained, 1u);
+            return r;
+        }
+        if (r == 0) return n == 0 ? 0 : GN_EOF;
+        int e = errno;
+        if (e == EINTR) continue;
+        if (e != EAGAIN && e != EWOULDBLOCK) return gn__err_from_errno(e);
+        if ((err = gn__fd_wait(f, 'r')) != 0) return err;
+    }
+}
+
+GN__PRIVATE int64_t gn__fd_write(gn__fd *f, const void *buf, size_t n) {
+    size_t done = 0;
+    while (done < n) {
+        int err = gn__fd_check(f, 'w');
+        if (err) return err;
+        ssize_t w = f->is_socket ? send(f->fd, (const char *)buf + done, n - done, MSG_NOSIGNAL)
+                                 : write(f->fd, (const char *)buf + done, n - done);
+        if (w >= 0) {
+            done += (size_t)w;
+            continue;
+        }
+        int e = errno;
+        if (e == EINTR) continue;
+        if (e != EAGAIN && e != EWOULDBLOCK) return gn__err_from_errno(e);
+        if ((err = gn__fd_wait(f, 'w')) != 0) return err;
+    }
+    return (int64_t)n;
+}
+
+/* ---- addresses ------------------------------------------------------------------- */
+typedef struct gn__addr {
+    struct sockaddr_storage ss;
+    socklen_t len;
+    int family, type, protocol;
+} gn__addr;
+
+typedef struct gn__net { int family, type; int is_unix; } gn__net;
+
+/* "tcp4" -> AF_INET, stream, and so on. 0 or GN_EINVAL for an unknown network. */
+GN__PRIVATE int gn__parse_network(const char *network, gn__net *out) {
+    static const struct { const char *name; int family, type, is_unix; } nets[] = {
+        {"tcp", AF_UNSPEC, SOCK_STREAM, 0}, {"tcp4", AF_INET, SOCK_STREAM, 0},
+        {"tcp6", AF_INET6, SOCK_STREAM, 0}, {"udp", AF_UNSPEC, SOCK_DGRAM, 0},
+        {"udp4", AF_INET, SOCK_DGRAM, 0},   {"udp6", AF_INET6, SOCK_DGRAM, 0},
+        {"unix", AF_UNIX, SOCK_STREAM, 1},  {"unixgram", AF_UNIX, SOCK_DGRAM, 1},
+    };
+    if (!network) return GN_EINVAL;
+    for (size_t i = 0; i < sizeof nets / sizeof nets[0]; i++) {
+        if (strcmp(network, nets[i].name) == 0) {
+            out->family = nets[i].family;
+            out->type = nets[i].type;
+            out->is_unix = nets[i].is_unix;
+            return 0;
+        }
+    }
+    return GN_EINVAL;
+}
+
+/* Splits "host:port", "[v6]:port" or ":port" into host (maybe "") and port.    */
+GN__PRIVATE int gn__split_host_port(const char *address, char *host, size_t hsize, char *port, size_t psize) {
+    if (!address) return GN_EINVAL;
+    const char *colon = strrchr(address, ':');
+    if (!colon) return GN_EINVAL;
+    const char *h = address, *he = colon;
+    if (*h == '[') {
+        if (he == h || he[-1] != ']') return GN_EINVAL;
+        h++;
+        he--;
+    } else if (memchr(address, ':', (size_t)(colon - address))) {
+        return GN_EINVAL;   /* a bare IPv6 address needs brackets */
+    }
+    size_t hl = (size_t)(he - h), pl = strlen(colon + 1);
+    if (hl >= hsize || pl >= psize || pl == 0) return GN_EINVAL;
+    memcpy(host, h, hl);
+    host[hl] = 0;
+    memcpy(port, colon + 1, pl + 1);
+    return 0;
+}
+
+typedef struct gn__resolve {
+    const char *host, *port;
+    struct addrinfo hints, *res;
+    int rc;
+} gn__resolve;
+
+GN__PRIVATE void gn__resolve_run(void *arg) {
+    gn__resolve *r = (gn__resolve *)arg;
+    r->rc = getaddrinfo(r->host, r->port, &r->hints, &r->res);
+}
+
+GN__PRIVATE int gn__gai_error(int rc) {
+    switch (rc) {
+    case 0: return 0;
+    case EAI_MEMORY: return GN_ENOMEM;
+    case EAI_SYSTEM: return gn__err_from_errno(errno);
+    case EAI_NONAME: return GN_ENOHOST;
+#ifdef EAI_NODATA
+    case EAI_NODATA: return GN_ENOHOST;
+#endif
+    case EAI_SERVICE: return GN_EINVAL;
+    default: return GN_ENOHOST;
+    }
+}
+
+/* Resolves address for net into at most max addresses, IPv6 first as the
+ * system orders them. Numeric hosts never block; names resolve through
+ * gn_blocking so that other coroutines keep running.                        */
+GN__PRIVATE int gn__resolve_addrs(const gn__net *net, const char *address, int passive,
+                                  gn__addr *out, int max) {
+    if (net->is_unix) {
+        struct sockaddr_un *un = (struct sockaddr_un *)&out[0].ss;
+        size_t len = address ? strlen(address) : 0;
+        if (len == 0 || len >= sizeof un->sun_path) return GN_EINVAL;
+        memset(&out[0], 0, sizeof out[0]);
+        un->sun_family = AF_UNIX;
+        memcpy(un->sun_path, address, len + 1);
+        out[0].len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len + 1);
+        out[0].family = AF_UNIX;
+        out[0].type = net->type;
+        return 1;
+    }
+    char host[256], port[32];
+    int rc = gn__split_host_port(address, host, sizeof host, port, sizeof port);
+    if (rc) return rc;
+    gn__resolve r;
+    memset(&r, 0, sizeof r);
+    r.host = host[0] ? host : NULL;
+    r.port = port;
+    r.hints.ai_family = net->family;
+    r.hints.ai_socktype = net->type;
+    r.hints.ai_flags = AI_NUMERICSERV | (passive ? AI_PASSIVE : 0) | (host[0] ? 0 : AI_PASSIVE);
+    /* A literal address needs no resolver: try that first, without blocking.    */
+    r.hints.ai_flags |= AI_NUMERICHOST;
+    r.rc = host[0] ? getaddrinfo(r.host, r.port, &r.hints, &r.res) : EAI_NONAME;
+    if (r.rc == EAI_NONAME && host[0]) {
+        r.hints.ai_flags &= ~AI_NUMERICHOST;
+        if (gn__getg()) gn_blocking(gn__resolve_run, &r); else gn__resolve_run(&r);
+    } else if (!host[0]) {
+        /* ":port": every interface. For "tcp"/"udp", the IPv6 wildcard with
+         * V6ONLY off serves both families (as Go does); fall back to IPv4.      */
+        memset(&out[0], 0, sizeof out[0]);
+        int n = 0;
+        if (net->family != AF_INET) {
+            struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&out[n].ss;
+            a6->sin6_family = AF_INET6;
+            a6->sin6_addr = in6addr_any;
+            a6->sin6_port = htons((uint16_t)atoi(port));
+            out[n].len = sizeof *a6;
+            out[n].family = AF_INET6;
+            out[n].type = net->type;
+            n++;
+        }
+        if (net->family != AF_INET6 && n < max) {
+            memset(&out[n], 0, sizeof out[n]);
+            struct sockaddr_in *a4 = (struct sockaddr_in *)&out[n].ss;
+            a4->sin_family = AF_INET;
+            a4->sin_addr.s_addr = htonl(INADDR_ANY);
+            a4->sin_port = htons((uint16_t)atoi(port));
+            out[n].len = sizeof *a4;
+            out[n].family = AF_INET;
+            out[n].type = net->type;
+            n++;
+        }
+        return n;
+    }
+    if (r.rc != 0) return gn__gai_error(r.rc);
+    int n = 0;
+    for (struct addrinfo *ai = r.res; ai && n < max; ai = ai->ai_next) {
+        if (ai->ai_addrlen > sizeof out[n].ss) continue;
+        memset(&out[n], 0, sizeof out[n]);
+        memcpy(&out[n].ss, ai->ai_addr, ai->ai_addrlen);
+        out[n].len = ai->ai_addrlen;
+        out[n].family = ai->ai_family;
+        out[n].type = net->type;
+        out[n].protocol = ai->ai_protocol;
+        n++;
+    }
+    freeaddrinfo(r.res);
+    return n > 0 ? n : GN_ENOHOST;
+}
+
+/* Writes "ip:port", "[ip6]:port" or a unix path into buf. Length or GN_EINVAL. */
+GN__PRIVATE int gn__format_addr(const struct sockaddr *sa, socklen_t len, char *buf, size_t size) {
+    if (!buf || size == 0) return GN_EINVAL;
+    char ip[INET6_ADDRSTRLEN];
+    int n;
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *a = (const struct sockaddr_in *)sa;
+        inet_ntop(AF_INET, &a->sin_addr, ip, sizeof ip);
+        n = snprintf(buf, size, "%s:%u", ip, ntohs(a->sin_port));
+    } else if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)sa;
+        inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof ip);
+        n = snprintf(buf, size, "[%s]:%u", ip, ntohs(a->sin6_port));
+    } else if (sa->sa_family == AF_UNIX) {
+        const struct sockaddr_un *a = (const struct sockaddr_un *)sa;
+        size_t pl = len > offsetof(struct sockaddr_un, sun_path)
+                        ? strnlen(a->sun_path, len - offsetof(struct sockaddr_un, sun_path)) : 0;
+        n = snprintf(buf, size, "%.*s", (int)pl, a->sun_path);
+    } else {
+        return GN_EINVAL;
+    }
+    return n < 0 || (size_t)n >= size ? GN_EINVAL : n;
+}
+
+GN__PRIVATE int gn__sock_addr(int fd, int peer, char *buf, size_t size) {
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    int rc = peer ? getpeername(fd, (struct sockaddr *)&ss, &len) : getsockname(fd, (struct sockaddr *)&ss, &len);
+    if (rc != 0) return gn__err_from_errno(errno);
+    return gn__format_addr((struct sockaddr *)&ss, len, buf, size);
+}
+
+GN__PRIVATE int gn__socket(int family, int type, int protocol) {
+    int fd = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
+    return fd < 0 ? gn__err_from_errno(errno) : fd;
+}
+
+GN__PRIVATE int gn__new_conn(gn_conn **out, int fd, int family, int type) {
+    gn_conn *c = (gn_conn *)GN_MALLOC(sizeof *c);
+    if (!c) {
+        close(fd);
+        return GN_ENOMEM;
+    }
+    int rc = gn__fd_init(&c->f, fd, family, type);
+    if (rc < 0) {
+        close(fd);
+        GN_FREE(c);
+        return rc;
+    }
+    if (type == SOCK_STREAM && (family == AF_INET || family == AF_INET6)) {
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    }
+    *out = c;
+    return 0;
+}
+
+/* ---- listening ------------------------------------------------------------------- */
+GONET_API int gn_listen_with(gn_listener **out, const char *network, const char *address,
+                             const gn_listen_opts *opts) {
+    if (!out) return GN_EINVAL;
+    *out = NULL;
+    gn__net net;
+    if (gn__parse_network(network, &net) != 0 || net.type != SOCK_STREAM) return GN_EINVAL;
+    gn__addr addrs[8];
+    int n = gn__resolve_addrs(&net, address, 1, addrs, 8);
+    if (n < 0) return n;
+    int rc = GN_EINVAL;
+    for (int i = 0; i < n; i++) {
+        int fd = gn__socket(addrs[i].family, SOCK_STREAM, 0);
+        if (fd < 0) { rc = fd; continue; }
+        int one = 1, zero = 0;
+        if (addrs[i].family != AF_UNIX) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (opts && opts->reuse_port) setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+        if (addrs[i].family == AF_INET6 && net.family == AF_UNSPEC)
+            setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+        if (addrs[i].family == AF_INET6 && net.family == AF_INET6)
+            setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+        int backlog = opts && opts->backlog > 0 ? opts->backlog : SOMAXCONN;
+        if (bind(fd, (struct sockaddr *)&addrs[i].ss, addrs[i].len) != 0 || listen(fd, backlog) != 0) {
+            rc = gn__err_from_errno(errno);
+            close(fd);
+            continue;
+        }
+        gn_listener *l = (gn_listener *)GN_MALLOC(sizeof *l);
+        if (!l) { close(fd); return GN_ENOMEM; }
+        l->unix_path = NULL;
+        if ((rc = gn__fd_init(&l->f, fd, addrs[i].family, SOCK_STREAM)) < 0) {
+            close(fd);
+            GN_FREE(l);
+            return rc;
+        }
+        if (net.is_unix) {
+            size_t pl = strlen(address);
+            l->unix_path = (char *)GN_MALLOC(pl + 1);
+            if (l->unix_path) memcpy(l->unix_path, address, pl + 1);
+        }
+        *out = l;
+        return 0;
+    }
+    return rc;
+}
+
+GONET_API int gn_listen(gn_listener **out, const char *network, const char *address) {
+    return gn_listen_with(out, network, address, NULL);
+}
+
+GONET_API int gn_accept(gn_listener *l, gn_conn **out) {
+    if (!l || !out) return GN_EINVAL;
+    *out = NULL;
+    if (!gn__fd_acquire(&l->f)) return GN_ECLOSED;
+    gn_mutex_lock(&l->f.rmu);
+    int64_t backoff = 0;
+    int rc;
+    for (;;) {
+        if ((rc = gn__fd_check(&l->f, 'r')) != 0) break;
+        int fd = accept4(l->f.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd >= 0) {
+            rc = gn__new_conn(out, fd, l->f.family, SOCK_STREAM);
+            if (rc == 0) break;
+            continue;   /* out of memory for this one: it is closed, take the next */
+        }
+        int e = errno;
+        if (e == EINTR || e == ECONNABORTED) continue;
+        if (e == EAGAIN || e == EWOULDBLOCK) {
+            if ((rc = gn__fd_wait(&l->f, 'r')) != 0) break;
+            continue;
+        }
+        if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM) {
+            /* Out of descriptors or memory: wait for some to free up.           */
+            backoff = backoff ? GN__MIN(backoff * 2, GN_SECOND) : 5 * GN_MILLISECOND;
+            gn_sleep(backoff);
+            continue;
+        }
+        rc = gn__err_from_errno(e);
+        break;
+    }
+    gn_mutex_unlock(&l->f.rmu);
+    if (gn__fd_release(&l->f)) {
+        GN_FREE(l->unix_path);
+        GN_FREE(l);
+    }
+    return rc;
+}
+
+GONET_API int gn_listener_close(gn_listener *l) {
+    if (!l) return GN_EINVAL;
+    int rc = gn__fd_close(&l->f);
+    if (rc < 0) return rc;
+    if (l->unix_path) unlink(l->unix_path);
+    if (gn__fd_release(&l->f)) {
+        GN_FREE(l->unix_path);
+        GN_FREE(l);
+    }
+    return 0;
+}
+
+GONET_API int gn_listener_addr(gn_listener *l, char *buf, size_t size) {
+    if (!l) return GN_EINVAL;
+    return gn__sock_addr(l->f.fd, 0, buf, size);
+}
+
+GONET_API int gn_listener_port(gn_listener *l) {
+    if (!l) return GN_EINVAL;
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    if (getsockname(l->f.fd, (struct sockaddr *)&ss, &len) != 0) return gn__err_from_errno(errno);
+    if (ss.ss_family == AF_INET) return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+    if (ss.ss_family == AF_INET6) return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+    return GN_EINVAL;
+}
+
+GONET_API int gn_listener_set_deadline(gn_listener *l, int64_t deadline) {
+    if (!l) return GN_EINVAL;
+    if (!gn__fd_acquire(&l->f)) return GN_ECLOSED;
+    int rc = l->f.pd ? gn__pd_set_deadline(l->f.pd, deadline, 'r') : GN_ENOSYS;
+    if (gn__fd_release(&l->f)) {
+        GN_FREE(l->unix_path);
+        GN_FREE(l);
+    }
+    return rc;
+}
+
+/* ---- dialing --------------------------------------------------------------------- */
+/* Connects one address before deadline (0: none). 0 and *out, or an error.      */
+GN__PRIVATE int gn__dial_one(const gn__addr *a, int64_t deadline, gn_conn **out) {
+    int fd = gn__socket(a->family, a->type, a->protocol);
+    if (fd < 0) return fd;
+    gn_conn *c;
+    int rc = gn__new_conn(&c, fd, a->family, a->type);
+    if (rc < 0) return rc;
+    int r = connect(fd, (const struct sockaddr *)&a->ss, a->len);
+    if (r != 0 && errno != EINPROGRESS && errno != EINTR) {
+        rc = gn__err_from_errno(errno);
+        gn_close(c);
+        return rc;
+    }
+    if (r != 0) {
+        if (deadline && c->f.pd) gn__pd_set_deadline(c->f.pd, deadline, 'w');
+        for (;;) {
+            if ((rc = gn__fd_wait(&c->f, 'w')) != 0) break;
+            int err = 0;
+            socklen_t len = sizeof err;
+            if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
+            if (err == EINPROGRESS || err == EALREADY || err == EINTR) continue;
+            if (err == 0) {
+                /* A connection to oneself (same port, no listener) is not one. */
+                struct sockaddr_storage ls, rs;
+                socklen_t ll = sizeof ls, rl = sizeof rs;
+                if (getsockname(fd, (struct sockaddr *)&ls, &ll) == 0 &&
+                    getpeername(fd, (struct sockaddr *)&rs, &rl) == 0 && ll == rl &&
+                    memcmp(&ls, &rs, ll) == 0 && a->family != AF_UNIX)
+                    err = ECONNREFUSED;
+                else
+                    break;
+            }
+            rc = gn__err_from_errno(err);
+            break;
+        }
+        if (rc == 0 && deadline && c->f.pd) gn__pd_set_deadline(c->f.pd, 0, 'w');
+        if (rc != 0) {
+            gn_close(c);
+            return rc;
+        }
+    }
+    *out = c;
+    return 0;
+}
+
+typedef struct gn__dial_watch {
+    gn_context *ctx;
+    gn_chan    *done;       /* closed by the dialer when it is finished            */
+    gn__pd    *volatile pd; /* the attempt in flight, under lock                 */
+    uint32_t    lock;
+    int         canceled;
+} gn__dial_watch;
+
+/* Waits for the context or the end of the dial; on cancel, fails the attempt in
+ * flight by moving its write deadline into the past.                           */
+GN__PRIVATE void gn__dial_watcher(void *arg) {
+    gn__dial_watch *w = (gn__dial_watch *)arg;
+    gn_select_case cases[2] = {{gn_context_done(w->ctx), GN_RECV, NULL, 0},
+                               {w->done, GN_RECV, NULL, 0}};
+    if (gn_select(cases, 2) == 0) {
+        gn__lock(&w->lock);
+        w->canceled = 1;
+        if (w->pd) gn__pd_set_deadline(w->pd, 1, 'w');
+        gn__unlock(&w->lock);
+    }
+    gn_chan_send(w->done, NULL);   /* hand back: the dialer may free w now */
+}
+
+GN__PRIVATE int gn__dial(gn_context *ctx, gn_conn **out, const char *network, const char *address,
+                         int64_t deadline) {
+    if (!out) return GN_EINVAL;
+    *out = NULL;
+    gn__net net;
+    if (gn__parse_network(network, &net) != 0) return GN_EINVAL;
+    if (ctx) {
+        if (gn_context_err(ctx)) return gn_context_err(ctx);
+        int64_t cd = gn_context_deadline(ctx);
+        if (cd && (!deadline || cd < deadline)) deadline = cd;
+    }
+    gn__addr addrs[8];
+    int n = gn__resolve_addrs(&net, address, 0, addrs, 8);
+    if (n < 0) return n;
+    gn__dial_watch w;
+    memset(&w, 0, sizeof w);
+    int watching = ctx && gn_context_done(ctx) && gn__getg();
+    if (watching) {
+        w.ctx = ctx;
+        w.done = gn_chan_new(0, 0);
+        if (!w.done || gn_go(gn__dial_watcher, &w) < 0) {
+            gn_chan_free(w.done);
+            watching = 0;
+        }
+    }
+    int rc = GN_ENOHOST;
+    for (int i = 0; i < n; i++) {
+        if (deadline && gn_now() >= deadline) { rc = GN_ETIMEDOUT; break; }
+        gn_conn *c = NULL;
+        rc = gn__dial_one(&addrs[i], deadline, &c);
+        if (rc == 0) { *out = c; break; }
+        if (watching) {
+            gn__lock(&w.lock);
+            int canceled = w.canceled;
+            gn__unlock(&w.lock);
+            if (canceled) break;
+        }
+        if (rc == GN_ETIMEDOUT) break;
+    }
+    if (watching) {
+        gn_chan_close(w.done);          /* stop the watcher ...              */
+        gn_chan_recv(w.done, NULL);     /* ... and wait until it lets go of w */
+        if (w.canceled) {
+            if (*out) { gn_close(*out); *out = NULL; }
+            rc = gn_context_err(ctx) ? gn_context_err(ctx) : GN_ECANCELED;
+        }
+        gn_chan_free(w.done);
+    }
+    if (rc == GN_ETIMEDOUT && ctx && gn_context_err(ctx)) rc = gn_context_err(ctx);
+    return rc;
+}
+
+GONET_API int gn_dial(gn_conn **out, const char *network, const char *address) {
+    return gn__dial(NULL, out, network, address, 0);
+}
+GONET_API int gn_dial_timeout(gn_conn **out, const char *network, const char *address, int64_t timeout) {
+    return gn__dial(NULL, out, network, address, timeout > 0 ? gn_now() + timeout : 0);
+}
+GONET_API int gn_dial_context(gn_context *ctx, gn_conn **out, const char *network, const char *address) {
+    return gn__dial(ctx, out, network, address, 0);
+}
+
+/* ---- connections --------------------------------------------------------------- */
+GN__PRIVATE void gn__conn_put(gn_conn *c) {
+    if (gn__fd_release(&c->f)) GN_FREE(c);
+}
+
+GONET_API int64_t gn_read(gn_conn *c, void *buf, size_t n) {
+    if (!c || (!buf && n)) return GN_EINVAL;
+    if (!gn__fd_acquire(&c->f)) return GN_ECLOSED;
+    gn_mutex_lock(&c->f.rmu);
+    int64_t r = gn__fd_read(&c->f, buf, n);
+    gn_mutex_unlock(&c->f.rmu);
+    gn__conn_put(c);
+    return r;
+}
+
+GONET_API int64_t gn_write(gn_conn *c, const void *buf, size_t n) {
+    if (!c || (!buf && n)) return GN_EINVAL;
+    if (!gn__fd_acquire(&c->f)) return GN_ECLOSED;
+    gn_mutex_lock(&c->f.wmu);
+    int64_t r = gn__fd_write(&c->f, buf, n);
+    gn_mutex_unlock(&c->f.wmu);
+    gn__conn_put(c);
+    return r;
+}
+
+GONET_API int64_t gn_conn_reader(void *conn, void *buf, size_t n) { return gn_read((gn_conn *)conn, buf, n); }
+GONET_API int64_t gn_conn_writer(void *conn, const void *buf, size_t n) {
+    return gn_write((gn_conn *)conn, buf, n);
+}
+
+GONET_API int gn_close(gn_conn *c) {
+    if (!c) return GN_EINVAL;
+    int rc = gn__fd_close(&c->f);
+    if (rc < 0) return rc;
+    gn__conn_put(c);
+    return 0;
+}
+
+GN__PRIVATE int gn__shutdown(gn_conn *c, int how) {
+    if (!c) return GN_EINVAL;
+    if (!gn__fd_acquire(&c->f)) return GN_ECLOSED;
+    int rc = shutdown(c->f.fd, how) == 0 ? 0 : gn__err_from_errno(errno);
+    gn__conn_put(c);
+    return rc;
+}
+GONET_API int gn_close_read(gn_conn *c) { return gn__shutdown(c, SHUT_RD); }
+GONET_API int gn_close_write(gn_conn *c) { return gn__shutdown(c, SHUT_WR); }
+
+GN__PRIVATE int gn__conn_deadline(gn_conn *c, int64_t d, int mode) {
+    if (!c) return GN_EINVAL;
+    if (!gn__fd_acquire(&c->f)) return GN_ECLOSED;
+    int rc = c->f.pd ? gn__pd_set_deadline(c->f.pd, d, mode) : GN_ENOSYS;
+    gn__conn_put(c);
+    return rc;
+}
+GONET_API int gn_set_deadline(gn_conn *c, int64_t d) { return gn__conn_deadline(c, d, 'b'); }
+GONET_API int gn_set_read_deadline(gn_conn *c, int64_t d) { return gn__conn_deadline(c, d, 'r'); }
+GONET_API int gn_set_write_deadline(gn_conn *c, int64_t d) { return gn__conn_deadline(c, d, 'w'); }
+
+GONET_API int gn_local_addr(gn_conn *c, char *buf, size_t size) {
+    return c ? gn__sock_addr(c->f.fd, 0, buf, size) : GN_EINVAL;
+}
+GONET_API int gn_remote_addr(gn_conn *c, char *buf, size_t size) {
+    return c ? gn__sock_addr(c->f.fd, 1, buf, size) : GN_EINVAL;
+}
+GONET_API int gn_conn_fd(gn_conn *c) { return c ? c->f.fd : GN_EINVAL; }
+
+GN__PRIVATE int gn__setopt(gn_conn *c, int level, int name, const void *v, socklen_t len) {
+    if (!c) return GN_EINVAL;
+    return setsockopt(c->f.fd, level, name, v, len) == 0 ? 0 : gn__err_from_errno(errno);
+}
+GONET_API int gn_set_nodelay(gn_conn *c, int on) {
+    int v = on != 0;
+    return gn__setopt(c, IPPROTO_TCP, TCP_NODELAY, &v, sizeof v);
+}
+GONET_API int gn_set_keepalive(gn_conn *c, int on, int64_t period) {
+    int v = on != 0;
+    int rc = gn__setopt(c, SOL_SOCKET, SO_KEEPALIVE, &v, sizeof v);
+    if (rc == 0 && on && period > 0) {
+        int secs = (int)GN__MAX((period + GN_SECOND - 1) / GN_SECOND, (int64_t)1);
+        rc = gn__setopt(c, IPPROTO_TCP, TCP_KEEPIDLE, &secs, sizeof secs);
+        if (rc == 0) rc = gn__setopt(c, IPPROTO_TCP, TCP_KEEPINTVL, &secs, sizeof secs);
+    }
+    return rc;
+}
+GONET_API int gn_set_read_buffer(gn_conn *c, int bytes) {
+    return bytes < 0 ? GN_EINVAL : gn__setopt(c, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
+}
+GONET_API int gn_set_write_buffer(gn_conn *c, int bytes) {
+    return bytes < 0 ? GN_EINVAL : gn__setopt(c, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof bytes);
+}
+GONET_API int gn_set_linger(gn_conn *c, int seconds) {
+    struct linger l;
+    l.l_onoff = seconds >= 0;
+    l.l_linger = seconds >= 0 ? seconds : 0;
+    return gn__setopt(c, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+}
+
+GONET_API int gn_conn_from_fd(gn_conn **out, int fd) {
+    if (!out || fd < 0) return GN_EINVAL;
+    *out = NULL;
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0) return gn__err_from_errno(errno);
+    if (!(fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0) return gn__err_from_errno(errno);
+    int family = AF_UNSPEC, type = SOCK_STREAM;
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0) family = ss.ss_family;
+    int st = 0;
+    socklen_t sl = sizeof st;
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &st, &sl) == 0) type = st;
+    gn_conn *c = (gn_conn *)GN_MALLOC(sizeof *c);
+    if (!c) return GN_ENOMEM;
+    int rc = gn__fd_init(&c->f, fd, family, type);
+    if (rc < 0) {
+        GN_FREE(c);
+        return rc;
+    }
+    *out = c;
+    return 0;
+}
+
+/* ---- datagrams ------------------------------------------------------------------- */
+GONET_API int gn_listen_packet(gn_conn **out, const char *network, const char *address) {
+    if (!out) return GN_EINVAL;
+    *out = NULL;
+    gn__net net;
+    if (gn__parse_network(network, &net) != 0 || net.type != SOCK_DGRAM) return GN_EINVAL;
+    gn__addr addrs[8];
+    int n = gn__resolve_addrs(&net, address, 1, addrs, 8);
+    if (n < 0) return n;
+    int rc = GN_EINVAL;
+    for (int i = 0; i < n; i++) {
+        int fd = gn__socket(addrs[i].family, SOCK_DGRAM, 0);
+        if (fd < 0) { rc = fd; continue; }
+        int zero = 0, one = 1;
+        if (addrs[i].family == AF_INET6 && net.family == AF_UNSPEC)
+            setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+        if (addrs[i].family != AF_UNIX) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (bind(fd, (struct sockaddr *)&addrs[i].ss, addrs[i].len) != 0) {
+            rc = gn__err_from_errno(errno);
+            close(fd);
+            continue;
+        }
+        return gn__new_conn(out, fd, addrs[i].family, SOCK_DGRAM);
+    }
+    return rc;
+}
+
+GONET_API int64_t gn_read_from(gn_conn *c, void *buf, size_t n, char *from, size_t from_size) {
+    if (!c || (!buf && n)) return GN_EINVAL;
+    if (!gn__fd_acquire(&c->f)) return GN_ECLOSED;
+    gn_mutex_lock(&c->f.rmu);
+    int64_t rc;
+    for (;;) {
+        if ((rc = gn__fd_check(&c->f, 'r')) != 0) break;
+        struct sockaddr_storage ss;
+        socklen_t len = sizeof ss;
+        ssize_t r = recvfrom(c->f.fd, buf, n, 0, (struct sockaddr *)&ss, &len);
+        if (r >= 0) {
+            rc = r;
+            if (from && from_size) {
+                if (len > 0) gn__format_addr((struct sockaddr *)&ss, len, from, from_size);
+                else from[0] = 0;
+            }
+            break;
+        }
+        int e = errno;
+        if (e == EINTR) continue;
+        if (e != EAGAIN && e != EWOULDBLOCK) { rc = gn__err_from_errno(e); break; }
+        if ((rc = gn__fd_wait(&c->f, 'r')) != 0) break;
+    }
+    gn_mutex_unlock(&c->f.rmu);
+    gn__conn_put(c);
+    return rc;
+}
+
+GONET_API int64_t gn_write_to(gn_conn *c, const void *buf, size_t n, const char *address) {
+    if (!c || (!buf && n) || !address) return GN_EINVAL;
+    gn__net net = {c->f.family == AF_INET6 ? AF_UNSPEC : c->f.family, SOCK_DGRAM, c->f.family == AF_UNIX};
+    gn__addr a[4];
+    int na = gn__resolve_addrs(&net, address, 0, a, 4);
+    if (na < 0) return na;
+    int pick = 0;
+    for (int i = 0; i < na; i++)
+        if (a[i].family == c->f.family) { pick = i; break; }
+    if (c->f.family == AF_INET6 && a[pick].family == AF_INET) {
+        /* A dual-stack socket reaches IPv4 peers as IPv4-mapped IPv6 addresses. */
+        struct sockaddr_in v4 = *(struct sockaddr_in *)&a[pick].ss;
+        struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&a[pick].ss;
+        memset(v6, 0, sizeof *v6);
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = v4.sin_port;
+        v6->sin6_addr.s6_addr[10] = 0xff;
+        v6->sin6_addr.s6_addr[11] = 0xff;
+        memcpy(&v6->sin6_addr.s6_addr[12], &v4.sin_addr, 4);
+        a[pick].len = sizeof *v6;
+    }
+    if (!gn__fd_acquire(&c->f)) return GN_ECLOSED;
+    gn_mutex_lock(&c->f.wmu);
+    int64_t rc;
+    for (;;) {
+        if ((rc = gn__fd_check(&c->f, 'w')) != 0) break;
+        ssize_t w = sendto(c->f.fd, buf, n, MSG_NOSIGNAL, (struct sockaddr *)&a[pick].ss, a[pick].len);
+        if (w >= 0) { rc = w; break; }
+        int e = errno;
+        if (e == EINTR) continue;
+        if (e != EAGAIN && e != EWOULDBLOCK) { rc = gn__err_from_errno(e); break; }
+        if ((rc = gn__fd_wait(&c->f, 'w')) != 0) break;
+    }
+    gn_mutex_unlock(&c->f.wmu);
+    gn__conn_put(c);
+    return rc;
+}
+
+GONET_API int gn_set_broadcast(gn_conn *c, int on) {
+    int v = on != 0;
+    return gn__setopt(c, SOL_SOCKET, SO_BROADCAST, &v, sizeof v);
+}
+
+GN__PRIVATE int gn__group(gn_conn *c, const char *group, const char *ifname, int join) {
+    if (!c || !group) return GN_EINVAL;
+    unsigned ifindex = ifname ? if_nametoindex(ifname) : 0;
+    if (ifname && !ifindex) return GN_EINVAL;
+    struct in_addr a4;
+    struct in6_addr a6;
+    if (inet_pton(AF_INET, group, &a4) == 1) {
+        struct ip_mreqn m;
+        memset(&m, 0, sizeof m);
+        m.imr_multiaddr = a4;
+        m.imr_ifindex = (int)ifindex;
+        return gn__setopt(c, IPPROTO_IP, join ? IP_ADD_MEMBERSHIP : IP_DROP_MEMBERSHIP, &m, sizeof m);
+    }
+    if (inet_pton(AF_INET6, group, &a6) == 1) {
+        struct ipv6_mreq m;
+        memset(&m, 0, sizeof m);
+        m.ipv6mr_multiaddr = a6;
+        m.ipv6mr_interface = ifindex;
+        return gn__setopt(c, IPPROTO_IPV6, join ? IPV6_ADD_MEMBERSHIP : IPV6_DROP_MEMBERSHIP, &m, sizeof m);
+    }
+    return GN_EINVAL;
+}
+GONET_API int gn_join_group(gn_conn *c, const char *group, const char *ifname) { return gn__group(c, group, ifname, 1); }
+GONET_API int gn_leave_group(gn_conn *c, const char *group, const char *ifname) { return gn__group(c, group, ifname, 0); }
+/* ==== end src/net.c ==== */
 
 #endif /* GONET_IMPLEMENTATION */
 

@@ -53,6 +53,11 @@ GONET_API const char *gn_version(void);   /* GONET_VERSION_STRING of the impleme
 #define GN_ESTATE     (-4008) /* called in the wrong state (no runtime, not a coroutine,
                                  runtime already running, unlock of an unlocked mutex) */
 #define GN_ENOSYS     (-4009) /* not supported on this platform or build              */
+#define GN_EBUFFULL   (-4010) /* bufio: the buffer is full (peek, read_slice)         */
+#define GN_EUNEXPECTEDEOF (-4011) /* input ended part-way: bufio read_full            */
+#define GN_ENOPROGRESS (-4012) /* bufio: the source keeps returning 0 bytes           */
+#define GN_EUNREAD    (-4013) /* bufio: unread_byte with no byte to step back over    */
+#define GN_ENOHOST    (-4014) /* net: the name does not resolve to any address         */
 
 /* A short, constant description of any code this library returns (including -errno). */
 GONET_API const char *gn_strerror(int err);

@@ -176,6 +176,11 @@ GONET_API const char *gn_strerror(int err) {
     case GN_EINVAL:    return "invalid argument";
     case GN_ESTATE:    return "invalid state for this call";
     case GN_ENOSYS:    return "not supported";
+    case GN_EBUFFULL:  return "buffer full";
+    case GN_EUNEXPECTEDEOF: return "unexpected end of file";
+    case GN_ENOPROGRESS: return "multiple reads returned no data";
+    case GN_EUNREAD:   return "invalid use of unread byte";
+    case GN_ENOHOST:   return "no such host";
     default: break;
     }
     if (err < 0 && err > -4000) return strerror(-err);

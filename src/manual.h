@@ -146,7 +146,10 @@
      coroutine is about one 4 KiB page: its G struct lives at the top of its
      own stack). Large local arrays or deep recursion need a bigger stack.
      A guard page below each stack turns an overflow into a fault, reported as
-     "gonet: stack overflow in coroutine N" before the process dies.
+     "gonet: stack overflow in coroutine N" before the process dies. A single
+     frame larger than a page (a big local array) can jump over the guard and
+     corrupt a neighbour instead; compile with -fstack-clash-protection (gcc,
+     clang) so such frames touch every page on the way down and hit it.
      Linux limits mappings per process (vm.max_map_count, 65530 by default),
      and a guarded stack takes two. gn_config.stack_guard chooses:
         0 (default)  guard pages while they fit in half of that limit; after

@@ -2,7 +2,10 @@
  *
  * The poller contract, the same for every backend (after Go's netpoll.go):
  *   gn__netpoll_init()      create the poller; 0 or a negative code.
- *   gn__netpoll_close()     destroy it (at runtime shutdown).
+ *   gn__netpoll_fini()      destroy it (at runtime shutdown).
+ *   gn__netpoll_arm(pd)     start watching pd->fd, once, for both directions;
+ *                           0 or a negative code.
+ *   gn__netpoll_disarm(pd)  stop watching it (before the fd is closed).
  *   gn__netpoll(delay, out) wait for readiness: delay < 0 blocks until an event
  *                           or a break, 0 only looks, > 0 waits at most delay ns
  *                           (rounded up to 1 ms, the poller's grain). Gs made
@@ -17,6 +20,8 @@
 
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+
+#define GN__EP_WAKE_TAG UINT64_MAX   /* the eventfd's tag: no pd has this id */
 
 static struct {
     int      epfd;
@@ -37,7 +42,7 @@ GN__PRIVATE int gn__netpoll_init(void) {
     struct epoll_event ev;
     memset(&ev, 0, sizeof ev);
     ev.events = EPOLLIN;
-    ev.data.ptr = &gn__ep.wakefd;
+    ev.data.u64 = GN__EP_WAKE_TAG;
     if (epoll_ctl(gn__ep.epfd, EPOLL_CTL_ADD, gn__ep.wakefd, &ev) != 0) {
         int err = gn__err_from_errno(errno);
         close(gn__ep.wakefd);
@@ -49,7 +54,7 @@ GN__PRIVATE int gn__netpoll_init(void) {
     return 0;
 }
 
-GN__PRIVATE void gn__netpoll_close(void) {
+GN__PRIVATE void gn__netpoll_fini(void) {
     if (gn__ep.wakefd >= 0) close(gn__ep.wakefd);
     if (gn__ep.epfd >= 0) close(gn__ep.epfd);
     gn__ep.epfd = gn__ep.wakefd = -1;
@@ -93,20 +98,45 @@ GN__PRIVATE int gn__epoll_wait_ns(struct epoll_event *evs, int max, int64_t dela
     return epoll_wait(gn__ep.epfd, evs, max, ms);
 }
 
+/* Edge-triggered, both directions at once: an fd costs one epoll_ctl in its
+ * life, and a short read or write is enough to know it is drained.             */
+GN__PRIVATE int gn__netpoll_arm(gn__pd *pd) {
+    struct epoll_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+    ev.data.u64 = (uint64_t)pd->id << 32 | gn__load(&pd->gen);
+    if (epoll_ctl(gn__ep.epfd, EPOLL_CTL_ADD, pd->fd, &ev) != 0) return gn__err_from_errno(errno);
+    return 0;
+}
+
+GN__PRIVATE void gn__netpoll_disarm(gn__pd *pd) {
+    struct epoll_event ev;
+    memset(&ev, 0, sizeof ev);
+    int saved = errno;
+    epoll_ctl(gn__ep.epfd, EPOLL_CTL_DEL, pd->fd, &ev);
+    errno = saved;
+}
+
 GN__PRIVATE int gn__netpoll(int64_t delay, gn__glist *out) {
-    (void)out;
     struct epoll_event evs[128];
     int n = gn__epoll_wait_ns(evs, 128, delay);
-    int ready = 0;
+    int before = out->n;
     for (int i = 0; i < n; i++) {
-        if (evs[i].data.ptr == &gn__ep.wakefd) {
+        uint64_t tag = evs[i].data.u64;
+        if (tag == GN__EP_WAKE_TAG) {
             uint64_t v;
             if (read(gn__ep.wakefd, &v, sizeof v) < 0) { /* drained already: fine */ }
             gn__store(&gn__ep.wake_pending, 0);
             continue;
         }
+        gn__pd *pd = gn__pd_lookup((uint32_t)(tag >> 32));
+        if (!pd || gn__load(&pd->gen) != (uint32_t)tag) continue;   /* a closed fd's event */
+        uint32_t e = evs[i].events;
+        int readable = (e & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0;
+        int writable = (e & (EPOLLOUT | EPOLLHUP | EPOLLERR)) != 0;
+        gn__pd_ready(pd, readable, writable, out);
     }
-    return ready;
+    return out->n - before;
 }
 
 #endif /* GN__POLL_EPOLL */

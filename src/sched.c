@@ -701,6 +701,16 @@ GN__PRIVATE gn__g *gn__findrunnable(gn__m *m) {
             if (g) return g;
         }
 
+        /* Ready network I/O, if nobody else is polling: cheaper than stealing.   */
+        if (gn__load(&gn__pds.waiters) > 0 && gn__load(&gn__rt.lastpoll) != 0) {
+            gn__glist ready = {NULL, NULL, 0};
+            if (gn__netpoll(0, &ready) > 0 && (g = gn__glist_pop(&ready)) != NULL) {
+                gn__inject(&ready);
+                gn__store(&g->status, GN__G_RUNNABLE);
+                return g;
+            }
+        }
+
         /* Spin only while fewer than half the busy Ps have a spinner.              */
         int busy = gn__rt.nprocs - gn__load(&gn__rt.npidle);
         if (m->spinning || 2 * gn__load(&gn__rt.nmspinning) < busy) {
@@ -748,10 +758,10 @@ GN__PRIVATE gn__g *gn__findrunnable(gn__m *m) {
 
         /* Block in the poller until the next timer, if no other M does.            */
         int64_t until = gn__timers_earliest();
-        if (until != 0 && gn__xchg(&gn__rt.lastpoll, 0) != 0) {
+        if ((until != 0 || gn__load(&gn__pds.waiters) > 0) && gn__xchg(&gn__rt.lastpoll, 0) != 0) {
             gn__store(&gn__rt.polluntil, until);
-            int64_t delay = until - gn_now();
-            if (delay < 0) delay = 0;
+            int64_t delay = -1;
+            if (until != 0) delay = GN__MAX(until - gn_now(), (int64_t)0);
             gn__glist ready = {NULL, NULL, 0};
             gn__netpoll(delay, &ready);
             gn__xadd(&gn__rt.st_polls, 1);
@@ -1184,7 +1194,8 @@ GN__PRIVATE void gn__teardown(gn__m *m0) {
     gn__stack_shutdown();
     GN_FREE(gn__rt.runq);
     gn__rt.runq = NULL;
-    gn__netpoll_close();
+    gn__netpoll_fini();
+    gn__pds_shutdown();
     gn__overflow_uninstall();
     gn__altstack_disable(m0->altstack);
     gn__setm(NULL);
@@ -1219,7 +1230,7 @@ GONET_API int gn_run(const gn_config *cfg, void (*fn)(void *), void *arg) {
     if (rc != 0) {
         for (int i = 0; i < gn__rt.nprocs; i++) GN_FREE(gn__rt.allp[i]);
         GN_FREE(m0);
-        gn__netpoll_close();
+        gn__netpoll_fini();
         gn__store(&gn__rt.running, 0);
         return rc;
     }

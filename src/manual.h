@@ -19,8 +19,9 @@
      9. Stacks and memory             stack sizes, guard pages, a million coroutines
     10. Errors                        return codes, gn_strerror
     11. Stats                         gn_stats_read
-    12. Where gonet differs from Go
-    13. Platforms
+    12. Networking                    gn_listen gn_accept gn_dial gn_read gn_write deadlines UDP
+    13. Where gonet differs from Go
+    14. Platforms
 
    1. QUICK START ---------------------------------------------------------------
        static void worker(void *arg) {
@@ -171,7 +172,29 @@
      coroutines alive and created, context switches, parks, steals, threads,
      blocking calls and hand-offs, long runners, pending timers, poller calls.
 
-  12. WHERE GONET DIFFERS FROM GO -----------------------------------------------------------
+  12. NETWORKING ----------------------------------------------------------------------------
+     Go's net, for coroutines. gn_listen(&l, "tcp", ":8080") and gn_accept give
+     connections; gn_dial(&c, "tcp", "example.org:80") connects (names resolve
+     through gn_blocking, so other coroutines keep running; every address of a
+     name is tried in turn). gn_read returns what is there (GN_EOF at the end);
+     gn_write writes everything or fails. Networks: tcp, tcp4, tcp6, unix, udp,
+     udp4, udp6, unixgram; ":port" listens on every interface, IPv6 and IPv4.
+     Deadlines work as in Go: absolute instants, settable from any coroutine at
+     any time, applied to an operation already blocked, GN_ETIMEDOUT once passed,
+     and a connection is usable again once its deadline is moved later.
+     gn_close wakes coroutines blocked on the connection with GN_ECLOSED; the
+     descriptor itself is closed when the last of them has returned, so a
+     reused descriptor number is never touched. Start no call after gn_close.
+     Under the hood every descriptor is non-blocking and registered once with
+     epoll, edge-triggered. An operation tries its system call first and parks
+     only on EAGAIN; a short read marks the socket drained, so the next read
+     waits for readiness instead of spending a system call on EAGAIN.
+     gn_accept rides out descriptor exhaustion (EMFILE) by backing off, 5 ms
+     doubling to 1 s. Writes to sockets never raise SIGPIPE (MSG_NOSIGNAL);
+     writes to a pipe wrapped with gn_conn_from_fd can, as in C: ignore SIGPIPE
+     if that matters to you.
+
+  13. WHERE GONET DIFFERS FROM GO -----------------------------------------------------------
      * No preemption: a coroutine that never reaches a switch point keeps its P.
        Signals cannot safely interrupt C code (malloc, locks), so this is a choice.
      * Fixed-size stacks (see 9) instead of growing ones.
@@ -182,7 +205,7 @@
        as in Go, so a coroutine that changes it must restore it before its
        next switch point.
 
-  13. PLATFORMS -----------------------------------------------------------------------------
+  14. PLATFORMS -----------------------------------------------------------------------------
      Linux on x86_64 and aarch64 (assembly context switch, epoll), and any
      other Linux CPU with GN_CTX_UCONTEXT. kqueue (macOS, BSD) and IOCP
      (Windows) backends are planned.

@@ -21,7 +21,7 @@ TESTS    = $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
 EXAMPLES = $(patsubst examples/%.c,%,$(wildcard examples/*.c))
 BENCHES  = $(patsubst bench/%.c,%,$(wildcard bench/*.c))
 
-.PHONY: all test asan tsan test-fallback test-arm64 bench bench-compare check check-sync \
+.PHONY: all test asan tsan test-fallback test-arm64 bench bench-compare bench-echo check check-sync \
         check-symbols check-compile clean run
 .DELETE_ON_ERROR:
 
@@ -73,6 +73,8 @@ bench: gonet.h $(addprefix $(B)/,$(BENCHES))
 	sh bench/run.sh $(B)
 bench-compare: gonet.h $(addprefix $(B)/,$(BENCHES))
 	sh bench/compare.sh $(B)
+bench-echo: gonet.h $(B)/bench_echo
+	sh bench/echo.sh $(B)
 
 # The committed gonet.h must be what src/ makes; every global symbol is gn_.
 check: check-sync check-symbols check-compile

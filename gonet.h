@@ -278,6 +278,9 @@ GONET_API const char *gn_version(void);   /* GONET_VERSION_STRING of the impleme
 #define GN_ENOPROGRESS (-4012) /* bufio: the source keeps returning 0 bytes           */
 #define GN_EUNREAD    (-4013) /* bufio: unread_byte with no byte to step back over    */
 #define GN_ENOHOST    (-4014) /* net: the name does not resolve to any address         */
+#define GN_EHTTP      (-4015) /* http: a malformed message (the peer's fault)          */
+#define GN_ECONFLICT  (-4016) /* http mux: the pattern conflicts with a registered one */
+#define GN_ETOOLARGE  (-4017) /* http: a header block or body over its limit           */
 
 /* A short, constant description of any code this library returns (including -errno). */
 GONET_API const char *gn_strerror(int err);
@@ -596,8 +599,8 @@ typedef int64_t (*gn_write_func)(void *ctx, const void *buf, size_t n);
  * over a buffer you own, or let _new allocate struct and buffer in one block.
  * Nothing allocates after that except read_bytes / read_string, whose result
  * is a fresh copy. Neither is safe for concurrent use: one coroutine at a time,
- * as in Go. A NULL or uninitialised reader or writer makes every call return
- * GN_EINVAL (or do nothing, for the void ones).
+ * as in Go. A NULL, zero-filled or invalid (see init) reader or writer makes
+ * every call return GN_EINVAL (or do nothing, for the void ones).
  *
  * How errors meet data (where Go returns both, a C call returns one of them):
  * a call that has bytes for you returns them, and the error that stopped it
@@ -633,7 +636,7 @@ typedef struct gn_bufreader {
 /* Reads from rd(ctx) through buf[size], which the caller owns and keeps alive.
  * size must be >= GN_BUFREADER_MIN_SIZE; otherwise (or with a NULL buf) the
  * reader is left invalid and every call on it returns GN_EINVAL. rd may be NULL
- * until gn_bufreader_reset gives it one.                                       */
+ * until gn_bufreader_reset gives it one (reads meanwhile: GN_EINVAL).          */
 GONET_API void gn_bufreader_init(gn_bufreader *r, gn_read_func rd, void *ctx,
                                  char *buf, size_t size);
 /* The same in one allocation; size 0: GN_BUFIO_DEFAULT_SIZE, and at least
@@ -1024,6 +1027,9 @@ GONET_API const char *gn_strerror(int err) {
     case GN_ENOPROGRESS: return "multiple reads returned no data";
     case GN_EUNREAD:   return "invalid use of unread byte";
     case GN_ENOHOST:   return "no such host";
+    case GN_EHTTP:     return "malformed HTTP message";
+    case GN_ECONFLICT: return "pattern conflicts with a registered pattern";
+    case GN_ETOOLARGE: return "message too large";
     default: break;
     }
     if (err < 0 && err > -4000) return strerror(-err);
@@ -1877,6 +1883,8 @@ typedef struct gn__pd {
     uintptr_t   rg, wg;            /* atomic: 0, READY, WAIT or a waiting gn__g *   */
     int64_t     rd, wd;            /* atomic: deadline, 0 none, -1 expired         */
     uint32_t    closing;           /* atomic                                        */
+    uint32_t    hup;               /* atomic: the peer hung up or the fd has an error:
+                                    * reads never wait for another edge             */
     uint32_t    rseq, wseq;        /* deadline generations, under lock              */
     gn__rtimer  rt, wt;            /* deadline timers                             */
     struct gn__pd *free_next;
@@ -1930,6 +1938,7 @@ GN__PRIVATE gn__pd *gn__pd_alloc(void) {
     gn__store(&pd->rd, (int64_t)0);
     gn__store(&pd->wd, (int64_t)0);
     gn__store(&pd->closing, 0u);
+    gn__store(&pd->hup, 0u);
     gn__unlock(&pd->lock);
     return pd;
 }
@@ -2003,9 +2012,11 @@ GN__PRIVATE int gn__pd_wait(gn__pd *pd, int mode) {
     return old == GN__PD_READY ? 0 : gn__pd_check(pd, mode);
 }
 
-/* The poller's entry: readiness for pd in the given directions.                */
-GN__PRIVATE void gn__pd_ready(gn__pd *pd, int readable, int writable, gn__glist *out) {
+/* The poller's entry: readiness for pd in the given directions; hup says the
+ * peer closed its side or the fd failed, a state no later edge will announce. */
+GN__PRIVATE void gn__pd_ready(gn__pd *pd, int readable, int writable, int hup, gn__glist *out) {
     gn__g *g;
+    if (hup && !gn__load_relaxed(&pd->hup)) gn__store(&pd->hup, 1u);
     if (readable && (g = gn__pd_unblock(&pd->rg, 1)) != NULL) gn__glist_push(out, g);
     if (writable && (g = gn__pd_unblock(&pd->wg, 1)) != NULL) gn__glist_push(out, g);
 }
@@ -2097,8 +2108,10 @@ GN__PRIVATE void gn__pd_retire(gn__pd *pd) {
  *   gn__netpoll_disarm(pd)  stop watching it (before the fd is closed).
  *   gn__netpoll(delay, out) wait for readiness: delay < 0 blocks until an event
  *                           or a break, 0 only looks, > 0 waits at most delay ns
- *                           (rounded up to 1 ms, the poller's grain). Gs made
- *                           runnable are appended to out; returns how many.
+ *                           (rounded up to 1 ms, the poller's grain). Each event
+ *                           goes to gn__pd_ready (with hup set when the peer
+ *                           hung up or the fd failed); Gs made runnable are
+ *                           appended to out; returns how many.
  *   gn__netpoll_break()     make a blocked gn__netpoll return now. Wake-ups that
  *                           arrive while one is pending collapse into one.
  * Only one M blocks in gn__netpoll at a time (the scheduler sees to that); any
@@ -2223,7 +2236,7 @@ GN__PRIVATE int gn__netpoll(int64_t delay, gn__glist *out) {
         uint32_t e = evs[i].events;
         int readable = (e & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0;
         int writable = (e & (EPOLLOUT | EPOLLHUP | EPOLLERR)) != 0;
-        gn__pd_ready(pd, readable, writable, out);
+        gn__pd_ready(pd, readable, writable, (e & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0, out);
     }
     return out->n - before;
 }
@@ -2610,11 +2623,13 @@ GN__PRIVATE void gn__startm(gn__p *p, int spinning) {
     if (m) {
         gn__rt.midle = m->link;
         gn__xadd(&gn__rt.nmidle, -1);
+        /* Under the lock: a stop that wakes every M takes it after us, so m
+         * sees these whichever wake-up it wakes from.                          */
+        m->spinning = spinning;
+        m->nextp = p;
     }
     gn__unlock(&gn__rt.lock);
     if (m) {
-        m->spinning = spinning;
-        m->nextp = p;
         gn__note_wakeup(&m->park);
         return;
     }
@@ -2994,8 +3009,12 @@ GN__PRIVATE gn__g *gn__findrunnable(gn__m *m) {
         int64_t until = gn__timers_earliest();
         if ((until != 0 || gn__load(&gn__pds.waiters) > 0) && gn__xchg(&gn__rt.lastpoll, 0) != 0) {
             gn__store(&gn__rt.polluntil, until);
-            int64_t delay = -1;
-            if (until != 0) delay = GN__MAX(until - gn_now(), (int64_t)0);
+            int64_t delay = -1;                    /* no timer: until a wake-up */
+            if (until != 0) {
+                int64_t left = until - gn_now();   /* read the clock once: a timer due
+                                                    * by now is a 0 delay, never -1   */
+                delay = left > 0 ? left : 0;
+            }
             gn__glist ready = {NULL, NULL, 0};
             gn__netpoll(delay, &ready);
             gn__xadd(&gn__rt.st_polls, 1);
@@ -3874,9 +3893,16 @@ GONET_API void gn_chan_free(gn_chan *c) {
 GONET_API size_t gn_chan_len(gn_chan *c) { return c ? gn__load_relaxed(&c->count) : 0; }
 GONET_API size_t gn_chan_cap(gn_chan *c) { return c ? c->cap : 0; }
 
-/* Constant-size copies for the common element sizes compile to plain moves.    */
+/* Constant-size copies for the common element sizes compile to plain moves.
+ * gcc -O3 inlines this where it can see the caller's buffer but not elem_size,
+ * and warns about the cases that size never takes there.                        */
+#if defined(__GNUC__) && !defined(__clang__)
+#  pragma GCC diagnostic push
+#  pragma GCC diagnostic ignored "-Warray-bounds"
+#  pragma GCC diagnostic ignored "-Wstringop-overflow"
+#endif
 GN__PRIVATE void gn__chan_copy(gn_chan *c, void *dst, const void *src) {
-    if (!dst) return;
+    if (!dst || !src) return;
     switch (c->elem_size) {
     case 0: break;
     case 4: memcpy(dst, src, 4); break;
@@ -3885,6 +3911,9 @@ GN__PRIVATE void gn__chan_copy(gn_chan *c, void *dst, const void *src) {
     default: memcpy(dst, src, c->elem_size); break;
     }
 }
+#if defined(__GNUC__) && !defined(__clang__)
+#  pragma GCC diagnostic pop
+#endif
 GN__PRIVATE void gn__chan_zero(gn_chan *c, void *dst) {
     if (c->elem_size && dst) memset(dst, 0, c->elem_size);
 }
@@ -4960,7 +4989,9 @@ GONET_API gn_bufreader *gn_bufreader_new(gn_read_func rd, void *ctx, size_t size
     return r;
 }
 
-GONET_API void gn_bufreader_free(gn_bufreader *r) {
+/* Not inlined: a caller passing its own struct would see a (dead) free() of a
+ * stack object, which gcc's -Wfree-nonheap-object flags.                      */
+GN__NOINLINE GONET_API void gn_bufreader_free(gn_bufreader *r) {
     if (r && r->owned_) GN_FREE(r);
 }
 
@@ -5017,7 +5048,8 @@ GONET_API int gn_bufreader_read_byte(gn_bufreader *r) {
 
 GONET_API int gn_bufreader_unread_byte(gn_bufreader *r) {
     if (!gn__bufreader_ok(r)) return GN_EINVAL;
-    /* r_ == 0 with bytes buffered: a fill moved them after the read (peek).     */
+    /* r_ == 0 with bytes buffered would mean a fill moved them after the read;
+     * a call that fills then hands out bytes or resets last_byte_: a guard.   */
     if (r->last_byte_ < 0 || (r->r_ == 0 && r->w_ > 0)) return GN_EUNREAD;
     if (r->r_ > 0) r->r_--;
     else r->w_ = 1;            /* empty buffer: the byte becomes its only content */
@@ -5225,7 +5257,9 @@ GONET_API gn_bufwriter *gn_bufwriter_new(gn_write_func wr, void *ctx, size_t siz
     return w;
 }
 
-GONET_API void gn_bufwriter_free(gn_bufwriter *w) {
+/* Not inlined: a caller passing its own struct would see a (dead) free() of a
+ * stack object, which gcc's -Wfree-nonheap-object flags.                      */
+GN__NOINLINE GONET_API void gn_bufwriter_free(gn_bufwriter *w) {
     if (w && w->owned_) GN_FREE(w);
 }
 
@@ -5258,6 +5292,7 @@ GONET_API int gn_bufwriter_flush(gn_bufwriter *w) {
 GONET_API int64_t gn_bufwriter_write(gn_bufwriter *w, const void *p, size_t n) {
     if (!gn__bufwriter_ok(w) || (!p && n)) return GN_EINVAL;
     if (w->err_) return w->err_;
+    if (n == 0) return 0;
     n = GN__BUFIO_CLAMP(n);
     const char *s = (const char *)p;
     size_t left = n;
@@ -5411,18 +5446,20 @@ GN__PRIVATE int64_t gn__fd_read(gn__fd *f, void *buf, size_t n) {
     for (;;) {
         int err = gn__fd_check(f, 'r');
         if (err) return err;
+        if (n == 0) return 0;   /* as Go: an empty read never blocks */
         /* The last read came back short, so the socket was empty: wait for the
-         * edge rather than pay a read that returns EAGAIN.                        */
+         * edge rather than pay a read that returns EAGAIN. Not after a hang-up:
+         * end of stream or an error arrives with the data and no edge follows. */
         if (f->pd && gn__load_relaxed(&f->drained)) {
             gn__store_relaxed(&f->drained, 0u);
-            if ((err = gn__fd_wait(f, 'r')) != 0) return err;
+            if (!gn__load(&f->pd->hup) && (err = gn__fd_wait(f, 'r')) != 0) return err;
         }
         ssize_t r = read(f->fd, buf, n);
         if (r > 0) {
             if ((size_t)r < n && f->type == SOCK_STREAM) gn__store_relaxed(&f->drained, 1u);
             return r;
         }
-        if (r == 0) return n == 0 ? 0 : GN_EOF;
+        if (r == 0) return f->type == SOCK_STREAM ? GN_EOF : 0;   /* an empty datagram */
         int e = errno;
         if (e == EINTR) continue;
         if (e != EAGAIN && e != EWOULDBLOCK) return gn__err_from_errno(e);
@@ -5432,13 +5469,15 @@ GN__PRIVATE int64_t gn__fd_read(gn__fd *f, void *buf, size_t n) {
 
 GN__PRIVATE int64_t gn__fd_write(gn__fd *f, const void *buf, size_t n) {
     size_t done = 0;
-    while (done < n) {
+    int once = f->type != SOCK_STREAM;   /* a datagram goes out even when empty */
+    while (done < n || once) {
         int err = gn__fd_check(f, 'w');
         if (err) return err;
         ssize_t w = f->is_socket ? send(f->fd, (const char *)buf + done, n - done, MSG_NOSIGNAL)
                                  : write(f->fd, (const char *)buf + done, n - done);
         if (w >= 0) {
             done += (size_t)w;
+            once = 0;
             continue;
         }
         int e = errno;
@@ -5492,7 +5531,14 @@ GN__PRIVATE int gn__split_host_port(const char *address, char *host, size_t hsiz
         return GN_EINVAL;   /* a bare IPv6 address needs brackets */
     }
     size_t hl = (size_t)(he - h), pl = strlen(colon + 1);
-    if (hl >= hsize || pl >= psize || pl == 0) return GN_EINVAL;
+    if (hl >= hsize || pl >= psize || pl == 0 || pl > 5) return GN_EINVAL;
+    /* Ports are numbers, 0 to 65535 (no service names: those need a file).   */
+    long pv = 0;
+    for (size_t i = 0; i < pl; i++) {
+        if (colon[1 + i] < '0' || colon[1 + i] > '9') return GN_EINVAL;
+        pv = pv * 10 + (colon[1 + i] - '0');
+    }
+    if (pv > 65535) return GN_EINVAL;
     memcpy(host, h, hl);
     host[hl] = 0;
     memcpy(port, colon + 1, pl + 1);
@@ -5612,8 +5658,14 @@ GN__PRIVATE int gn__format_addr(const struct sockaddr *sa, socklen_t len, char *
         n = snprintf(buf, size, "%s:%u", ip, ntohs(a->sin_port));
     } else if (sa->sa_family == AF_INET6) {
         const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)sa;
-        inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof ip);
-        n = snprintf(buf, size, "[%s]:%u", ip, ntohs(a->sin6_port));
+        if (IN6_IS_ADDR_V4MAPPED(&a->sin6_addr)) {
+            /* An IPv4 peer of a dual-stack socket is an IPv4 address, as in Go. */
+            inet_ntop(AF_INET, &a->sin6_addr.s6_addr[12], ip, sizeof ip);
+            n = snprintf(buf, size, "%s:%u", ip, ntohs(a->sin6_port));
+        } else {
+            inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof ip);
+            n = snprintf(buf, size, "[%s]:%u", ip, ntohs(a->sin6_port));
+        }
     } else if (sa->sa_family == AF_UNIX) {
         const struct sockaddr_un *a = (const struct sockaddr_un *)sa;
         size_t pl = len > offsetof(struct sockaddr_un, sun_path)
@@ -5785,20 +5837,72 @@ GONET_API int gn_listener_set_deadline(gn_listener *l, int64_t deadline) {
 }
 
 /* ---- dialing --------------------------------------------------------------------- */
+/* A context watch for gn_dial_context: a coroutine that waits for the context
+ * and, when it is cancelled, fails the attempt in flight by moving its write
+ * deadline into the past. The dialer waits on `exited` until the watcher is
+ * out of its select (the caller may free the context once the dial returns);
+ * both hold a reference and the last one out frees the watch, since a waker
+ * may still be inside the channel code when the woken one runs.               */
+typedef struct gn__dial_watch {
+    gn_context *ctx;
+    gn_chan    *stop;       /* closed by the dialer when it is finished             */
+    gn_chan    *exited;     /* buffered: the watcher's last word, ctx untouched after */
+    gn__pd     *pd;         /* the attempt in flight, under lock                   */
+    uint32_t    lock;
+    uint32_t    refs;       /* atomic                                               */
+    int         canceled;   /* under lock: the context fired first                 */
+    int         finished;   /* under lock: the dialer is done, touch nothing       */
+} gn__dial_watch;
+
+GN__PRIVATE void gn__dial_watch_put(gn__dial_watch *w) {
+    if (gn__xadd(&w->refs, (uint32_t)-1) != 1) return;
+    gn_chan_free(w->stop);
+    gn_chan_free(w->exited);
+    GN_FREE(w);
+}
+
+GN__PRIVATE void gn__dial_watcher(void *arg) {
+    gn__dial_watch *w = (gn__dial_watch *)arg;
+    gn_select_case cases[2] = {{gn_context_done(w->ctx), GN_RECV, NULL, 0},
+                               {w->stop, GN_RECV, NULL, 0}};
+    if (gn_select(cases, 2) == 0) {
+        gn__lock(&w->lock);
+        if (!w->finished) {
+            w->canceled = 1;
+            if (w->pd) gn__pd_set_deadline(w->pd, 1, 'w');
+        }
+        gn__unlock(&w->lock);
+    }
+    gn_chan_send(w->exited, NULL);
+    gn__dial_watch_put(w);
+}
+
+/* The attempt in flight becomes pd (NULL: none); 1 if the context has already
+ * fired, so the attempt should not start.                                       */
+GN__PRIVATE int gn__dial_watch_attempt(gn__dial_watch *w, gn__pd *pd) {
+    if (!w) return 0;
+    gn__lock(&w->lock);
+    w->pd = pd;
+    int canceled = w->canceled;
+    gn__unlock(&w->lock);
+    return canceled;
+}
+
 /* Connects one address before deadline (0: none). 0 and *out, or an error.      */
-GN__PRIVATE int gn__dial_one(const gn__addr *a, int64_t deadline, gn_conn **out) {
+GN__PRIVATE int gn__dial_one(const gn__addr *a, int64_t deadline, gn__dial_watch *w, gn_conn **out) {
     int fd = gn__socket(a->family, a->type, a->protocol);
     if (fd < 0) return fd;
     gn_conn *c;
     int rc = gn__new_conn(&c, fd, a->family, a->type);
     if (rc < 0) return rc;
-    int r = connect(fd, (const struct sockaddr *)&a->ss, a->len);
-    if (r != 0 && errno != EINPROGRESS && errno != EINTR) {
-        rc = gn__err_from_errno(errno);
+    if (gn__dial_watch_attempt(w, c->f.pd)) {
+        gn__dial_watch_attempt(w, NULL);
         gn_close(c);
-        return rc;
+        return GN_ECANCELED;
     }
-    if (r != 0) {
+    int r = connect(fd, (const struct sockaddr *)&a->ss, a->len);
+    if (r != 0 && errno != EINPROGRESS && errno != EINTR) rc = gn__err_from_errno(errno);
+    if (r != 0 && rc == 0) {
         if (deadline && c->f.pd) gn__pd_set_deadline(c->f.pd, deadline, 'w');
         for (;;) {
             if ((rc = gn__fd_wait(&c->f, 'w')) != 0) break;
@@ -5807,50 +5911,34 @@ GN__PRIVATE int gn__dial_one(const gn__addr *a, int64_t deadline, gn_conn **out)
             if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
             if (err == EINPROGRESS || err == EALREADY || err == EINTR) continue;
             if (err == 0) {
-                /* A connection to oneself (same port, no listener) is not one. */
+                /* Writable is not connected: an fd registered before connect
+                 * may report an early event. Connected means it has a peer.  */
                 struct sockaddr_storage ls, rs;
                 socklen_t ll = sizeof ls, rl = sizeof rs;
-                if (getsockname(fd, (struct sockaddr *)&ls, &ll) == 0 &&
-                    getpeername(fd, (struct sockaddr *)&rs, &rl) == 0 && ll == rl &&
-                    memcmp(&ls, &rs, ll) == 0 && a->family != AF_UNIX)
-                    err = ECONNREFUSED;
-                else
+                if (getpeername(fd, (struct sockaddr *)&rs, &rl) != 0) {
+                    if (errno == ENOTCONN) continue;
+                    err = errno;
+                } else if (a->family != AF_UNIX && getsockname(fd, (struct sockaddr *)&ls, &ll) == 0 &&
+                           ll == rl && memcmp(&ls, &rs, ll) == 0) {
+                    err = ECONNREFUSED;   /* connected to itself: no listener there */
+                } else {
                     break;
+                }
             }
             rc = gn__err_from_errno(err);
             break;
         }
         if (rc == 0 && deadline && c->f.pd) gn__pd_set_deadline(c->f.pd, 0, 'w');
-        if (rc != 0) {
-            gn_close(c);
-            return rc;
-        }
     }
+    if (gn__dial_watch_attempt(w, NULL) && rc == GN_ETIMEDOUT) rc = GN_ECANCELED;
+    if (rc != 0) {
+        gn_close(c);
+        return rc;
+    }
+    /* The hang-up an unconnected socket reports when it is registered is over. */
+    if (c->f.pd) gn__store(&c->f.pd->hup, 0u);
     *out = c;
     return 0;
-}
-
-typedef struct gn__dial_watch {
-    gn_context *ctx;
-    gn_chan    *done;       /* closed by the dialer when it is finished            */
-    gn__pd    *volatile pd; /* the attempt in flight, under lock                 */
-    uint32_t    lock;
-    int         canceled;
-} gn__dial_watch;
-
-/* Waits for the context or the end of the dial; on cancel, fails the attempt in
- * flight by moving its write deadline into the past.                           */
-GN__PRIVATE void gn__dial_watcher(void *arg) {
-    gn__dial_watch *w = (gn__dial_watch *)arg;
-    gn_select_case cases[2] = {{gn_context_done(w->ctx), GN_RECV, NULL, 0},
-                               {w->done, GN_RECV, NULL, 0}};
-    if (gn_select(cases, 2) == 0) {
-        gn__lock(&w->lock);
-        w->canceled = 1;
-        if (w->pd) gn__pd_set_deadline(w->pd, 1, 'w');
-        gn__unlock(&w->lock);
-    }
-    gn_chan_send(w->done, NULL);   /* hand back: the dialer may free w now */
 }
 
 GN__PRIVATE int gn__dial(gn_context *ctx, gn_conn **out, const char *network, const char *address,
@@ -5867,41 +5955,45 @@ GN__PRIVATE int gn__dial(gn_context *ctx, gn_conn **out, const char *network, co
     gn__addr addrs[8];
     int n = gn__resolve_addrs(&net, address, 0, addrs, 8);
     if (n < 0) return n;
-    gn__dial_watch w;
-    memset(&w, 0, sizeof w);
-    int watching = ctx && gn_context_done(ctx) && gn__getg();
-    if (watching) {
-        w.ctx = ctx;
-        w.done = gn_chan_new(0, 0);
-        if (!w.done || gn_go(gn__dial_watcher, &w) < 0) {
-            gn_chan_free(w.done);
-            watching = 0;
+    gn__dial_watch *w = NULL;
+    if (ctx && gn_context_done(ctx) && gn__getg()) {
+        w = (gn__dial_watch *)GN_MALLOC(sizeof *w);
+        if (!w) return GN_ENOMEM;
+        memset(w, 0, sizeof *w);
+        w->ctx = ctx;
+        w->refs = 2;
+        w->stop = gn_chan_new(0, 0);
+        w->exited = gn_chan_new(0, 1);
+        if (!w->stop || !w->exited || gn_go(gn__dial_watcher, w) < 0) {
+            gn_chan_free(w->stop);
+            gn_chan_free(w->exited);
+            GN_FREE(w);
+            return GN_ENOMEM;
         }
     }
     int rc = GN_ENOHOST;
     for (int i = 0; i < n; i++) {
         if (deadline && gn_now() >= deadline) { rc = GN_ETIMEDOUT; break; }
         gn_conn *c = NULL;
-        rc = gn__dial_one(&addrs[i], deadline, &c);
+        rc = gn__dial_one(&addrs[i], deadline, w, &c);
         if (rc == 0) { *out = c; break; }
-        if (watching) {
-            gn__lock(&w.lock);
-            int canceled = w.canceled;
-            gn__unlock(&w.lock);
-            if (canceled) break;
-        }
-        if (rc == GN_ETIMEDOUT) break;
+        if (rc == GN_ETIMEDOUT || rc == GN_ECANCELED) break;
     }
-    if (watching) {
-        gn_chan_close(w.done);          /* stop the watcher ...              */
-        gn_chan_recv(w.done, NULL);     /* ... and wait until it lets go of w */
-        if (w.canceled) {
+    if (w) {
+        gn__lock(&w->lock);
+        w->finished = 1;
+        int canceled = w->canceled;
+        gn__unlock(&w->lock);
+        gn_chan_close(w->stop);
+        gn_chan_recv(w->exited, NULL);
+        gn__dial_watch_put(w);
+        if (canceled) {
             if (*out) { gn_close(*out); *out = NULL; }
-            rc = gn_context_err(ctx) ? gn_context_err(ctx) : GN_ECANCELED;
+            rc = GN_ECANCELED;
         }
-        gn_chan_free(w.done);
     }
-    if (rc == GN_ETIMEDOUT && ctx && gn_context_err(ctx)) rc = gn_context_err(ctx);
+    /* A context that ended the dial speaks for itself: canceled or deadline.   */
+    if ((rc == GN_ETIMEDOUT || rc == GN_ECANCELED) && ctx && gn_context_err(ctx)) rc = gn_context_err(ctx);
     return rc;
 }
 

@@ -58,6 +58,9 @@ GONET_API const char *gn_version(void);   /* GONET_VERSION_STRING of the impleme
 #define GN_ENOPROGRESS (-4012) /* bufio: the source keeps returning 0 bytes           */
 #define GN_EUNREAD    (-4013) /* bufio: unread_byte with no byte to step back over    */
 #define GN_ENOHOST    (-4014) /* net: the name does not resolve to any address         */
+#define GN_EHTTP      (-4015) /* http: a malformed message (the peer's fault)          */
+#define GN_ECONFLICT  (-4016) /* http mux: the pattern conflicts with a registered one */
+#define GN_ETOOLARGE  (-4017) /* http: a header block or body over its limit           */
 
 /* A short, constant description of any code this library returns (including -errno). */
 GONET_API const char *gn_strerror(int err);

@@ -93,9 +93,16 @@ GONET_API void gn_chan_free(gn_chan *c) {
 GONET_API size_t gn_chan_len(gn_chan *c) { return c ? gn__load_relaxed(&c->count) : 0; }
 GONET_API size_t gn_chan_cap(gn_chan *c) { return c ? c->cap : 0; }
 
-/* Constant-size copies for the common element sizes compile to plain moves.    */
+/* Constant-size copies for the common element sizes compile to plain moves.
+ * gcc -O3 inlines this where it can see the caller's buffer but not elem_size,
+ * and warns about the cases that size never takes there.                        */
+#if defined(__GNUC__) && !defined(__clang__)
+#  pragma GCC diagnostic push
+#  pragma GCC diagnostic ignored "-Warray-bounds"
+#  pragma GCC diagnostic ignored "-Wstringop-overflow"
+#endif
 GN__PRIVATE void gn__chan_copy(gn_chan *c, void *dst, const void *src) {
-    if (!dst) return;
+    if (!dst || !src) return;
     switch (c->elem_size) {
     case 0: break;
     case 4: memcpy(dst, src, 4); break;
@@ -104,6 +111,9 @@ GN__PRIVATE void gn__chan_copy(gn_chan *c, void *dst, const void *src) {
     default: memcpy(dst, src, c->elem_size); break;
     }
 }
+#if defined(__GNUC__) && !defined(__clang__)
+#  pragma GCC diagnostic pop
+#endif
 GN__PRIVATE void gn__chan_zero(gn_chan *c, void *dst) {
     if (c->elem_size && dst) memset(dst, 0, c->elem_size);
 }

@@ -181,6 +181,9 @@ GONET_API const char *gn_strerror(int err) {
     case GN_ENOPROGRESS: return "multiple reads returned no data";
     case GN_EUNREAD:   return "invalid use of unread byte";
     case GN_ENOHOST:   return "no such host";
+    case GN_EHTTP:     return "malformed HTTP message";
+    case GN_ECONFLICT: return "pattern conflicts with a registered pattern";
+    case GN_ETOOLARGE: return "message too large";
     default: break;
     }
     if (err < 0 && err > -4000) return strerror(-err);

@@ -111,18 +111,20 @@ GN__PRIVATE int64_t gn__fd_read(gn__fd *f, void *buf, size_t n) {
     for (;;) {
         int err = gn__fd_check(f, 'r');
         if (err) return err;
+        if (n == 0) return 0;   /* as Go: an empty read never blocks */
         /* The last read came back short, so the socket was empty: wait for the
-         * edge rather than pay a read that returns EAGAIN.                        */
+         * edge rather than pay a read that returns EAGAIN. Not after a hang-up:
+         * end of stream or an error arrives with the data and no edge follows. */
         if (f->pd && gn__load_relaxed(&f->drained)) {
             gn__store_relaxed(&f->drained, 0u);
-            if ((err = gn__fd_wait(f, 'r')) != 0) return err;
+            if (!gn__load(&f->pd->hup) && (err = gn__fd_wait(f, 'r')) != 0) return err;
         }
         ssize_t r = read(f->fd, buf, n);
         if (r > 0) {
             if ((size_t)r < n && f->type == SOCK_STREAM) gn__store_relaxed(&f->drained, 1u);
             return r;
         }
-        if (r == 0) return n == 0 ? 0 : GN_EOF;
+        if (r == 0) return f->type == SOCK_STREAM ? GN_EOF : 0;   /* an empty datagram */
         int e = errno;
         if (e == EINTR) continue;
         if (e != EAGAIN && e != EWOULDBLOCK) return gn__err_from_errno(e);
@@ -132,13 +134,15 @@ GN__PRIVATE int64_t gn__fd_read(gn__fd *f, void *buf, size_t n) {
 
 GN__PRIVATE int64_t gn__fd_write(gn__fd *f, const void *buf, size_t n) {
     size_t done = 0;
-    while (done < n) {
+    int once = f->type != SOCK_STREAM;   /* a datagram goes out even when empty */
+    while (done < n || once) {
         int err = gn__fd_check(f, 'w');
         if (err) return err;
         ssize_t w = f->is_socket ? send(f->fd, (const char *)buf + done, n - done, MSG_NOSIGNAL)
                                  : write(f->fd, (const char *)buf + done, n - done);
         if (w >= 0) {
             done += (size_t)w;
+            once = 0;
             continue;
         }
         int e = errno;
@@ -192,7 +196,14 @@ GN__PRIVATE int gn__split_host_port(const char *address, char *host, size_t hsiz
         return GN_EINVAL;   /* a bare IPv6 address needs brackets */
     }
     size_t hl = (size_t)(he - h), pl = strlen(colon + 1);
-    if (hl >= hsize || pl >= psize || pl == 0) return GN_EINVAL;
+    if (hl >= hsize || pl >= psize || pl == 0 || pl > 5) return GN_EINVAL;
+    /* Ports are numbers, 0 to 65535 (no service names: those need a file).   */
+    long pv = 0;
+    for (size_t i = 0; i < pl; i++) {
+        if (colon[1 + i] < '0' || colon[1 + i] > '9') return GN_EINVAL;
+        pv = pv * 10 + (colon[1 + i] - '0');
+    }
+    if (pv > 65535) return GN_EINVAL;
     memcpy(host, h, hl);
     host[hl] = 0;
     memcpy(port, colon + 1, pl + 1);
@@ -312,8 +323,14 @@ GN__PRIVATE int gn__format_addr(const struct sockaddr *sa, socklen_t len, char *
         n = snprintf(buf, size, "%s:%u", ip, ntohs(a->sin_port));
     } else if (sa->sa_family == AF_INET6) {
         const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)sa;
-        inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof ip);
-        n = snprintf(buf, size, "[%s]:%u", ip, ntohs(a->sin6_port));
+        if (IN6_IS_ADDR_V4MAPPED(&a->sin6_addr)) {
+            /* An IPv4 peer of a dual-stack socket is an IPv4 address, as in Go. */
+            inet_ntop(AF_INET, &a->sin6_addr.s6_addr[12], ip, sizeof ip);
+            n = snprintf(buf, size, "%s:%u", ip, ntohs(a->sin6_port));
+        } else {
+            inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof ip);
+            n = snprintf(buf, size, "[%s]:%u", ip, ntohs(a->sin6_port));
+        }
     } else if (sa->sa_family == AF_UNIX) {
         const struct sockaddr_un *a = (const struct sockaddr_un *)sa;
         size_t pl = len > offsetof(struct sockaddr_un, sun_path)
@@ -485,20 +502,72 @@ GONET_API int gn_listener_set_deadline(gn_listener *l, int64_t deadline) {
 }
 
 /* ---- dialing --------------------------------------------------------------------- */
+/* A context watch for gn_dial_context: a coroutine that waits for the context
+ * and, when it is cancelled, fails the attempt in flight by moving its write
+ * deadline into the past. The dialer waits on `exited` until the watcher is
+ * out of its select (the caller may free the context once the dial returns);
+ * both hold a reference and the last one out frees the watch, since a waker
+ * may still be inside the channel code when the woken one runs.               */
+typedef struct gn__dial_watch {
+    gn_context *ctx;
+    gn_chan    *stop;       /* closed by the dialer when it is finished             */
+    gn_chan    *exited;     /* buffered: the watcher's last word, ctx untouched after */
+    gn__pd     *pd;         /* the attempt in flight, under lock                   */
+    uint32_t    lock;
+    uint32_t    refs;       /* atomic                                               */
+    int         canceled;   /* under lock: the context fired first                 */
+    int         finished;   /* under lock: the dialer is done, touch nothing       */
+} gn__dial_watch;
+
+GN__PRIVATE void gn__dial_watch_put(gn__dial_watch *w) {
+    if (gn__xadd(&w->refs, (uint32_t)-1) != 1) return;
+    gn_chan_free(w->stop);
+    gn_chan_free(w->exited);
+    GN_FREE(w);
+}
+
+GN__PRIVATE void gn__dial_watcher(void *arg) {
+    gn__dial_watch *w = (gn__dial_watch *)arg;
+    gn_select_case cases[2] = {{gn_context_done(w->ctx), GN_RECV, NULL, 0},
+                               {w->stop, GN_RECV, NULL, 0}};
+    if (gn_select(cases, 2) == 0) {
+        gn__lock(&w->lock);
+        if (!w->finished) {
+            w->canceled = 1;
+            if (w->pd) gn__pd_set_deadline(w->pd, 1, 'w');
+        }
+        gn__unlock(&w->lock);
+    }
+    gn_chan_send(w->exited, NULL);
+    gn__dial_watch_put(w);
+}
+
+/* The attempt in flight becomes pd (NULL: none); 1 if the context has already
+ * fired, so the attempt should not start.                                       */
+GN__PRIVATE int gn__dial_watch_attempt(gn__dial_watch *w, gn__pd *pd) {
+    if (!w) return 0;
+    gn__lock(&w->lock);
+    w->pd = pd;
+    int canceled = w->canceled;
+    gn__unlock(&w->lock);
+    return canceled;
+}
+
 /* Connects one address before deadline (0: none). 0 and *out, or an error.      */
-GN__PRIVATE int gn__dial_one(const gn__addr *a, int64_t deadline, gn_conn **out) {
+GN__PRIVATE int gn__dial_one(const gn__addr *a, int64_t deadline, gn__dial_watch *w, gn_conn **out) {
     int fd = gn__socket(a->family, a->type, a->protocol);
     if (fd < 0) return fd;
     gn_conn *c;
     int rc = gn__new_conn(&c, fd, a->family, a->type);
     if (rc < 0) return rc;
-    int r = connect(fd, (const struct sockaddr *)&a->ss, a->len);
-    if (r != 0 && errno != EINPROGRESS && errno != EINTR) {
-        rc = gn__err_from_errno(errno);
+    if (gn__dial_watch_attempt(w, c->f.pd)) {
+        gn__dial_watch_attempt(w, NULL);
         gn_close(c);
-        return rc;
+        return GN_ECANCELED;
     }
-    if (r != 0) {
+    int r = connect(fd, (const struct sockaddr *)&a->ss, a->len);
+    if (r != 0 && errno != EINPROGRESS && errno != EINTR) rc = gn__err_from_errno(errno);
+    if (r != 0 && rc == 0) {
         if (deadline && c->f.pd) gn__pd_set_deadline(c->f.pd, deadline, 'w');
         for (;;) {
             if ((rc = gn__fd_wait(&c->f, 'w')) != 0) break;
@@ -507,50 +576,34 @@ GN__PRIVATE int gn__dial_one(const gn__addr *a, int64_t deadline, gn_conn **out)
             if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
             if (err == EINPROGRESS || err == EALREADY || err == EINTR) continue;
             if (err == 0) {
-                /* A connection to oneself (same port, no listener) is not one. */
+                /* Writable is not connected: an fd registered before connect
+                 * may report an early event. Connected means it has a peer.  */
                 struct sockaddr_storage ls, rs;
                 socklen_t ll = sizeof ls, rl = sizeof rs;
-                if (getsockname(fd, (struct sockaddr *)&ls, &ll) == 0 &&
-                    getpeername(fd, (struct sockaddr *)&rs, &rl) == 0 && ll == rl &&
-                    memcmp(&ls, &rs, ll) == 0 && a->family != AF_UNIX)
-                    err = ECONNREFUSED;
-                else
+                if (getpeername(fd, (struct sockaddr *)&rs, &rl) != 0) {
+                    if (errno == ENOTCONN) continue;
+                    err = errno;
+                } else if (a->family != AF_UNIX && getsockname(fd, (struct sockaddr *)&ls, &ll) == 0 &&
+                           ll == rl && memcmp(&ls, &rs, ll) == 0) {
+                    err = ECONNREFUSED;   /* connected to itself: no listener there */
+                } else {
                     break;
+                }
             }
             rc = gn__err_from_errno(err);
             break;
         }
         if (rc == 0 && deadline && c->f.pd) gn__pd_set_deadline(c->f.pd, 0, 'w');
-        if (rc != 0) {
-            gn_close(c);
-            return rc;
-        }
     }
+    if (gn__dial_watch_attempt(w, NULL) && rc == GN_ETIMEDOUT) rc = GN_ECANCELED;
+    if (rc != 0) {
+        gn_close(c);
+        return rc;
+    }
+    /* The hang-up an unconnected socket reports when it is registered is over. */
+    if (c->f.pd) gn__store(&c->f.pd->hup, 0u);
     *out = c;
     return 0;
-}
-
-typedef struct gn__dial_watch {
-    gn_context *ctx;
-    gn_chan    *done;       /* closed by the dialer when it is finished            */
-    gn__pd    *volatile pd; /* the attempt in flight, under lock                 */
-    uint32_t    lock;
-    int         canceled;
-} gn__dial_watch;
-
-/* Waits for the context or the end of the dial; on cancel, fails the attempt in
- * flight by moving its write deadline into the past.                           */
-GN__PRIVATE void gn__dial_watcher(void *arg) {
-    gn__dial_watch *w = (gn__dial_watch *)arg;
-    gn_select_case cases[2] = {{gn_context_done(w->ctx), GN_RECV, NULL, 0},
-                               {w->done, GN_RECV, NULL, 0}};
-    if (gn_select(cases, 2) == 0) {
-        gn__lock(&w->lock);
-        w->canceled = 1;
-        if (w->pd) gn__pd_set_deadline(w->pd, 1, 'w');
-        gn__unlock(&w->lock);
-    }
-    gn_chan_send(w->done, NULL);   /* hand back: the dialer may free w now */
 }
 
 GN__PRIVATE int gn__dial(gn_context *ctx, gn_conn **out, const char *network, const char *address,
@@ -567,41 +620,45 @@ GN__PRIVATE int gn__dial(gn_context *ctx, gn_conn **out, const char *network, co
     gn__addr addrs[8];
     int n = gn__resolve_addrs(&net, address, 0, addrs, 8);
     if (n < 0) return n;
-    gn__dial_watch w;
-    memset(&w, 0, sizeof w);
-    int watching = ctx && gn_context_done(ctx) && gn__getg();
-    if (watching) {
-        w.ctx = ctx;
-        w.done = gn_chan_new(0, 0);
-        if (!w.done || gn_go(gn__dial_watcher, &w) < 0) {
-            gn_chan_free(w.done);
-            watching = 0;
+    gn__dial_watch *w = NULL;
+    if (ctx && gn_context_done(ctx) && gn__getg()) {
+        w = (gn__dial_watch *)GN_MALLOC(sizeof *w);
+        if (!w) return GN_ENOMEM;
+        memset(w, 0, sizeof *w);
+        w->ctx = ctx;
+        w->refs = 2;
+        w->stop = gn_chan_new(0, 0);
+        w->exited = gn_chan_new(0, 1);
+        if (!w->stop || !w->exited || gn_go(gn__dial_watcher, w) < 0) {
+            gn_chan_free(w->stop);
+            gn_chan_free(w->exited);
+            GN_FREE(w);
+            return GN_ENOMEM;
         }
     }
     int rc = GN_ENOHOST;
     for (int i = 0; i < n; i++) {
         if (deadline && gn_now() >= deadline) { rc = GN_ETIMEDOUT; break; }
         gn_conn *c = NULL;
-        rc = gn__dial_one(&addrs[i], deadline, &c);
+        rc = gn__dial_one(&addrs[i], deadline, w, &c);
         if (rc == 0) { *out = c; break; }
-        if (watching) {
-            gn__lock(&w.lock);
-            int canceled = w.canceled;
-            gn__unlock(&w.lock);
-            if (canceled) break;
-        }
-        if (rc == GN_ETIMEDOUT) break;
+        if (rc == GN_ETIMEDOUT || rc == GN_ECANCELED) break;
     }
-    if (watching) {
-        gn_chan_close(w.done);          /* stop the watcher ...              */
-        gn_chan_recv(w.done, NULL);     /* ... and wait until it lets go of w */
-        if (w.canceled) {
+    if (w) {
+        gn__lock(&w->lock);
+        w->finished = 1;
+        int canceled = w->canceled;
+        gn__unlock(&w->lock);
+        gn_chan_close(w->stop);
+        gn_chan_recv(w->exited, NULL);
+        gn__dial_watch_put(w);
+        if (canceled) {
             if (*out) { gn_close(*out); *out = NULL; }
-            rc = gn_context_err(ctx) ? gn_context_err(ctx) : GN_ECANCELED;
+            rc = GN_ECANCELED;
         }
-        gn_chan_free(w.done);
     }
-    if (rc == GN_ETIMEDOUT && ctx && gn_context_err(ctx)) rc = gn_context_err(ctx);
+    /* A context that ended the dial speaks for itself: canceled or deadline.   */
+    if ((rc == GN_ETIMEDOUT || rc == GN_ECANCELED) && ctx && gn_context_err(ctx)) rc = gn_context_err(ctx);
     return rc;
 }
 

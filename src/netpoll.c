@@ -34,6 +34,8 @@ typedef struct gn__pd {
     uintptr_t   rg, wg;            /* atomic: 0, READY, WAIT or a waiting gn__g *   */
     int64_t     rd, wd;            /* atomic: deadline, 0 none, -1 expired         */
     uint32_t    closing;           /* atomic                                        */
+    uint32_t    hup;               /* atomic: the peer hung up or the fd has an error:
+                                    * reads never wait for another edge             */
     uint32_t    rseq, wseq;        /* deadline generations, under lock              */
     gn__rtimer  rt, wt;            /* deadline timers                             */
     struct gn__pd *free_next;
@@ -87,6 +89,7 @@ GN__PRIVATE gn__pd *gn__pd_alloc(void) {
     gn__store(&pd->rd, (int64_t)0);
     gn__store(&pd->wd, (int64_t)0);
     gn__store(&pd->closing, 0u);
+    gn__store(&pd->hup, 0u);
     gn__unlock(&pd->lock);
     return pd;
 }
@@ -160,9 +163,11 @@ GN__PRIVATE int gn__pd_wait(gn__pd *pd, int mode) {
     return old == GN__PD_READY ? 0 : gn__pd_check(pd, mode);
 }
 
-/* The poller's entry: readiness for pd in the given directions.                */
-GN__PRIVATE void gn__pd_ready(gn__pd *pd, int readable, int writable, gn__glist *out) {
+/* The poller's entry: readiness for pd in the given directions; hup says the
+ * peer closed its side or the fd failed, a state no later edge will announce. */
+GN__PRIVATE void gn__pd_ready(gn__pd *pd, int readable, int writable, int hup, gn__glist *out) {
     gn__g *g;
+    if (hup && !gn__load_relaxed(&pd->hup)) gn__store(&pd->hup, 1u);
     if (readable && (g = gn__pd_unblock(&pd->rg, 1)) != NULL) gn__glist_push(out, g);
     if (writable && (g = gn__pd_unblock(&pd->wg, 1)) != NULL) gn__glist_push(out, g);
 }

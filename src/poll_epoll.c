@@ -8,8 +8,10 @@
  *   gn__netpoll_disarm(pd)  stop watching it (before the fd is closed).
  *   gn__netpoll(delay, out) wait for readiness: delay < 0 blocks until an event
  *                           or a break, 0 only looks, > 0 waits at most delay ns
- *                           (rounded up to 1 ms, the poller's grain). Gs made
- *                           runnable are appended to out; returns how many.
+ *                           (rounded up to 1 ms, the poller's grain). Each event
+ *                           goes to gn__pd_ready (with hup set when the peer
+ *                           hung up or the fd failed); Gs made runnable are
+ *                           appended to out; returns how many.
  *   gn__netpoll_break()     make a blocked gn__netpoll return now. Wake-ups that
  *                           arrive while one is pending collapse into one.
  * Only one M blocks in gn__netpoll at a time (the scheduler sees to that); any
@@ -134,7 +136,7 @@ GN__PRIVATE int gn__netpoll(int64_t delay, gn__glist *out) {
         uint32_t e = evs[i].events;
         int readable = (e & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0;
         int writable = (e & (EPOLLOUT | EPOLLHUP | EPOLLERR)) != 0;
-        gn__pd_ready(pd, readable, writable, out);
+        gn__pd_ready(pd, readable, writable, (e & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0, out);
     }
     return out->n - before;
 }

@@ -376,11 +376,13 @@ GN__PRIVATE void gn__startm(gn__p *p, int spinning) {
     if (m) {
         gn__rt.midle = m->link;
         gn__xadd(&gn__rt.nmidle, -1);
+        /* Under the lock: a stop that wakes every M takes it after us, so m
+         * sees these whichever wake-up it wakes from.                          */
+        m->spinning = spinning;
+        m->nextp = p;
     }
     gn__unlock(&gn__rt.lock);
     if (m) {
-        m->spinning = spinning;
-        m->nextp = p;
         gn__note_wakeup(&m->park);
         return;
     }
@@ -760,8 +762,12 @@ GN__PRIVATE gn__g *gn__findrunnable(gn__m *m) {
         int64_t until = gn__timers_earliest();
         if ((until != 0 || gn__load(&gn__pds.waiters) > 0) && gn__xchg(&gn__rt.lastpoll, 0) != 0) {
             gn__store(&gn__rt.polluntil, until);
-            int64_t delay = -1;
-            if (until != 0) delay = GN__MAX(until - gn_now(), (int64_t)0);
+            int64_t delay = -1;                    /* no timer: until a wake-up */
+            if (until != 0) {
+                int64_t left = until - gn_now();   /* read the clock once: a timer due
+                                                    * by now is a 0 delay, never -1   */
+                delay = left > 0 ? left : 0;
+            }
             gn__glist ready = {NULL, NULL, 0};
             gn__netpoll(delay, &ready);
             gn__xadd(&gn__rt.st_polls, 1);

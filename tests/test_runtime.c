@@ -10,11 +10,11 @@
  * Scenarios that may crash or hang when the runtime is wrong (overflows,
  * faults, shutdown races) run in a forked child with a time limit, so that
  * they fail one test instead of ending the program.
- * GN_TEST_SCALE=small (set by `make asan` and `make tsan`; also the default in
- * ThreadSanitizer builds) divides the heavy loops by 10.                       */
+ * GN_TEST_SCALE=small (see test_util.h) divides the heavy loops by 10.         */
 #define GONET_IMPLEMENTATION
 #include "../gonet.h"
 #include "greatest.h"
+#include "test_util.h"
 
 #include <sys/wait.h>
 
@@ -23,13 +23,6 @@
 #elif defined(__has_feature)
 #  if __has_feature(address_sanitizer)
 #    define T_ASAN 1
-#  endif
-#endif
-#if defined(__SANITIZE_THREAD__)
-#  define T_TSAN 1
-#elif defined(__has_feature)
-#  if __has_feature(thread_sanitizer)
-#    define T_TSAN 1
 #  endif
 #endif
 
@@ -57,14 +50,11 @@ static T_OPAQUE int errno_get(void) { return errno; }
 static T_OPAQUE void errno_set(int v) { errno = v; }
 static T_OPAQUE pthread_t thread_self(void) { return pthread_self(); }
 
-#define ALOAD(p)     __atomic_load_n((p), __ATOMIC_SEQ_CST)
-#define AADD(p, v)   __atomic_fetch_add((p), (v), __ATOMIC_SEQ_CST)
-#define ASTORE(p, v) __atomic_store_n((p), (v), __ATOMIC_SEQ_CST)
-
 #define MS GN_MILLISECOND
 
+/* g_scale (test_util.h) divides the heavy loops; g_small says it does.        */
 static int g_small;
-static int scaled(int n) { return g_small ? (n / 10 > 0 ? n / 10 : 1) : n; }
+static int scaled(int n) { return n / g_scale > 0 ? n / g_scale : 1; }
 
 /* A failed check with the values that made it fail. */
 static char g_msg[2048];
@@ -76,14 +66,7 @@ static char g_msg[2048];
             FAILm(g_msg);                                                        \
         }                                                                        \
     } while (0)
-#define EQ(exp, got) ASSERT_EQ_FMT((long long)(exp), (long long)(got), "%lld")
-
-static int run_procs(int procs, void (*fn)(void *), void *arg) {
-    gn_config cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.procs = procs;
-    return gn_run(&cfg, fn, arg);
-}
+#define EQ(exp, got) EQI(exp, got)
 
 static void spin_for(int64_t ns) {
     int64_t end = gn_now() + ns;
@@ -151,6 +134,7 @@ static int run_child(void (*child)(void), char *out, size_t cap, int *status) {
         close(fds[0]);
         dup2(fds[1], 2);
         close(fds[1]);
+        signal(SIGALRM, SIG_DFL);   /* not the parent's watchdog */
         alarm((unsigned)g_child_timeout);
         child();
         _exit(0);
@@ -1784,6 +1768,46 @@ TEST idle_runtime_does_not_spin(void) {
     PASS();
 }
 
+/* Sleeps of a few microseconds, mostly with every other coroutine asleep too:
+ * the M that blocks in the poller computes its timeout when the next timer is
+ * due within nanoseconds, again and again. A wrong timeout there (negative, so
+ * "forever") leaves every coroutine asleep for good: run in a child, so that
+ * such a hang fails this test instead of stopping the program.                 */
+#define TINY_G 4
+typedef struct { int rounds, done; gn_waitgroup wg; } tiny_t;
+static tiny_t g_tiny;
+
+static void tiny_sleeper(void *arg) {
+    uint32_t r = (uint32_t)(intptr_t)arg * 2654435761u + 1;
+    for (int i = 0; i < g_tiny.rounds; i++) {
+        r = r * 1103515245u + 12345u;
+        gn_sleep((int64_t)(1 + (r >> 16) % 8) * GN_MICROSECOND);
+    }
+    AADD(&g_tiny.done, 1);
+    gn_waitgroup_done(&g_tiny.wg);
+}
+
+static void tiny_body(void *arg) {
+    (void)arg;
+    gn_waitgroup_add(&g_tiny.wg, TINY_G);
+    for (int i = 0; i < TINY_G; i++) gn_go(tiny_sleeper, (void *)(intptr_t)i);
+    gn_waitgroup_wait(&g_tiny.wg);
+}
+
+static int tiny_child(void) {
+    memset(&g_tiny, 0, sizeof g_tiny);
+    g_tiny.rounds = scaled(20000);
+    int rc = run_procs(2, tiny_body, NULL);
+    CHILD_CHECK(rc == 0, "gn_run returned %d", rc);
+    CHILD_CHECK(g_tiny.done == TINY_G, "%d of %d sleepers finished", g_tiny.done, TINY_G);
+    return 0;
+}
+
+TEST sleep_tiny_no_lost_wakeup(void) {
+    CHECK_CALL(isolated(tiny_child, 30));
+    PASS();
+}
+
 /* Many sleepers: every one wakes, never before its deadline.                   */
 typedef struct {
     int n, woke, early, errors, random;
@@ -2650,7 +2674,59 @@ TEST chaos(void) {
 }
 
 /* ==== main ============================================================================================= */
+/* A watchdog names a test that hangs (and aborts, for a core dump or a debugger)
+ * instead of leaving only tests/run.sh's timeout: an alarm armed around each
+ * test (a thread would do, but qemu-user cannot fork a threaded program).
+ * GN_TEST_WATCHDOG sets the limit per test in seconds (default 120; 0: off).  */
+static char g_wd_msg[256];
+static size_t g_wd_len;
+static unsigned g_wd_secs;
+static int g_watchdog_on;
+
+static void watchdog_fire(int sig) {
+    (void)sig;
+    ssize_t w = write(2, g_wd_msg, g_wd_len);
+    (void)w;
+    abort();
+}
+
+static void watchdog_setup(void *udata) {
+    (void)udata;
+    int n = snprintf(g_wd_msg, sizeof g_wd_msg, "\nwatchdog: test %s has run for more than %u s: aborting\n",
+                     greatest_info.name_buf, g_wd_secs);
+    g_wd_len = n > 0 && (size_t)n < sizeof g_wd_msg ? (size_t)n : 0;
+    fflush(stdout);
+    alarm(g_wd_secs);
+}
+
+static void watchdog_teardown(void *udata) {
+    (void)udata;
+    alarm(0);
+}
+
+static void start_watchdog(void) {
+    const char *env = getenv("GN_TEST_WATCHDOG");
+    int secs = env ? atoi(env) : 120;
+    if (secs <= 0) return;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = watchdog_fire;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGALRM, &sa, NULL) != 0) return;
+    g_wd_secs = (unsigned)secs;
+    g_watchdog_on = 1;
+}
+
+/* greatest resets the callbacks for every suite: each suite arms them.         */
+static void arm_watchdog(void) {
+    if (!g_watchdog_on) return;
+    GREATEST_SET_SETUP_CB(watchdog_setup, NULL);
+    GREATEST_SET_TEARDOWN_CB(watchdog_teardown, NULL);
+}
+
+
 SUITE(run_suite) {
+    arm_watchdog();
     RUN_TEST(run_basics);
     RUN_TEST(run_null_fn);
     RUN_TEST(run_inside_runtime_is_estate);
@@ -2663,6 +2739,7 @@ SUITE(run_suite) {
 }
 
 SUITE(spawn_suite) {
+    arm_watchdog();
     RUN_TEST(go_arguments);
     RUN_TEST(spawn_100k);
     RUN_TEST(spawn_tree);
@@ -2671,6 +2748,7 @@ SUITE(spawn_suite) {
 }
 
 SUITE(sched_suite) {
+    arm_watchdog();
     RUN_TEST(work_spreads_over_threads);
     RUN_TEST(migration_keeps_errno);
     RUN_TEST(errno_per_coroutine_1proc);
@@ -2683,6 +2761,7 @@ SUITE(sched_suite) {
 }
 
 SUITE(pin_suite) {
+    arm_watchdog();
     RUN_TEST(pin_stays_on_its_thread);
     RUN_TEST(pin_errors_and_nesting);
     RUN_TEST(pin_many_at_once);
@@ -2690,6 +2769,7 @@ SUITE(pin_suite) {
 }
 
 SUITE(blocking_suite) {
+    arm_watchdog();
     RUN_TEST(blocking_call_keeps_others_running);
     RUN_TEST(blocking_enter_exit_many);
     RUN_TEST(blocking_exit_keeps_syscall_errno);
@@ -2699,15 +2779,18 @@ SUITE(blocking_suite) {
 }
 
 SUITE(sleep_suite) {
+    arm_watchdog();
     RUN_TEST(sleep_basics);
     RUN_TEST(sleep_outside_coroutine);
     RUN_TEST(sleep_huge_durations);
+    RUN_TEST(sleep_tiny_no_lost_wakeup);
     RUN_TEST(idle_runtime_does_not_spin);
     RUN_TEST(sleep_10k_concurrent);
     RUN_TEST(sleep_random_deadlines);
 }
 
 SUITE(stack_suite) {
+    arm_watchdog();
     RUN_TEST(stack_custom_sizes);
     RUN_TEST(stack_usable_up_to_its_size);
     RUN_TEST(stack_size_absurd_go);
@@ -2722,6 +2805,7 @@ SUITE(stack_suite) {
 }
 
 SUITE(stress_suite) {
+    arm_watchdog();
     RUN_TEST(restart_churn);
     RUN_TEST(foreign_spawn_across_shutdown);
     RUN_TEST(foreign_stats_across_shutdown);
@@ -2731,6 +2815,7 @@ SUITE(stress_suite) {
 }
 
 SUITE(stats_suite) {
+    arm_watchdog();
     RUN_TEST(stats_outside_are_zero);
     RUN_TEST(stats_after_workload);
 }
@@ -2738,12 +2823,10 @@ SUITE(stats_suite) {
 GREATEST_MAIN_DEFS();
 
 int main(int argc, char **argv) {
-    const char *scale = getenv("GN_TEST_SCALE");
-    g_small = scale && strcmp(scale, "small") == 0;
-#if defined(T_TSAN)
-    if (!scale) g_small = 1;
-#endif
+    set_scale();
+    g_small = g_scale > 1;
     GREATEST_MAIN_BEGIN();
+    if (!GREATEST_LIST_ONLY()) start_watchdog();
     RUN_SUITE(run_suite);
     RUN_SUITE(spawn_suite);
     RUN_SUITE(sched_suite);

@@ -1,0 +1,3 @@
+module gonetechobench
+
+go 1.19

@@ -5,6 +5,8 @@
 #   make test-fallback  the suite with the portable ucontext switch
 #   make test-arm64     the suite cross-built for aarch64, run under qemu-user
 #   make bench      the benchmarks;  make bench-compare  the same side by side with Go
+#   make bench-echo / bench-http / bench-idle   TCP echo, HTTP hello (gonet, Go, nginx
+#                   under wrk) and bytes per idle keep-alive connection
 #   make gonet.h    re-amalgamate src/ into gonet.h;  make check  sync, symbols, compile checks
 
 CC      ?= cc
@@ -21,7 +23,8 @@ TESTS    = $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
 EXAMPLES = $(patsubst examples/%.c,%,$(wildcard examples/*.c))
 BENCHES  = $(patsubst bench/%.c,%,$(wildcard bench/*.c))
 
-.PHONY: all test asan tsan test-fallback test-arm64 bench bench-compare bench-echo check check-sync \
+.PHONY: all test asan tsan test-fallback test-arm64 bench bench-compare bench-echo bench-http bench-idle \
+        check check-sync \
         check-symbols check-compile clean run
 .DELETE_ON_ERROR:
 
@@ -75,6 +78,10 @@ bench-compare: gonet.h $(addprefix $(B)/,$(BENCHES))
 	sh bench/compare.sh $(B)
 bench-echo: gonet.h $(B)/bench_echo
 	sh bench/echo.sh $(B)
+bench-http: gonet.h $(B)/hello
+	sh bench/http.sh $(B)
+bench-idle: gonet.h $(B)/bench_idle
+	$(B)/bench_idle
 
 # The committed gonet.h must be what src/ makes; every global symbol is gn_.
 check: check-sync check-symbols check-compile
@@ -95,9 +102,10 @@ check-compile: gonet.h | $(B)
 	$(CLANG) -std=c11 $(WARN) -c tests/compile/impl.c -o $(B)/impl_clang.o
 	@echo "compile: C99/C11/C++ and GONET_STATIC builds are clean"
 
-# The quick-start example.
-run: $(B)/primes
-	./$(B)/primes 20
+# The quick-start example: the hello server (HELLO_ADDR=127.0.0.1:8080 to stay local).
+HELLO_ADDR ?= :8080
+run: $(B)/hello
+	./$(B)/hello $(HELLO_ADDR)
 
 clean:
 	rm -rf $(B)

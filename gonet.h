@@ -19,9 +19,10 @@
      9. Stacks and memory             stack sizes, guard pages, a million coroutines
     10. Errors                        return codes, gn_strerror
     11. Stats                         gn_stats_read
-    12. Networking                    gn_listen gn_accept gn_dial gn_read gn_write deadlines UDP
-    13. Where gonet differs from Go
-    14. Platforms
+    12. Networking                    gn_listen gn_accept gn_dial gn_read gn_write deadlines UDP bufio
+    13. HTTP                          gn_http_server_* gn_http_mux_* gn_http_do gn_http_fs_*
+    14. Where gonet differs from Go
+    15. Platforms
 
    1. QUICK START ---------------------------------------------------------------
        static void worker(void *arg) {
@@ -193,8 +194,76 @@
      doubling to 1 s. Writes to sockets never raise SIGPIPE (MSG_NOSIGNAL);
      writes to a pipe wrapped with gn_conn_from_fd can, as in C: ignore SIGPIPE
      if that matters to you.
+     Decisions where Go and C part ways: ports are numbers (0-65535, no service
+     names); a zero-length gn_read returns 0 at once; on UDP an empty datagram
+     is a datagram (gn_write of 0 bytes sends one, gn_read of one returns 0);
+     an IPv4 peer of a dual-stack socket is printed "127.0.0.1:p", as in Go.
+     A dial with a context is cut short when the context ends (GN_ECANCELED or
+     GN_ETIMEDOUT, from gn_context_err).
 
-  13. WHERE GONET DIFFERS FROM GO -----------------------------------------------------------
+     bufio (Go's bufio) buffers any gn_read_func / gn_write_func: gn_conn_reader
+     and gn_conn_writer adapt a connection; pipes, files and memory supply their
+     own. gn_bufreader_init over your buffer (at least GN_BUFREADER_MIN_SIZE,
+     16 bytes) or gn_bufreader_new (one allocation, gn_bufreader_free); _reset
+     switches the source and keeps the buffer. Where Go returns data and an error
+     together, a C call returns the data, and the error comes from the next call
+     that needs input; the exceptions are peek, read_slice (GN_EBUFFULL when the
+     buffer fills with no delimiter) and read_full (GN_EUNEXPECTEDEOF for a short
+     input). read_line gives lines longer than the buffer in pieces (is_prefix);
+     read_bytes and read_string return malloc'd copies. The writer's first error
+     sticks; gn_bufwriter_free does not flush. Neither is safe for concurrent
+     use. A read that fills the buffer exactly costs one more read (EAGAIN) next
+     time, since only a short read proves the socket empty.
+
+  13. HTTP --------------------------------------------------------------------------------
+     HTTP/1.1 in the shape of Go's net/http. A handler is
+         void handler(gn_http_response *w, gn_http_request *r, void *ud);
+     it runs in the connection's coroutine and may block freely. Serve with
+         gn_http_server_opts o = {0};  o.handler = handler;  o.ud = ...;
+         gn_http_server *s = gn_http_server_new(&o);
+         gn_http_listen_and_serve(s, ":8080");      // or gn_http_serve(s, listener)
+     and stop with gn_http_shutdown(s, deadline): listeners close, idle
+     connections close, active ones finish their response (with
+     "Connection: close") and are waited for until deadline, then cut.
+     Options left at 0 take safe defaults (Go's zero means "no timeout", which
+     leaves a server open to slowloris): read header 10 s, read 60 s, write 60 s,
+     idle 120 s, 16 KiB of request head (431 beyond), 64 MiB of body (413).
+       The request: method, target, decoded path, raw query, host, remote
+     address, headers (case-insensitive lookup, repeats kept), path values of
+     the mux pattern, query values, and the body as a stream
+     (gn_http_body_read, Content-Length or chunked; "100 Continue" is sent on
+     the first read when the client asked for it). Strings live until the
+     handler returns. gn_http_request_context is cancelled when the handler
+     returns or the client goes away.
+       The response: set/add/del headers until the first write; write_header;
+     write; flush. A response that fits the write buffer (4 KiB) goes out with
+     a Content-Length in one system call with its head; a longer one is
+     streamed chunked (HTTP/1.0: until close) unless the handler set a
+     Content-Length. Date is added; Content-Type is sniffed (HTML, JSON, text,
+     binary) when not set; HEAD gets the headers of GET; a handler that writes
+     nothing sends an empty 200. gn_http_error and gn_http_redirect are Go's.
+     gn_http_hijack hands the raw connection over (the server still counts it
+     until it is closed; shutdown waits for it).
+       The wire: keep-alive and pipelining (responses in order; responses to
+     requests already buffered go out together). A strict parser: request
+     smuggling shapes (Content-Length with Transfer-Encoding, differing lengths,
+     bad chunk sizes, obs-fold, bare CR), control characters and oversized
+     heads get their 4xx (or 501/505) and a closed connection. An unread body
+     is drained (up to 256 KiB) or the connection closed, as Go does.
+       Cost: an idle keep-alive connection holds no coroutine and no buffer:
+     it waits in the poller, which starts a coroutine when bytes arrive. A
+     request on a warm connection allocates nothing and costs one read and
+     one write.
+       The mux (gn_http_mux_*) takes Go 1.22 patterns: "[METHOD ][HOST]/path"
+     with {name}, {name...} and {$}; the most specific pattern wins, conflicts
+     are refused at registration (GN_ECONFLICT, gn_http_mux_error says why),
+     GET serves HEAD, 405 comes with Allow, 404, and unclean paths or "/dir"
+     for "/dir/" redirect. Register every pattern before serving.
+       The client (gn_http_do, gn_http_get) keeps per-host pools of keep-alive
+     connections, with dial, response-header and overall timeouts, optional
+     redirects, and streams bodies both ways. No TLS: "https" is GN_ENOSYS.
+
+  14. WHERE GONET DIFFERS FROM GO -----------------------------------------------------------
      * No preemption: a coroutine that never reaches a switch point keeps its P.
        Signals cannot safely interrupt C code (malloc, locks), so this is a choice.
      * Fixed-size stacks (see 9) instead of growing ones.
@@ -205,7 +274,7 @@
        as in Go, so a coroutine that changes it must restore it before its
        next switch point.
 
-  14. PLATFORMS -----------------------------------------------------------------------------
+  15. PLATFORMS -----------------------------------------------------------------------------
      Linux on x86_64 and aarch64 (assembly context switch, epoll), and any
      other Linux CPU with GN_CTX_UCONTEXT. kqueue (macOS, BSD) and IOCP
      (Windows) backends are planned.
@@ -509,13 +578,14 @@ GONET_API void gn_rwmutex_lock(gn_rwmutex *m);
 GONET_API int  gn_rwmutex_unlock(gn_rwmutex *m);    /* GN_ESTATE if not locked      */
 
 typedef struct gn_waitgroup {
-    int64_t  count_;
+    uint64_t state_;    /* counter (high 32 bits, signed) and waiters (low 32)  */
     uint32_t lock_;
     gn__waitq waiters_;
 } gn_waitgroup;
 #define GN_WAITGROUP_INIT {0, 0, {0, 0}}
 
-/* GN_EINVAL (and no change) if the counter would go negative.                 */
+/* GN_EINVAL (and no change) if the counter would go negative or past
+ * INT32_MAX. As in Go, the wait group may be freed as soon as a wait returns. */
 GONET_API int  gn_waitgroup_add(gn_waitgroup *wg, int64_t delta);
 GONET_API int  gn_waitgroup_done(gn_waitgroup *wg);
 GONET_API void gn_waitgroup_wait(gn_waitgroup *wg);
@@ -837,6 +907,241 @@ GONET_API int gn_leave_group(gn_conn *c, const char *group, const char *ifname);
 }
 #endif
 /* ==== end src/api_net.h ==== */
+
+/* ==== begin src/api_http.h ==== */
+/* api_http.h — HTTP/1.1 in the shape of Go's net/http: requests, the response
+ * writer, handlers, the Go 1.22 mux, the server and the client.
+ *
+ * A handler is a function and a pointer of yours; it runs in the connection's
+ * coroutine and may block (read the body, call a backend, sleep) without
+ * holding up any other connection. Strings handed to a handler (method, path,
+ * header values, path values) live until the handler returns; copy what you
+ * keep. Nothing here is thread-safe on one request: one coroutine serves it.  */
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct gn_http_request  gn_http_request;
+typedef struct gn_http_response gn_http_response;  /* Go's ResponseWriter            */
+typedef void (*gn_http_handler_func)(gn_http_response *w, gn_http_request *r, void *ud);
+
+/* One header field: name and value with their lengths. Parsed ones point into
+ * the connection's buffer and are NUL-terminated there too.                    */
+typedef struct gn_http_header {
+    const char *name;
+    size_t      name_len;
+    const char *value;
+    size_t      value_len;
+} gn_http_header;
+
+/* ---- the request ------------------------------------------------------------ */
+GONET_API const char *gn_http_method(const gn_http_request *r);      /* "GET"            */
+GONET_API const char *gn_http_target(const gn_http_request *r);      /* as sent: "/a%20b?x=1" */
+GONET_API const char *gn_http_path(const gn_http_request *r);        /* decoded: "/a b"  */
+GONET_API const char *gn_http_raw_query(const gn_http_request *r);   /* "x=1", or ""     */
+GONET_API const char *gn_http_host(const gn_http_request *r);        /* Host, or ""      */
+GONET_API const char *gn_http_remote_addr(const gn_http_request *r); /* "ip:port"        */
+GONET_API int         gn_http_proto_minor(const gn_http_request *r); /* 0 or 1: HTTP/1.x */
+/* The first value of the header name (any case), NUL-terminated, or NULL.      */
+GONET_API const char *gn_http_header_get(const gn_http_request *r, const char *name);
+/* All header fields, in arrival order (repeated names kept): count, and *out.  */
+GONET_API size_t      gn_http_headers(const gn_http_request *r, const gn_http_header **out);
+/* The wildcard {name} of the mux pattern that matched, decoded, or NULL.       */
+GONET_API const char *gn_http_path_value(const gn_http_request *r, const char *name);
+/* The first value of the query parameter key, decoded, into buf (NUL-terminated).
+ * Returns its length, or GN_EINVAL if absent or buf is too small.              */
+GONET_API int         gn_http_query_get(const gn_http_request *r, const char *key,
+                                        char *buf, size_t size);
+/* The content length the client declared, or -1 (chunked or none).            */
+GONET_API int64_t     gn_http_content_length(const gn_http_request *r);
+/* Reads the body (Content-Length or chunked, 100-continue sent on the first
+ * read): > 0 bytes, GN_EOF at its end, or an error.                            */
+GONET_API int64_t     gn_http_body_read(gn_http_request *r, void *buf, size_t n);
+/* A context cancelled when the client goes away or the handler returns.       */
+GONET_API gn_context *gn_http_request_context(gn_http_request *r);
+/* The gn_read_func over the body, for gn_bufreader: pass the request as ctx.  */
+GONET_API int64_t     gn_http_body_reader(void *request, void *buf, size_t n);
+
+/* ---- the response writer ------------------------------------------------------
+ * Headers may change until the first write or write_header; then they are sent.
+ * A handler that writes nothing sends an empty 200. When the whole body fits in
+ * the writer's buffer it goes out with a Content-Length; otherwise chunked (or,
+ * for HTTP/1.0, until close). Date is added, and Content-Type is sniffed from
+ * the first bytes (text/html, application/json, text/plain) when not set.   */
+GONET_API int     gn_http_set_header(gn_http_response *w, const char *name, const char *value);
+GONET_API int     gn_http_add_header(gn_http_response *w, const char *name, const char *value);
+GONET_API int     gn_http_del_header(gn_http_response *w, const char *name);
+GONET_API int     gn_http_write_header(gn_http_response *w, int status);
+GONET_API int64_t gn_http_write(gn_http_response *w, const void *buf, size_t n);
+GONET_API int64_t gn_http_write_string(gn_http_response *w, const char *s);
+GONET_API int     gn_http_flush(gn_http_response *w);    /* send what is buffered now */
+/* The status text and a plain-text body, as Go's http.Error.                   */
+GONET_API int     gn_http_error(gn_http_response *w, const char *msg, int status);
+/* A redirect to url with status (301, 302, 303, 307, 308), as Go's http.Redirect. */
+GONET_API int     gn_http_redirect(gn_http_response *w, gn_http_request *r, const char *url, int status);
+GONET_API const char *gn_http_status_text(int status);   /* "Not Found"; "" if unknown */
+/* Takes the connection over (for upgrades): the server forgets its HTTP state
+ * and the caller owns *out (gn_close it) and whatever is buffered (*buffered,
+ * *nbuffered: bytes read past the request, valid until the handler returns). */
+GONET_API int     gn_http_hijack(gn_http_response *w, gn_conn **out,
+                                 const char **buffered, size_t *nbuffered);
+
+/* ---- the mux (Go 1.22 patterns) -----------------------------------------------
+ * Pattern: "[METHOD ][HOST]/path", path segments literal or {name}, a last
+ * {name...} taking the rest, {$} matching only the end, a trailing "/" a
+ * subtree. The most specific pattern wins; two patterns that match the same
+ * requests with neither more specific are a conflict, reported at
+ * registration (GN_ECONFLICT, and gn_http_mux_error says which). GET also
+ * serves HEAD. No match: 404; a path that matches only for other methods: 405
+ * with Allow; "/dir" when only "/dir/" is registered: a redirect.            */
+typedef struct gn_http_mux gn_http_mux;
+GONET_API gn_http_mux *gn_http_mux_new(void);
+GONET_API void         gn_http_mux_free(gn_http_mux *m);
+GONET_API int          gn_http_mux_handle(gn_http_mux *m, const char *pattern,
+                                          gn_http_handler_func fn, void *ud);
+GONET_API const char  *gn_http_mux_error(const gn_http_mux *m);  /* the last registration error */
+/* The mux as a handler: ud is the gn_http_mux.                                 */
+GONET_API void         gn_http_mux_serve(gn_http_response *w, gn_http_request *r, void *mux);
+
+/* ---- files (Go's http.FileServer, ServeFile and ServeContent) ------------------
+ * Serves the files under a root directory: index.html for a directory that has
+ * one, else a sorted HTML listing; "/dir" redirects to "dir/", a file asked for
+ * with a trailing slash and ".../index.html" redirect as in Go (301, relative
+ * Location, query kept). Content-Type from the extension (a built-in table),
+ * else sniffed from the first 512 bytes; Content-Length, Last-Modified,
+ * If-Modified-Since / If-Unmodified-Since / If-None-Match "*" / If-Match "*"
+ * (304, 412), Range ("bytes=a-b", "a-", "-n": 206 with Content-Range; several:
+ * multipart/byteranges; none satisfiable: 416 with "Content-Range: bytes STAR/size",
+ * STAR being '*'), If-Range with a date, HEAD. No ETag is made. GET and HEAD
+ * only: other methods get 405 with "Allow: GET, HEAD". Missing: 404;
+ * unreadable, or not a regular file or directory: 403.
+ * Never leaves the root: a path with a ".." element or "%00" gets 400, and a
+ * symlink is followed only if its target, resolved, lies under the root's real
+ * path (else 404). Opening, stat, directory reads and reads run in gn_blocking;
+ * a file goes out in 64 KiB chunks with its Content-Length set first, so a
+ * request holds one chunk buffer at most, whatever the file's size.          */
+typedef struct gn_http_fs gn_http_fs;
+/* Opens root (a directory) for serving: NULL if it is not one or on ENOMEM.
+ * Free it with gn_http_fs_free once no handler can use it any more.          */
+GONET_API gn_http_fs *gn_http_fs_new(const char *root);
+GONET_API void        gn_http_fs_free(gn_http_fs *fs);
+/* Go's http.StripPrefix for this server: request paths must start with prefix
+ * ("/static"; a trailing '/' is ignored) followed by '/' or nothing, else 404;
+ * the rest names the file. The bare prefix redirects to "static/". Call before
+ * serving. 0, GN_EINVAL (prefix not starting with '/'), GN_ENOMEM.            */
+GONET_API int         gn_http_fs_strip_prefix(gn_http_fs *fs, const char *prefix);
+/* The handler: ud is the gn_http_fs. With the mux: "GET /static/" and
+ * gn_http_fs_strip_prefix(fs, "/static"), or "GET /" for the whole site.     */
+GONET_API void        gn_http_fs_serve(gn_http_response *w, gn_http_request *r, void *fs);
+/* Go's http.ServeFile: serves the file (or directory) at path, a file-system
+ * path used as given (symlinks followed, no root), with the same headers,
+ * conditions and ranges. A request path with a ".." element gets 400 (for
+ * handlers that build path from it). Returns the status sent (200, 206, 301,
+ * 304, 4xx ...), or a negative code if the body could not be sent (the client
+ * went away, the file shrank: the connection is then closed).                */
+GONET_API int         gn_http_serve_file(gn_http_response *w, gn_http_request *r, const char *path);
+
+/* ---- the server -----------------------------------------------------------------
+ * One coroutine per connection. Zero in any field of the options means its
+ * default; the defaults are safe for a server on the open internet (unlike
+ * Go's, where zero means no timeout at all).                                    */
+typedef struct gn_http_server_opts {
+    gn_http_handler_func handler;     /* required                                  */
+    void    *ud;
+    int64_t  read_header_timeout;     /* request line and headers:   10 s           */
+    int64_t  read_timeout;            /* the whole request, body too: 60 s          */
+    int64_t  write_timeout;           /* from the end of the headers to the end of
+                                       * the response:                 60 s         */
+    int64_t  idle_timeout;            /* keep-alive wait for the next request: 120 s */
+    size_t   max_header_bytes;        /* request line + headers:     16 KiB (431)   */
+    int64_t  max_body_bytes;          /* a request body:             64 MiB (413);
+                                       * < 0: no limit                               */
+    int      max_conns;               /* connections served at once; more wait in the
+                                       * listen backlog.               0: no limit   */
+    size_t   write_buffer_size;       /* a response that fits goes out with a
+                                       * Content-Length, in one write:  4 KiB        */
+} gn_http_server_opts;
+
+typedef struct gn_http_server gn_http_server;
+GONET_API gn_http_server *gn_http_server_new(const gn_http_server_opts *opts);  /* NULL: EINVAL/ENOMEM */
+/* Accepts on l and serves until gn_http_shutdown (returns GN_ECLOSED then, like
+ * Go's ErrServerClosed) or an accept error. l then belongs to the server.    */
+GONET_API int  gn_http_serve(gn_http_server *s, gn_listener *l);
+/* Listens on addr ("host:port", ":8080") and serves.                           */
+GONET_API int  gn_http_listen_and_serve(gn_http_server *s, const char *addr);
+/* Graceful shutdown: stop accepting, close idle connections, let active ones
+ * finish their response, and wait for them (hijacked ones too, until their
+ * owner closes them) until deadline (absolute gn_now() instant, 0: no limit);
+ * then close what is left. 0, or GN_ETIMEDOUT if something had to be cut.    */
+GONET_API int  gn_http_shutdown(gn_http_server *s, int64_t deadline);
+/* After serve returned. Safe after a shutdown that timed out: a handler still
+ * running then frees the server when its connection ends.                     */
+GONET_API void gn_http_server_free(gn_http_server *s);
+/* Connections open now (active + idle + hijacked and not yet closed).          */
+GONET_API int  gn_http_server_conns(gn_http_server *s);
+
+/* ---- the client -----------------------------------------------------------------
+ * Per-host keep-alive pools: a connection whose response body was read to the
+ * end goes back to its pool for the next request to the same host:port.    */
+typedef struct gn_http_client_opts {
+    int64_t dial_timeout;             /* 10 s                                        */
+    int64_t response_header_timeout;  /* request sent -> headers received: 30 s      */
+    int64_t timeout;                  /* the whole exchange, body included: 0 none  */
+    int64_t idle_conn_timeout;        /* a pooled connection is closed after: 90 s   */
+    int     max_idle_per_host;        /* pooled per host: 8                          */
+    int     max_conns_per_host;       /* open per host (more wait): 0 no limit       */
+    int     max_redirects;            /* followed (GET/HEAD, 301/302/303/307/308):
+                                       * 0 none, which is the default               */
+    size_t  max_header_bytes;         /* of a response head: 64 KiB                  */
+} gn_http_client_opts;
+
+typedef struct gn_http_client gn_http_client;
+GONET_API gn_http_client *gn_http_client_new(const gn_http_client_opts *opts);  /* NULL: ENOMEM */
+GONET_API void            gn_http_client_free(gn_http_client *c);  /* closes pooled connections */
+
+/* A request to send. url is "http://host[:port]/path?query". The body is a
+ * buffer (body, body_len) or, if body_reader is set, a stream: with
+ * content_length >= 0 that many bytes, with -1 chunked.                        */
+typedef struct gn_http_client_request {
+    const char           *method;     /* NULL: "GET"                                 */
+    const char           *url;
+    const gn_http_header *headers;    /* extra fields; Host, Content-Length and
+                                       * Transfer-Encoding are set for you          */
+    size_t                nheaders;
+    const void           *body;
+    size_t                body_len;
+    gn_read_func          body_reader;
+    void                 *body_ctx;
+    int64_t               content_length;
+    gn_context           *ctx;        /* cancels the exchange; NULL: none            */
+} gn_http_client_request;
+
+typedef struct gn_http_resp gn_http_resp;
+/* Sends req and reads the response head: 0 and *out, or an error (no status
+ * is an error: a 404 is a response). Free *out with gn_http_resp_free.    */
+GONET_API int gn_http_do(gn_http_client *c, const gn_http_client_request *req,
+                         gn_http_resp **out);
+GONET_API int gn_http_get(gn_http_client *c, const char *url, gn_http_resp **out);
+GONET_API int         gn_http_resp_status(const gn_http_resp *r);
+GONET_API const char *gn_http_resp_header(const gn_http_resp *r, const char *name);
+GONET_API size_t      gn_http_resp_headers(const gn_http_resp *r,
+                                               const gn_http_header **out);
+GONET_API int64_t     gn_http_resp_content_length(const gn_http_resp *r); /* -1 unknown */
+/* The body: > 0 bytes, GN_EOF at its end, or an error.                        */
+GONET_API int64_t     gn_http_resp_read(gn_http_resp *r, void *buf, size_t n);
+GONET_API int64_t     gn_http_resp_body_reader(void *response, void *buf, size_t n);
+/* Reads the whole body into a fresh GN_MALLOC'd buffer (NUL after it), at most
+ * max bytes (GN_ETOOLARGE beyond). Returns its length.                        */
+GONET_API int64_t     gn_http_resp_read_all(gn_http_resp *r, size_t max, char **out);
+/* Releases the response; its connection goes back to the pool if the body was
+ * read to the end, else it is closed.                                          */
+GONET_API void        gn_http_resp_free(gn_http_resp *r);
+
+#ifdef __cplusplus
+}
+#endif
+/* ==== end src/api_http.h ==== */
 
 #endif /* GONET_H */
 
@@ -1401,6 +1706,8 @@ GN__PRIVATE void gn__park(gn__unlockf unlock, void *arg, const char *reason);
 /* Makes a parked G runnable; it runs next on this P when called from a P.
  * Callable from any thread, inside or outside the runtime.                      */
 GN__PRIVATE void gn__ready(gn__g *g);
+GN__PRIVATE int64_t gn__newproc(void (*fn)(void *), void *arg, size_t stack_size);
+GN__PRIVATE gn__g *gn__newg_here(void (*fn)(void *), void *arg);
 /* A fast per-thread random number (not for cryptography).                        */
 GN__PRIVATE uint32_t gn__rand(void);
 
@@ -1856,6 +2163,9 @@ GN__PRIVATE void gn__altstack_disable(gn__altstack *a) {
  *     READY      readiness arrived while nobody waited; the next wait takes it
  *     WAIT       a G is about to park (set before the park, replaced by the G
  *                in the park callback)
+ *     SPAWN      nobody waits, but readiness (or a deadline, or a close) starts
+ *                a new coroutine, spawn_fn(spawn_arg): how a server keeps an
+ *                idle connection without a coroutine (read direction only)
  *     a gn__g *  that G is parked and waits
  * The poller turns readiness into READY or wakes the G; a deadline or a close
  * wakes it too, and the G then sees the reason in the pd (timed out, closing).
@@ -1873,6 +2183,8 @@ GN__PRIVATE void gn__altstack_disable(gn__altstack *a) {
 
 #define GN__PD_READY ((uintptr_t)1)
 #define GN__PD_WAIT  ((uintptr_t)2)
+#define GN__PD_SPAWN ((uintptr_t)3)
+#define GN__PD_SPAWNED ((gn__g *)GN__PD_SPAWN)   /* what gn__pd_unblock returns for it */
 
 typedef struct gn__pd {
     int         fd;
@@ -1887,6 +2199,8 @@ typedef struct gn__pd {
                                     * reads never wait for another edge             */
     uint32_t    rseq, wseq;        /* deadline generations, under lock              */
     gn__rtimer  rt, wt;            /* deadline timers                             */
+    void      (*spawn_fn)(void *); /* for SPAWN; set before rg becomes SPAWN        */
+    void       *spawn_arg;
     struct gn__pd *free_next;
 } gn__pd;
 
@@ -1963,12 +2277,25 @@ GN__PRIVATE gn__g *gn__pd_unblock(uintptr_t *gpp, int ioready) {
         uintptr_t old = gn__load(gpp);
         if (old == GN__PD_READY) return NULL;
         if (old == 0 && !ioready) return NULL;
-        uintptr_t nv = ioready ? GN__PD_READY : 0;
+        /* A parked G takes READY when it wakes; a spawned one never sees it, so
+         * leaving it would make the next wait return at once (and read EAGAIN). */
+        uintptr_t nv = ioready && old != GN__PD_SPAWN ? GN__PD_READY : 0;
         if (gn__cas(gpp, &old, nv)) {
             if (old == GN__PD_WAIT) return NULL;   /* it will see the new state    */
             if (old != 0) gn__xadd(&gn__pds.waiters, -1);
             return (gn__g *)old;
         }
+    }
+}
+
+/* Delivers what gn__pd_unblock took: readies a G, or starts the coroutine a
+ * SPAWN slot asked for.                                                          */
+GN__PRIVATE void gn__pd_wake(gn__pd *pd, gn__g *g) {
+    if (g == GN__PD_SPAWNED) {
+        if (gn__newproc(pd->spawn_fn, pd->spawn_arg, 0) < 0)
+            gn__fatal("cannot start the coroutine for a ready connection");
+    } else if (g) {
+        gn__ready(g);
     }
 }
 
@@ -2003,6 +2330,7 @@ GN__PRIVATE int gn__pd_wait(gn__pd *pd, int mode) {
             continue;
         }
         if (old != 0) gn__fatal("two coroutines wait on one fd in the same direction");
+        /* (SPAWN included: its owner must not also read.)                        */
         if (gn__cas(gpp, &old, GN__PD_WAIT)) break;
     }
     /* A deadline or close may have landed between the check and WAIT.          */
@@ -2012,12 +2340,50 @@ GN__PRIVATE int gn__pd_wait(gn__pd *pd, int mode) {
     return old == GN__PD_READY ? 0 : gn__pd_check(pd, mode);
 }
 
+/* Arms pd so that readiness (or a deadline or close) starts fn(arg) in a new
+ * coroutine, and returns 0; the caller's coroutine may then end. Returns 1 if
+ * the fd is already readable (nothing armed: read now), or the error that
+ * stops a read (closed, timed out).                                             */
+GN__PRIVATE int gn__pd_spawn_on_read(gn__pd *pd, void (*fn)(void *), void *arg) {
+    int err = gn__pd_check(pd, 'r');
+    if (err) return err;
+    pd->spawn_fn = fn;
+    pd->spawn_arg = arg;
+    for (;;) {
+        uintptr_t old = gn__load(&pd->rg);
+        if (old == GN__PD_READY) {
+            uintptr_t r = GN__PD_READY;
+            if (gn__cas(&pd->rg, &r, (uintptr_t)0)) return 1;
+            continue;
+        }
+        if (old != 0) gn__fatal("a coroutine waits on an fd armed to spawn");
+        gn__xadd(&gn__pds.waiters, 1);
+        if (gn__cas(&pd->rg, &old, GN__PD_SPAWN)) break;
+        gn__xadd(&gn__pds.waiters, -1);
+    }
+    /* A deadline or close that landed before SPAWN was visible woke nobody.     */
+    if ((err = gn__pd_check(pd, 'r')) != 0) {
+        uintptr_t sp = GN__PD_SPAWN;
+        if (gn__cas(&pd->rg, &sp, (uintptr_t)0)) {
+            gn__xadd(&gn__pds.waiters, -1);
+            return err;
+        }
+    }
+    return 0;
+}
+
 /* The poller's entry: readiness for pd in the given directions; hup says the
  * peer closed its side or the fd failed, a state no later edge will announce. */
 GN__PRIVATE void gn__pd_ready(gn__pd *pd, int readable, int writable, int hup, gn__glist *out) {
     gn__g *g;
     if (hup && !gn__load_relaxed(&pd->hup)) gn__store(&pd->hup, 1u);
-    if (readable && (g = gn__pd_unblock(&pd->rg, 1)) != NULL) gn__glist_push(out, g);
+    if (readable && (g = gn__pd_unblock(&pd->rg, 1)) != NULL) {
+        if (g == GN__PD_SPAWNED) {   /* a new G, handed back like a woken one */
+            g = gn__newg_here(pd->spawn_fn, pd->spawn_arg);
+            if (!g) gn__fatal("cannot start the coroutine for a ready connection");
+        }
+        gn__glist_push(out, g);
+    }
     if (writable && (g = gn__pd_unblock(&pd->wg, 1)) != NULL) gn__glist_push(out, g);
 }
 
@@ -2032,7 +2398,7 @@ GN__PRIVATE void gn__pd_deadline_fire(gn__pd *pd, int mode, uintptr_t seq) {
     gn__store(mode == 'r' ? &pd->rd : &pd->wd, (int64_t)-1);
     gn__g *g = gn__pd_unblock(mode == 'r' ? &pd->rg : &pd->wg, 0);
     gn__unlock(&pd->lock);
-    if (g) gn__ready(g);
+    gn__pd_wake(pd, g);
 }
 GN__PRIVATE void gn__pd_rtimer_fire(void *arg, uintptr_t seq) { gn__pd_deadline_fire((gn__pd *)arg, 'r', seq); }
 GN__PRIVATE void gn__pd_wtimer_fire(void *arg, uintptr_t seq) { gn__pd_deadline_fire((gn__pd *)arg, 'w', seq); }
@@ -2044,6 +2410,7 @@ GN__PRIVATE void gn__pd_wtimer_fire(void *arg, uintptr_t seq) { gn__pd_deadline_
 GN__PRIVATE int gn__pd_set_deadline(gn__pd *pd, int64_t d, int mode) {
     if (d < 0) d = 0;
     gn__glist wake = {NULL, NULL, 0};
+    int spawn = 0;
     gn__lock(&pd->dl_lock);
     for (int dir = 0; dir < 2; dir++) {
         int m = dir == 0 ? 'r' : 'w';
@@ -2061,13 +2428,15 @@ GN__PRIVATE int gn__pd_set_deadline(gn__pd *pd, int64_t d, int mode) {
             gn__timer_start(t, v);
         } else if (v < 0) {
             gn__g *g = gn__pd_unblock(m == 'r' ? &pd->rg : &pd->wg, 0);
-            if (g) gn__glist_push(&wake, g);
+            if (g == GN__PD_SPAWNED) spawn = 1;
+            else if (g) gn__glist_push(&wake, g);
         }
         gn__unlock(&pd->lock);
     }
     gn__unlock(&pd->dl_lock);
     gn__g *g;
     while ((g = gn__glist_pop(&wake)) != NULL) gn__ready(g);
+    if (spawn) gn__pd_wake(pd, GN__PD_SPAWNED);
     return 0;
 }
 
@@ -2082,8 +2451,8 @@ GN__PRIVATE void gn__pd_evict(gn__pd *pd) {
     gn__g *r = gn__pd_unblock(&pd->rg, 0);
     gn__g *w = gn__pd_unblock(&pd->wg, 0);
     gn__unlock(&pd->lock);
-    if (r) gn__ready(r);
-    if (w) gn__ready(w);
+    gn__pd_wake(pd, r);
+    gn__pd_wake(pd, w);
 }
 
 /* Before the pd is reused: stop its timers (outside its lock: a firing timer
@@ -2309,6 +2678,8 @@ struct gn__m {
     gn__p         *p, *nextp, *oldp;     /* held P; P handed over; P before blocking  */
     gn__g         *lockedg;              /* pinned G                                  */
     gn__g         *handoff_g;            /* taken from the queue but pinned elsewhere */
+    gn__glist      gspare;               /* idle Gs kept for the poller, which may start
+                                          * coroutines while this M holds no P         */
     int            spinning;
     int            blocking;             /* inside gn_blocking_enter/exit             */
     uint32_t       park;                 /* note: sleep here when idle                */
@@ -2982,6 +3353,9 @@ GN__PRIVATE gn__g *gn__findrunnable(gn__m *m) {
             gn__unlock(&gn__rt.lock);
             return g;
         }
+        /* Keep a few idle Gs: blocked in the poller without a P, this M may have
+         * to start coroutines for connections parked there (gn__newg_here).   */
+        while (m->gspare.n < 4 && p->gfree.n > 0) gn__glist_push(&m->gspare, gn__glist_pop(&p->gfree));
         gn__pidleput(gn__releasep(m));
         gn__unlock(&gn__rt.lock);
 
@@ -3116,19 +3490,24 @@ GN__PRIVATE int64_t gn__newproc(void (*fn)(void *), void *arg, size_t stack_size
     return id;
 }
 
-GN__PRIVATE int64_t gn__newproc_on(gn__p *p, void (*fn)(void *), void *arg, size_t stack_size) {
-    if (!gn__load(&gn__rt.running) || gn__load(&gn__rt.stopping)) return GN_ESTATE;
+/* A new G for fn(arg), RUNNABLE but not queued (from p's free list if p), or
+ * NULL on ENOMEM. *id gets its id, which stays valid once g runs and exits.   */
+GN__PRIVATE gn__g *gn__newg(gn__p *p, void (*fn)(void *), void *arg, size_t stack_size, int64_t *id) {
     size_t size = stack_size ? stack_size : gn__rt.stack_size;
     if (size < 8192) size = 8192;
     int default_size = gn__round_page(size + GN__G_SPACE) == gn__round_page(gn__rt.stack_size + GN__G_SPACE);
-    gn__g *g = default_size ? gn__gfget(p) : NULL;
+    gn__g *g = NULL;
+    if (default_size) {
+        gn__m *m = p ? NULL : gn__getm();
+        g = m && m->gspare.n ? gn__glist_pop(&m->gspare) : gn__gfget(p);
+    }
     if (g) {
 #if GN__ASAN
         __asan_unpoison_memory_region(g->stack_lo, g->stack_size);
 #endif
     } else {
         g = gn__g_alloc(size, default_size);
-        if (!g) return GN_ENOMEM;
+        if (!g) return NULL;
     }
     g->fn = fn;
     g->arg = arg;
@@ -3138,20 +3517,36 @@ GN__PRIVATE int64_t gn__newproc_on(gn__p *p, void (*fn)(void *), void *arg, size
     g->select_done = 0;
     g->wait_reason = NULL;
     gn__ctx_init(&g->ctx, g->stack_lo, g->stack_size, gn__g_main);
-    int64_t id;   /* once g is queued it may run, exit and be reused: keep its id here */
     if (p) {
         if (p->goid_next == p->goid_end) {
             p->goid_next = gn__xadd(&gn__rt.goid_gen, 16) + 1;
             p->goid_end = p->goid_next + 16;
         }
-        g->id = id = p->goid_next++;
+        g->id = *id = p->goid_next++;
         gn__count(&p->st_created, 1);
-        gn__store(&g->status, GN__G_RUNNABLE);
+    } else {
+        g->id = *id = gn__xadd(&gn__rt.goid_gen, 1) + 1;
+        gn__xadd(&gn__rt.st_created_nop, 1);
+    }
+    gn__store(&g->status, GN__G_RUNNABLE);
+    return g;
+}
+
+/* gn__newg for the poller, on whatever M and P it runs (maybe neither).     */
+GN__PRIVATE gn__g *gn__newg_here(void (*fn)(void *), void *arg) {
+    gn__m *m = gn__getm();
+    int64_t id;
+    return gn__newg(m ? m->p : NULL, fn, arg, 0, &id);
+}
+
+GN__PRIVATE int64_t gn__newproc_on(gn__p *p, void (*fn)(void *), void *arg, size_t stack_size) {
+    if (!gn__load(&gn__rt.running) || gn__load(&gn__rt.stopping)) return GN_ESTATE;
+    int64_t id;   /* once g is queued it may run, exit and be reused: keep its id here */
+    gn__g *g = gn__newg(p, fn, arg, stack_size, &id);
+    if (!g) return GN_ENOMEM;
+    if (p) {
         gn__runq_put(p, g, 1);
     } else {
-        g->id = id = gn__xadd(&gn__rt.goid_gen, 1) + 1;
-        gn__xadd(&gn__rt.st_created_nop, 1);
-        gn__store(&g->status, GN__G_RUNNABLE);
         gn__lock(&gn__rt.lock);
         gn__globrunqput(g);
         gn__unlock(&gn__rt.lock);
@@ -4510,19 +4905,27 @@ GONET_API int gn_rwmutex_unlock(gn_rwmutex *m) {
  * (an Add after the zero, which Go calls a misuse), the waiters stay for the
  * next zero rather than leave early.                                            */
 GONET_API int gn_waitgroup_add(gn_waitgroup *wg, int64_t delta) {
-    if (!wg) return GN_EINVAL;
-    int64_t v = gn__load_relaxed(&wg->count_);
+    if (!wg || delta < INT32_MIN || delta > INT32_MAX) return GN_EINVAL;
+    uint64_t st = gn__load(&wg->state_), next;
+    int64_t count;
+    uint32_t waiters;
     do {
-        if ((delta < 0 && v + delta < 0) || (delta > 0 && v > INT64_MAX - delta)) return GN_EINVAL;
-    } while (!gn__cas(&wg->count_, &v, v + delta));
-    if (v + delta != 0 || delta == 0) return 0;
+        count = (int64_t)(int32_t)(uint32_t)(st >> 32) + delta;
+        waiters = (uint32_t)st;
+        if (count < 0 || count > INT32_MAX) return GN_EINVAL;
+        /* The last Done with waiters clears them too: they are all queued (a
+         * waiter counts itself and queues under the lock), and any later wait
+         * sees zero and returns.                                               */
+        next = count == 0 && waiters ? 0 : (uint64_t)(uint32_t)count << 32 | waiters;
+    } while (!gn__cas(&wg->state_, &st, next));
+    if (count != 0 || waiters == 0 || delta == 0) return 0;   /* wg untouched from here */
     gn__glist wake = {NULL, NULL, 0};
     gn__waiter *w;
     gn__lock(&wg->lock_);
-    if (gn__load(&wg->count_) == 0)
-        while ((w = gn__waitq_pop(&wg->waiters_)) != NULL) gn__glist_push(&wake, w->g);
+    for (uint32_t i = 0; i < waiters && (w = gn__waitq_pop(&wg->waiters_)) != NULL; i++)
+        gn__glist_push(&wake, w->g);
     gn__unlock(&wg->lock_);
-    gn__g *g;
+    gn__g *g;   /* each waits for this to run, so wg lives until here */
     while ((g = gn__glist_pop(&wake)) != NULL) gn__ready(g);
     return 0;
 }
@@ -4531,17 +4934,20 @@ GONET_API int gn_waitgroup_done(gn_waitgroup *wg) { return gn_waitgroup_add(wg, 
 
 GONET_API void gn_waitgroup_wait(gn_waitgroup *wg) {
     if (!wg) return;
-    if (gn__load(&wg->count_) == 0) return;
+    if ((gn__load(&wg->state_) >> 32) == 0) return;
     gn__g *g = gn__getg();
     if (!g) {
-        while (gn__load(&wg->count_) != 0) gn__os_yield_thread();
+        while ((gn__load(&wg->state_) >> 32) != 0) gn__os_yield_thread();
         return;
     }
     gn__lock(&wg->lock_);
-    if (gn__load_relaxed(&wg->count_) == 0) {
-        gn__unlock(&wg->lock_);
-        return;
-    }
+    uint64_t st = gn__load(&wg->state_);
+    do {
+        if ((st >> 32) == 0) {
+            gn__unlock(&wg->lock_);
+            return;
+        }
+    } while (!gn__cas(&wg->state_, &st, st + 1));
     gn__waitq_park(&wg->waiters_, &wg->lock_, g, "waitgroup");
 }
 
@@ -5358,6 +5764,7 @@ GONET_API int64_t gn_bufwriter_write_string(gn_bufwriter *w, const char *s) {
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 
 typedef struct gn__fd {
     int       fd;
@@ -5368,6 +5775,10 @@ typedef struct gn__fd {
     uint32_t  closed;               /* atomic                                       */
     uint32_t  drained;              /* atomic: the last read was short             */
     gn_mutex  rmu, wmu;             /* one reader, one writer at a time             */
+    void    (*on_close)(void *);    /* atomic: called by the first close (the HTTP
+                                     * server tracks hijacked connections so)      */
+    void     *on_close_arg;
+    uint32_t  on_close_taken;       /* atomic: whoever sets it to 1 calls on_close */
 } gn__fd;
 
 struct gn_conn     { gn__fd f; };
@@ -5424,10 +5835,18 @@ GN__PRIVATE int gn__fd_release(gn__fd *f) {
     return 1;
 }
 
+/* Runs the close hook, if one is set and nobody ran it yet.                     */
+GN__PRIVATE void gn__fd_run_on_close(gn__fd *f) {
+    void (*fn)(void *) = gn__load(&f->on_close);
+    uint32_t z = 0;
+    if (fn && gn__cas(&f->on_close_taken, &z, 1u)) fn(f->on_close_arg);
+}
+
 GN__PRIVATE int gn__fd_close(gn__fd *f) {
     uint32_t z = 0;
     if (!gn__cas(&f->closed, &z, 1u)) return GN_ECLOSED;
     if (f->pd) gn__pd_evict(f->pd);
+    gn__fd_run_on_close(f);
     return 1;
 }
 
@@ -5486,6 +5905,47 @@ GN__PRIVATE int64_t gn__fd_write(gn__fd *f, const void *buf, size_t n) {
         if ((err = gn__fd_wait(f, 'w')) != 0) return err;
     }
     return (int64_t)n;
+}
+
+/* Writes the iovecs in order, all of them or an error, in as few system calls
+ * as the socket allows (a response head and its body go out in one). iov is
+ * consumed: its entries are advanced past what was written.                   */
+GN__PRIVATE int64_t gn__fd_writev(gn__fd *f, struct iovec *iov, int n) {
+    int64_t total = 0;
+    while (n > 0 && iov[0].iov_len == 0) { iov++; n--; }
+    while (n > 0) {
+        int err = gn__fd_check(f, 'w');
+        if (err) return err;
+        ssize_t w;
+        if (f->is_socket) {   /* sendmsg, for MSG_NOSIGNAL: a gone peer is EPIPE, not a signal */
+            struct msghdr mh;
+            memset(&mh, 0, sizeof mh);
+            mh.msg_iov = iov;
+            mh.msg_iovlen = (size_t)(n > IOV_MAX ? IOV_MAX : n);
+            w = sendmsg(f->fd, &mh, MSG_NOSIGNAL);
+        } else {
+            w = writev(f->fd, iov, n > IOV_MAX ? IOV_MAX : n);
+        }
+        if (w < 0) {
+            int e = errno;
+            if (e == EINTR) continue;
+            if (e != EAGAIN && e != EWOULDBLOCK) return gn__err_from_errno(e);
+            if ((err = gn__fd_wait(f, 'w')) != 0) return err;
+            continue;
+        }
+        total += w;
+        size_t left = (size_t)w;
+        while (n > 0 && left >= iov[0].iov_len) {
+            left -= iov[0].iov_len;
+            iov++;
+            n--;
+        }
+        if (n > 0) {
+            iov[0].iov_base = (char *)iov[0].iov_base + left;
+            iov[0].iov_len -= left;
+        }
+    }
+    return total;
 }
 
 /* ---- addresses ------------------------------------------------------------------- */
@@ -6032,6 +6492,83 @@ GONET_API int64_t gn_write(gn_conn *c, const void *buf, size_t n) {
     return r;
 }
 
+/* Waits until c may have bytes to read, without reading them: a server parks
+ * an idle connection here holding no buffer. Only after a short read (the
+ * socket is known to be empty) does it park; otherwise it returns at once and
+ * the read that follows finds out.                                              */
+GN__PRIVATE int gn__conn_wait_readable(gn_conn *c) {
+    if (!gn__fd_acquire(&c->f)) return GN_ECLOSED;
+    gn__fd *f = &c->f;
+    gn_mutex_lock(&f->rmu);
+    int rc = gn__fd_check(f, 'r');
+    if (rc == 0 && f->pd && gn__load_relaxed(&f->drained) && !gn__load(&f->pd->hup)) {
+        rc = gn__fd_wait(f, 'r');
+        if (rc == 0) gn__store_relaxed(&f->drained, 0u);   /* the edge is taken: read next */
+    }
+    gn_mutex_unlock(&f->rmu);
+    gn__conn_put(c);
+    return rc;
+}
+
+/* Like gn__conn_wait_readable, but instead of parking, arms the poller to start
+ * fn(arg) in a new coroutine when c is readable (or its read deadline passes,
+ * or it is closed), and returns 0: the caller's coroutine is free to end, and
+ * an idle connection holds no coroutine. 1: readable now, read. < 0: the error
+ * a read would get.                                                             */
+GN__PRIVATE int gn__conn_park_idle(gn_conn *c, void (*fn)(void *), void *arg) {
+    if (!gn__fd_acquire(&c->f)) return GN_ECLOSED;
+    gn__fd *f = &c->f;
+    int rc = gn__fd_check(f, 'r');
+    if (rc == 0) rc = 1;
+    if (rc == 1 && f->pd && gn__load_relaxed(&f->drained) && !gn__load(&f->pd->hup)) {
+        gn__store_relaxed(&f->drained, 0u);   /* whoever runs next reads first */
+        rc = gn__pd_spawn_on_read(f->pd, fn, arg);
+        if (rc == 1 && f->is_socket) {
+            /* Readiness was recorded, but the last read came back short: it may
+             * predate that read (an fd registered with bytes waiting, a read
+             * that did not wait). Look before holding a buffer for nothing.   */
+            char b;
+            ssize_t k = recv(f->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+            if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+                rc = gn__pd_spawn_on_read(f->pd, fn, arg);
+        }
+    }
+    gn__conn_put(c);
+    return rc;
+}
+
+/* Watches c for the peer going away while nobody reads it (a handler at work):
+ * arms the poller to start fn(arg) on readiness, deadline or close; fn then
+ * looks at gn__conn_hung_up. 0: armed. 1: readiness was there already (and is
+ * consumed: the next read must not wait for an edge). < 0: closed or timed out.
+ * gn__conn_unwatch takes an armed watch back: 1 if it had not fired.           */
+GN__PRIVATE int gn__conn_watch(gn_conn *c, void (*fn)(void *), void *arg) {
+    gn__fd *f = &c->f;
+    if (!f->pd) return GN_ENOSYS;
+    gn__store_relaxed(&f->drained, 0u);
+    return gn__pd_spawn_on_read(f->pd, fn, arg);
+}
+GN__PRIVATE int gn__conn_unwatch(gn_conn *c) {
+    gn__pd *pd = c->f.pd;
+    uintptr_t sp = GN__PD_SPAWN;
+    if (!pd || !gn__cas(&pd->rg, &sp, (uintptr_t)0)) return 0;
+    gn__xadd(&gn__pds.waiters, -1);
+    return 1;
+}
+GN__PRIVATE int gn__conn_hung_up(gn_conn *c) {
+    return gn__load(&c->f.closed) || (c->f.pd && (gn__load(&c->f.pd->hup) || gn__load(&c->f.pd->closing)));
+}
+
+/* gn_write for several buffers at once.                                         */
+GN__PRIVATE int64_t gn__conn_writev(gn_conn *c, struct iovec *iov, int n) {
+    if (!gn__fd_acquire(&c->f)) return GN_ECLOSED;
+    gn_mutex_lock(&c->f.wmu);
+    int64_t r = gn__fd_writev(&c->f, iov, n);
+    gn_mutex_unlock(&c->f.wmu);
+    gn__conn_put(c);
+    return r;
+}
+
 GONET_API int64_t gn_conn_reader(void *conn, void *buf, size_t n) { return gn_read((gn_conn *)conn, buf, n); }
 GONET_API int64_t gn_conn_writer(void *conn, const void *buf, size_t n) {
     return gn_write((gn_conn *)conn, buf, n);
@@ -6252,6 +6789,6024 @@ GN__PRIVATE int gn__group(gn_conn *c, const char *group, const char *ifname, int
 GONET_API int gn_join_group(gn_conn *c, const char *group, const char *ifname) { return gn__group(c, group, ifname, 1); }
 GONET_API int gn_leave_group(gn_conn *c, const char *group, const char *ifname) { return gn__group(c, group, ifname, 0); }
 /* ==== end src/net.c ==== */
+
+/* ==== begin src/http.h ==== */
+/* http.h — what the HTTP parts share inside the implementation: the parsed
+ * message head (http_parse.c fills it), path values (http_mux.c finds them,
+ * the request carries them), and the few hooks between the parts.
+ *
+ * >>http-internal                                                                */
+
+/* A path value the mux matched: name and decoded value, both NUL-terminated and
+ * alive while the handler runs.                                                 */
+typedef struct gn__pathval {
+    const char *name;
+    const char *value;
+} gn__pathval;
+
+/* The server's: hands the matched pattern's values to the request, for
+ * gn_http_path_value. vals stays alive until the handler returns.               */
+GN__PRIVATE void gn__http_set_pathvalues(gn_http_request *r, const gn__pathval *vals, int n);
+/* The request target's escaped path ("/a%20b"), NUL-terminated.                 */
+GN__PRIVATE const char *gn__http_escaped_path(const gn_http_request *r);
+/* ==== end src/http.h ==== */
+
+/* ==== begin src/http_parse.c ==== */
+/* http_parse.c — the HTTP/1.1 wire grammar (RFC 9110, RFC 9112): message heads
+ * (request line or status line, then header fields) and the chunked transfer
+ * coding. Nothing here reads a socket, allocates, or keeps state between calls
+ * beyond what the caller holds; http_server.c and http_client.c feed it bytes
+ * from their read buffers and act on what it returns.
+ *
+ * Zero-copy. A parsed head is pointers into the caller's buffer. On success the
+ * parser NUL-terminates them in place (method, target, header names and values,
+ * reason) by overwriting delimiters nobody needs once the head is parsed: the
+ * space after the method and after the target, each ':', the OWS after a value,
+ * a CR or LF. Its strings are then C strings for as long as the head's bytes stay
+ * where they are. Bytes past the head (a body, a pipelined request) are never
+ * touched.
+ *
+ * Incremental. A head arrives in pieces, and a parser that starts over on every
+ * piece is O(n^2) for a client that trickles bytes. Each call gets the buffer
+ * from the start of the message and prev_len, how much of it an earlier call
+ * already saw; it judges only the lines completed since, and parses the whole
+ * head once, when its blank line arrives. A line is judged only when complete
+ * and whole-head rules (framing, Host) only when the head is, so every split of
+ * the input gives the same answer, and malformed lines are refused as soon as
+ * they end rather than when a timeout fires.
+ *
+ * Strict, because two parsers that disagree on where a message ends are how
+ * requests are smuggled: one framing (Content-Length or chunked, never both,
+ * never ambiguous), no obs-fold, no bare CR, no whitespace before a colon,
+ * chunk lines ending in CRLF only. Where the RFCs leave a choice, Go's net/http
+ * decides; the places where this part is stricter than Go say so.
+ *
+ * >>http-parse                                                                  */
+
+/* ---- limits ---------------------------------------------------------------------- */
+#define GN__HTTP_MAX_HEAD_DEFAULT (64 * 1024) /* max_head_bytes 0 means this            */
+#define GN__HTTP_MAX_LEADING_EOL  4           /* empty lines skipped before a request   */
+#define GN__CHUNKED_MAX_LINE      4096        /* a chunk-size line with its extensions  */
+#define GN__CHUNKED_MAX_TRAILER_DEFAULT (16 * 1024)
+/* Framing a chunked body may carry beyond what its data pays for: each chunk
+ * earns 16 bytes plus twice its size, and a body that runs this far in debt
+ * (tiny chunks with long extensions) is cut off. Go has the same defence.       */
+#define GN__CHUNKED_MAX_EXCESS    (16 * 1024)
+
+/* Tests count the bytes the head parser examines, to check that feeding a byte
+ * at a time stays linear.                                                        */
+#ifndef GN__HTTP_SCANNED
+#  define GN__HTTP_SCANNED(n) ((void)0)
+#endif
+
+/* ---- the parsed head ------------------------------------------------------------- */
+enum {
+    GN__HTTP_FORM_ORIGIN,    /* "/path?query"                                          */
+    GN__HTTP_FORM_ABSOLUTE,  /* "http://host:port/path?query" (to proxies, and allowed) */
+    GN__HTTP_FORM_AUTHORITY, /* "host:port", CONNECT only                              */
+    GN__HTTP_FORM_ASTERISK   /* "*", OPTIONS only                                      */
+};
+
+/* What gn__http_parse_request or gn__http_parse_response found. Pointers go into
+ * the parsed buffer and, where marked [NUL], are NUL-terminated strings there.
+ * Undefined after a call that did not return > 0.                               */
+typedef struct gn__http_head {
+    /* request line */
+    const char *method;    size_t method_len;     /* [NUL] a token, case as sent       */
+    const char *target;    size_t target_len;     /* [NUL] as sent                     */
+    int         form;                             /* GN__HTTP_FORM_*                   */
+    const char *authority; size_t authority_len;  /* absolute- and authority-form:
+                                                     "host[:port]"; else NULL, 0       */
+    const char *path;      size_t path_len;       /* the origin-form part of the target,
+                                                     a [NUL] suffix of it: as a string
+                                                     "/a%20b?x=1", path_len counting
+                                                     "/a%20b". Empty for an absolute
+                                                     target with no path (means "/")
+                                                     and for authority-form; "*" for
+                                                     asterisk-form.                    */
+    const char *query;     size_t query_len;      /* [NUL] after the '?'; NULL if none */
+    /* status line */
+    int         status;                           /* 100..999                          */
+    const char *reason;    size_t reason_len;     /* [NUL] may be empty                */
+    /* both */
+    int         minor;                            /* HTTP/1.minor: 0 or 1              */
+    gn_http_header *hdrs;  size_t nhdrs;          /* [NUL] names and values, in order  */
+    int64_t     content_length;                   /* -1: none (or chunked)             */
+    const char *host;      size_t host_len;       /* the authority of an absolute- or
+                                                     authority-form target, else the Host
+                                                     value ([NUL]); NULL if neither    */
+    uint8_t     chunked;                          /* Transfer-Encoding: chunked        */
+    uint8_t     keep_alive;                       /* from the version and Connection   */
+    uint8_t     expect_continue;                  /* HTTP/1.1 with Expect: 100-continue */
+    uint8_t     upgrade;                          /* Connection lists "upgrade"        */
+    size_t      head_len;                         /* through the blank line            */
+} gn__http_head;
+
+/* ---- bytes ------------------------------------------------------------------------
+ * One table for every character class the grammar needs (RFC 9110 §5.6.2 token,
+ * §5.5 field values, RFC 3986 hosts). Written out by a script; the test
+ * char_classes checks every entry against the definitions.                      */
+#define GN__HC_TCHAR  0x01 /* token: ALPHA DIGIT !#$%&'*+-.^_`|~                      */
+#define GN__HC_VCHAR  0x02 /* 0x21..0x7E: request-target bytes                       */
+#define GN__HC_VALUE  0x04 /* field value: HTAB SP VCHAR obs-text (0x80..0xFF)       */
+#define GN__HC_HOST   0x08 /* reg-name and IP-literal: unreserved sub-delims '%'     */
+#define GN__HC_HEX    0x10
+#define GN__HC_QDTEXT 0x20 /* quoted-string text: all of VALUE but '"' and '\'        */
+#define GN__HC_SCHEME 0x40 /* ALPHA DIGIT + - .                                       */
+
+#define GN__HC_OBS16 0x24,0x24,0x24,0x24,0x24,0x24,0x24,0x24,0x24,0x24,0x24,0x24,0x24,0x24,0x24,0x24,
+static const unsigned char gn__http_cc[256] = {
+    /* 0_ */ 0x00,0x00,0x00,0x00,0x00,0x00,0x00,0x00,0x00,0x24,0x00,0x00,0x00,0x00,0x00,0x00,
+    /* 1_ */ 0x00,0x00,0x00,0x00,0x00,0x00,0x00,0x00,0x00,0x00,0x00,0x00,0x00,0x00,0x00,0x00,
+    /* 2_ */ 0x24,0x2f,0x06,0x27,0x2f,0x2f,0x2f,0x2f,0x2e,0x2e,0x2f,0x6f,0x2e,0x6f,0x6f,0x26,
+    /* 3_ */ 0x7f,0x7f,0x7f,0x7f,0x7f,0x7f,0x7f,0x7f,0x7f,0x7f,0x26,0x2e,0x26,0x2e,0x26,0x26,
+    /* 4_ */ 0x26,0x7f,0x7f,0x7f,0x7f,0x7f,0x7f,0x6f,0x6f,0x6f,0x6f,0x6f,0x6f,0x6f,0x6f,0x6f,
+    /* 5_ */ 0x6f,0x6f,0x6f,0x6f,0x6f,0x6f,0x6f,0x6f,0x6f,0x6f,0x6f,0x26,0x06,0x26,0x27,0x2f,
+    /* 6_ */ 0x27,0x7f,0x7f,0x7f,0x7f,0x7f,0x7f,0x6f,0x6f,0x6f,0x6f,0x6f,0x6f,0x6f,0x6f,0x6f,
+    /* 7_ */ 0x6f,0x6f,0x6f,0x6f,0x6f,0x6f,0x6f,0x6f,0x6f,0x6f,0x6f,0x26,0x27,0x26,0x2f,0x00,
+    GN__HC_OBS16 GN__HC_OBS16 GN__HC_OBS16 GN__HC_OBS16   /* 8_ .. B_ */
+    GN__HC_OBS16 GN__HC_OBS16 GN__HC_OBS16 GN__HC_OBS16   /* C_ .. F_ */
+};
+#undef GN__HC_OBS16
+
+#define GN__HC(c, cls) (gn__http_cc[(unsigned char)(c)] & (cls))
+#define GN__HC_WS(c) ((c) == ' ' || (c) == '\t')
+
+/* Skips the bytes in [lo, 0x7E] from p, eight at a time while a whole word is
+ * in range, and stops at most 7 bytes short of the first one that is not: the
+ * byte loops after it finish the job (and judge HTAB and obs-text, which this
+ * does not pass). Most of a head is printable ASCII.                           */
+GN__PRIVATE const char *gn__http_skip_ascii(const char *p, const char *e, unsigned lo) {
+    const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
+    const uint64_t below = ones * lo, del = ones * 0x7f;
+    while (e - p >= 8) {
+        uint64_t x;
+        memcpy(&x, p, 8);
+        uint64_t y = x ^ del;
+        /* nonzero iff some byte is < lo (lo <= 0x80), is 0x7F, or is >= 0x80 */
+        if ((((x - below) & ~x) | ((y - ones) & ~y) | x) & highs) break;
+        p += 8;
+    }
+    return p;
+}
+
+GN__PRIVATE int gn__http_lower(int c) { return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c; }
+
+/* a[0, n) equals w[0, n) ignoring ASCII case. (Not c | 0x20: '^' and '~' are
+ * both token bytes.)                                                             */
+GN__PRIVATE int gn__http_ieq(const char *a, const char *w, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (gn__http_lower((unsigned char)a[i]) != gn__http_lower((unsigned char)w[i]))
+            return 0;
+    return 1;
+}
+
+#define GN__HTTP_IS(p, n, word) ((n) == sizeof(word) - 1 && gn__http_ieq((p), (word), (n)))
+
+/* A comma-separated list (RFC 9110 §5.6.1): elements come out with their OWS
+ * trimmed, empty ones included ("a,,b" is a, "", b); the callers decide whether
+ * an empty element is harmless (Connection, Expect) or an error (framing).       */
+typedef struct gn__http_list {
+    const char *p, *e;
+    int         done;
+} gn__http_list;
+
+GN__PRIVATE void gn__http_list_init(gn__http_list *l, const char *p, size_t n) {
+    l->p = p;
+    l->e = p + n;
+    l->done = 0;
+}
+
+GN__PRIVATE int gn__http_list_next(gn__http_list *l, const char **el, size_t *n) {
+    if (l->done) return 0;
+    const char *s = l->p, *t = (const char *)memchr(s, ',', (size_t)(l->e - s));
+    if (t) {
+        l->p = t + 1;
+    } else {
+        t = l->e;
+        l->done = 1;
+    }
+    while (s < t && GN__HC_WS(*s)) s++;
+    while (t > s && GN__HC_WS(t[-1])) t--;
+    *el = s;
+    *n = (size_t)(t - s);
+    return 1;
+}
+
+/* Host and authority syntax (RFC 3986 §3.2.2-3.2.3): a reg-name or IPv4 address,
+ * or a bracketed IP literal, then an optional ":" and decimal port. No userinfo
+ * ('@' is not a host byte; RFC 9110 §4.2.4 says to treat it as an error), no
+ * spaces, no second colon outside brackets. Stricter than Go, which takes any
+ * mix of the allowed bytes. need_host: the host part must not be empty.           */
+GN__PRIVATE int gn__http_valid_host(const char *p, size_t n, int need_host) {
+    const char *e = p + n, *h = p;
+    if (p < e && *p == '[') {
+        for (p++;; p++) {
+            if (p == e) return 0;
+            if (*p == ']') break;
+            if (*p != ':' && !GN__HC(*p, GN__HC_HOST)) return 0;
+        }
+        if (p == h + 1) return 0;  /* "[]" */
+        p++;
+    } else {
+        while (p < e && GN__HC(*p, GN__HC_HOST)) p++;
+        if (need_host && p == h) return 0;
+    }
+    if (p == e) return 1;
+    if (*p != ':') return 0;
+    for (p++; p < e; p++)
+        if (*p < '0' || *p > '9') return 0;
+    return 1;
+}
+
+/* ---- lines ------------------------------------------------------------------------
+ * Each takes one line without its line end, [p, e), and returns 0 or minus a
+ * status. A CR inside a line is in no character class, so a bare CR anywhere
+ * fails here.                                                                    */
+
+/* "HTTP/" DIGIT "." DIGIT, exactly. HTTP/1.0 and HTTP/1.1 are served; any other
+ * well-formed version gets 505. (RFC 9110 §6.2 suggests treating HTTP/1.2 as
+ * 1.1, and Go does; we answer 505, as nothing sends it.)                          */
+GN__PRIVATE int gn__http_version(const char *p, const char *e, int *minor) {
+    if (e - p != 8 || memcmp(p, "HTTP/", 5) != 0 || p[6] != '.' || p[5] < '0' ||
+        p[5] > '9' || p[7] < '0' || p[7] > '9')
+        return -400;
+    if (p[5] != '1' || p[7] > '1') return -505;
+    *minor = p[7] - '0';
+    return 0;
+}
+
+/* Sorts the target into its form (RFC 9112 §3.2) and splits out authority, path
+ * and query. Bytes are already known to be VCHAR.                                */
+GN__PRIVATE int gn__http_target(gn__http_head *h) {
+    const char *t = h->target, *e = t + h->target_len, *p = t;
+    h->authority = NULL;
+    h->authority_len = 0;
+    h->query = NULL;
+    h->query_len = 0;
+    if (*t == '/') {
+        h->form = GN__HTTP_FORM_ORIGIN;
+    } else if (h->method_len == 7 && memcmp(h->method, "CONNECT", 7) == 0) {
+        /* uri-host ":" port. CONNECT also takes origin-form above, as Go does
+         * (net/rpc sends "CONNECT /_goRPC_").                                    */
+        const char *d = e;
+        while (d > t && d[-1] >= '0' && d[-1] <= '9') d--;
+        if (d == e || d - 1 <= t || d[-1] != ':' || (*t == '[' && d[-2] != ']') ||
+            !gn__http_valid_host(t, h->target_len, 1))
+            return -400;
+        h->form = GN__HTTP_FORM_AUTHORITY;
+        h->authority = t;
+        h->authority_len = h->target_len;
+        h->path = e;
+        h->path_len = 0;
+        return 0;
+    } else if (h->target_len == 1 && *t == '*') {
+        if (h->method_len != 7 || memcmp(h->method, "OPTIONS", 7) != 0) return -400;
+        h->form = GN__HTTP_FORM_ASTERISK;
+        h->path = t;
+        h->path_len = 1;
+        return 0;
+    } else {
+        /* scheme "://" authority path-abempty [ "?" query ]. Any scheme, as Go:
+         * the handler sees it and decides.                                       */
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z'))) return -400;
+        while (p < e && GN__HC(*p, GN__HC_SCHEME)) p++;
+        if (e - p < 3 || memcmp(p, "://", 3) != 0) return -400;
+        const char *a = p += 3;
+        while (p < e && *p != '/' && *p != '?') p++;
+        if (!gn__http_valid_host(a, (size_t)(p - a), 1)) return -400;
+        h->form = GN__HTTP_FORM_ABSOLUTE;
+        h->authority = a;
+        h->authority_len = (size_t)(p - a);
+    }
+    const char *q = (const char *)memchr(p, '?', (size_t)(e - p));
+    h->path = p;
+    h->path_len = (size_t)((q ? q : e) - p);
+    if (q) {
+        h->query = q + 1;
+        h->query_len = (size_t)(e - q - 1);
+    }
+    return 0;
+}
+
+/* method SP request-target SP HTTP-version, single spaces (RFC 9112 §3).
+ * The method is any token: an unknown one is the handler's 405 or 501.          */
+GN__PRIVATE int gn__http_request_line(const char *p, const char *e, gn__http_head *h) {
+    const char *m = p;
+    while (p < e && GN__HC(*p, GN__HC_TCHAR)) p++;
+    if (p == m || p == e || *p != ' ') return -400;
+    h->method = m;
+    h->method_len = (size_t)(p - m);
+    const char *t = ++p;
+    p = gn__http_skip_ascii(p, e, 0x21);
+    while (p < e && GN__HC(*p, GN__HC_VCHAR)) p++;
+    if (p == t || p == e || *p != ' ') return -400;
+    h->target = t;
+    h->target_len = (size_t)(p - t);
+    int r = gn__http_version(p + 1, e, &h->minor);
+    if (r < 0) return r;
+    return gn__http_target(h);
+}
+
+/* HTTP-version SP 3DIGIT [ SP reason-phrase ]. The space before an empty reason
+ * is optional, as in Go: servers send "HTTP/1.1 200" too.                        */
+GN__PRIVATE int gn__http_status_line(const char *p, const char *e, gn__http_head *h) {
+    if (e - p < 12 || p[8] != ' ') return -400;
+    int r = gn__http_version(p, p + 8, &h->minor);
+    if (r < 0) return r;
+    if (p[9] < '1' || p[9] > '9' || p[10] < '0' || p[10] > '9' || p[11] < '0' || p[11] > '9')
+        return -400;
+    h->status = (p[9] - '0') * 100 + (p[10] - '0') * 10 + (p[11] - '0');
+    p += 12;
+    if (p < e && *p++ != ' ') return -400;
+    h->reason = p;
+    for (; p < e; p++)
+        if (!GN__HC(*p, GN__HC_VALUE)) return -400;
+    h->reason_len = (size_t)(e - h->reason);
+    return 0;
+}
+
+/* field-name ":" OWS field-value OWS (RFC 9110 §5). A line that starts with
+ * whitespace (obs-fold, or whitespace before the first field) and whitespace
+ * before the colon are refused, as RFC 9112 §5.1-5.2 ask of a server. Values may
+ * carry obs-text; no CTL but HTAB.                                               */
+GN__PRIVATE int gn__http_field_line(const char *p, const char *e, gn_http_header *f) {
+    const char *n = p;
+    while (p < e && GN__HC(*p, GN__HC_TCHAR)) p++;
+    if (p == n || p == e || *p != ':') return -400;
+    f->name = n;
+    f->name_len = (size_t)(p - n);
+    for (p++; p < e && GN__HC_WS(*p); p++) {}
+    const char *v = p;
+    for (p = gn__http_skip_ascii(p, e, 0x20); p < e; p++)
+        if (!GN__HC(*p, GN__HC_VALUE)) return -400;
+    while (p > v && GN__HC_WS(p[-1])) p--;
+    f->value = v;
+    f->value_len = (size_t)(p - v);
+    return 0;
+}
+
+GN__PRIVATE int gn__http_start_line(const char *p, const char *e, gn__http_head *h, int response) {
+    return response ? gn__http_status_line(p, e, h) : gn__http_request_line(p, e, h);
+}
+
+/* The content of the line that ends with the LF at nl and starts at ls: a CR
+ * before the LF belongs to the line end (RFC 9112 §2.2 lets a bare LF end a line
+ * too, and Go takes it).                                                          */
+GN__PRIVATE const char *gn__http_line_end(const char *ls, const char *nl) {
+    return nl > ls && nl[-1] == '\r' ? nl - 1 : nl;
+}
+
+/* ---- the head ---------------------------------------------------------------------- */
+
+/* Judges the lines completed in buf[seen, lim) since an earlier call: 1 when one
+ * of them is the blank line that ends the head, 0 when it is not there yet, or
+ * minus a status. Bytes before seen are read only to find where the first new
+ * line starts, and only once a new line is there, so each byte is looked at a
+ * bounded number of times across calls.                                        */
+GN__PRIVATE int gn__http_resume(const char *buf, size_t start, size_t seen, size_t lim,
+                                int response) {
+    const char *first = buf + start, *end = buf + lim, *ls = buf + seen;
+    const char *nl = (const char *)memchr(ls, '\n', (size_t)(end - ls));
+    if (!nl) {
+        GN__HTTP_SCANNED(end - ls);
+        return 0;
+    }
+    while (ls > first && ls[-1] != '\n') ls--;
+    GN__HTTP_SCANNED(nl + 1 - ls);
+    for (;;) {
+        const char *ce = gn__http_line_end(ls, nl);
+        int r;
+        if (ls == first) {
+            gn__http_head scratch;
+            r = gn__http_start_line(ls, ce, &scratch, response);
+        } else if (ce == ls) {
+            return 1;
+        } else {
+            gn_http_header scratch;
+            r = gn__http_field_line(ls, ce, &scratch);
+        }
+        if (r < 0) return r;
+        ls = nl + 1;
+        nl = (const char *)memchr(ls, '\n', (size_t)(end - ls));
+        GN__HTTP_SCANNED((nl ? nl + 1 : end) - ls);
+        if (!nl) return 0;
+    }
+}
+
+/* Parses buf[start, lim) from the start line through the blank line, recording
+ * into h and hdrs: 1 with h->head_len set, 0 if the blank line is not there, or
+ * minus a status. Past max_hdrs the lines are still judged, so that a syntax
+ * error wins over 431 whatever the split.                                       */
+GN__PRIVATE int gn__http_full(const char *buf, size_t start, size_t lim, gn__http_head *h,
+                              gn_http_header *hdrs, size_t max_hdrs, int response) {
+    const char *p = buf + start, *end = buf + lim;
+    const char *nl = (const char *)memchr(p, '\n', (size_t)(end - p));
+    GN__HTTP_SCANNED((nl ? nl + 1 : end) - p);
+    if (!nl) return 0;
+    int r = gn__http_start_line(p, gn__http_line_end(p, nl), h, response);
+    if (r < 0) return r;
+    size_t n = 0;
+    for (;;) {
+        p = nl + 1;
+        nl = (const char *)memchr(p, '\n', (size_t)(end - p));
+        GN__HTTP_SCANNED((nl ? nl + 1 : end) - p);
+        if (!nl) return 0;
+        const char *ce = gn__http_line_end(p, nl);
+        if (ce == p) break;
+        gn_http_header spare;
+        r = gn__http_field_line(p, ce, n < max_hdrs ? &hdrs[n] : &spare);
+        if (r < 0) return r;
+        n++;
+    }
+    if (n > max_hdrs) return -431;
+    h->hdrs = hdrs;
+    h->nhdrs = n;
+    h->head_len = (size_t)(nl + 1 - buf);
+    return 1;
+}
+
+/* What the header fields say, gathered in one pass; the request and response
+ * rules then judge it.                                                          */
+typedef struct gn__http_facts {
+    const gn_http_header *host;
+    int     hosts;
+    int     cl_seen, cl_bad;
+    int64_t cl;
+    int     te_seen, te_empty, te_codings, te_chunked, te_last_chunked;
+    int     conn_close, conn_keep_alive, conn_upgrade;
+    int     expect_continue, expect_other;
+} gn__http_facts;
+
+/* One Content-Length field: 1*DIGIT, or a list of equal ones ("42, 42", which
+ * RFC 9110 §8.6 lets a recipient take as 42). Every value must equal *cl if it is
+ * already set (a repeated field): Go accepts identical repeats, so do we.       */
+GN__PRIVATE int gn__http_content_length(const gn_http_header *f, int64_t *cl) {
+    gn__http_list l;
+    const char *el;
+    size_t n;
+    gn__http_list_init(&l, f->value, f->value_len);
+    while (gn__http_list_next(&l, &el, &n)) {
+        if (n == 0) return -1;
+        int64_t v = 0;
+        for (size_t i = 0; i < n; i++) {
+            int d = el[i] - '0';
+            if (d < 0 || d > 9 || v > (INT64_MAX - d) / 10) return -1;
+            v = v * 10 + d;
+        }
+        if (*cl >= 0 && v != *cl) return -1;
+        *cl = v;
+    }
+    return 0;
+}
+
+GN__PRIVATE void gn__http_gather(const gn__http_head *h, gn__http_facts *x) {
+    memset(x, 0, sizeof *x);
+    x->cl = -1;
+    for (size_t i = 0; i < h->nhdrs; i++) {
+        const gn_http_header *f = &h->hdrs[i];
+        gn__http_list l;
+        const char *el;
+        size_t n;
+        switch (f->name_len) {
+        case 4:
+            if (gn__http_ieq(f->name, "host", 4)) {
+                x->hosts++;
+                x->host = f;
+            }
+            break;
+        case 6:
+            if (!gn__http_ieq(f->name, "expect", 6)) break;
+            gn__http_list_init(&l, f->value, f->value_len);
+            while (gn__http_list_next(&l, &el, &n)) {
+                if (n == 0) continue;
+                if (GN__HTTP_IS(el, n, "100-continue")) x->expect_continue = 1;
+                else x->expect_other = 1;
+            }
+            break;
+        case 10:
+            if (!gn__http_ieq(f->name, "connection", 10)) break;
+            gn__http_list_init(&l, f->value, f->value_len);
+            while (gn__http_list_next(&l, &el, &n)) {
+                if (GN__HTTP_IS(el, n, "close")) x->conn_close = 1;
+                else if (GN__HTTP_IS(el, n, "keep-alive")) x->conn_keep_alive = 1;
+                else if (GN__HTTP_IS(el, n, "upgrade")) x->conn_upgrade = 1;
+            }
+            break;
+        case 14:
+            if (!gn__http_ieq(f->name, "content-length", 14)) break;
+            x->cl_seen = 1;
+            if (gn__http_content_length(f, &x->cl) < 0) x->cl_bad = 1;
+            break;
+        case 17:
+            if (!gn__http_ieq(f->name, "transfer-encoding", 17)) break;
+            x->te_seen = 1;
+            gn__http_list_init(&l, f->value, f->value_len);
+            while (gn__http_list_next(&l, &el, &n)) {
+                int chunked = GN__HTTP_IS(el, n, "chunked");
+                if (n == 0) x->te_empty = 1;
+                x->te_codings++;
+                x->te_chunked += chunked;
+                x->te_last_chunked = chunked;
+            }
+            break;
+        default:
+            break;
+        }
+    }
+}
+
+/* Whole-head rules for a request, in this order: Host (RFC 9112 §3.2), then
+ * framing (§6), then Expect (RFC 9110 §10.1.1).
+ *   Transfer-Encoding on HTTP/1.0: 400 (§6.1: the framing is faulty).
+ *   Transfer-Encoding whose final coding is not chunked ("gzip", "identity",
+ *   "chunked, identity"), chunked twice, or an empty coding: 400, since §6.3
+ *   says the length cannot be known. chunked last after other codings
+ *   ("gzip, chunked"): 501, we know the length but not the coding (§6.1).
+ *   Go answers 501 to all of these; it is the 400s that §6.3 requires.
+ *   Content-Length with Transfer-Encoding, in either order: 400 (§6.1 allows
+ *   this; processing by Transfer-Encoding alone is how smuggling starts).
+ *   Content-Length: digits, fits int64, repeats identical; otherwise 400.
+ *   Host: exactly one on HTTP/1.1, at most one on 1.0, valid syntax; the
+ *   authority of an absolute- or authority-form target wins over it (§3.2.2;
+ *   Go does the same for CONNECT's authority).
+ *   Expect: 100-continue sets expect_continue on HTTP/1.1 and is ignored on 1.0
+ *   (RFC 9110 §10.1.1 says MUST); any other expectation: 417. An empty Expect is
+ *   ignored, as Go does. Whether to send the 100 (only when the handler reads a
+ *   body) is the server's call.                                                 */
+GN__PRIVATE int gn__http_request_rules(gn__http_head *h) {
+    gn__http_facts x;
+    gn__http_gather(h, &x);
+    if (x.hosts > 1) return -400;
+    if (x.hosts == 0 && h->minor == 1) return -400;
+    if (x.host && !gn__http_valid_host(x.host->value, x.host->value_len, 0)) return -400;
+    if (x.cl_bad) return -400;
+    if (x.te_seen) {
+        if (h->minor == 0 || x.te_empty || !x.te_last_chunked || x.te_chunked > 1 || x.cl_seen)
+            return -400;
+        if (x.te_codings > 1) return -501;
+    }
+    if (x.expect_other) return -417;
+    h->status = 0;
+    h->reason = NULL;
+    h->reason_len = 0;
+    h->content_length = x.cl;
+    h->chunked = (uint8_t)x.te_seen;
+    h->expect_continue = (uint8_t)(x.expect_continue && h->minor == 1);
+    h->keep_alive = (uint8_t)(!x.conn_close && (h->minor == 1 || x.conn_keep_alive));
+    h->upgrade = (uint8_t)x.conn_upgrade;
+    if (h->authority) {
+        h->host = h->authority;
+        h->host_len = h->authority_len;
+    } else if (x.host) {
+        h->host = x.host->value;
+        h->host_len = x.host->value_len;
+    } else {
+        h->host = NULL;
+        h->host_len = 0;
+    }
+    return 0;
+}
+
+/* Whole-head rules for a response: the same Content-Length rules; Transfer-
+ * Encoding must be exactly "chunked" (Go's client refuses any other coding, and
+ * RFC 9112 §6.3's fallback of reading until close would hand the caller bytes in
+ * a coding it cannot undo); not on HTTP/1.0; never with Content-Length (§6.3 says
+ * to treat that as an error; Go drops the length instead).                       */
+GN__PRIVATE int gn__http_response_rules(gn__http_head *h) {
+    gn__http_facts x;
+    gn__http_gather(h, &x);
+    if (x.cl_bad) return -400;
+    if (x.te_seen && (h->minor == 0 || x.te_empty || x.te_codings != 1 || !x.te_last_chunked ||
+                      x.cl_seen))
+        return -400;
+    h->content_length = x.cl;
+    h->chunked = (uint8_t)x.te_seen;
+    h->expect_continue = 0;
+    h->keep_alive = (uint8_t)(!x.conn_close && (h->minor == 1 || x.conn_keep_alive));
+    h->upgrade = (uint8_t)x.conn_upgrade;
+    h->host = NULL;
+    h->host_len = 0;
+    h->method = h->target = h->authority = h->path = h->query = NULL;
+    h->method_len = h->target_len = h->authority_len = h->path_len = h->query_len = 0;
+    h->form = 0;
+    return 0;
+}
+
+/* Writes the NULs that make the head's strings C strings. Each lands on a
+ * delimiter inside the head: a space, a ':', OWS, CR or LF.                    */
+GN__PRIVATE void gn__http_terminate(char *buf, gn__http_head *h, int response) {
+#define GN__HTTP_NUL(ptr, len) (buf[(size_t)((ptr) - buf) + (len)] = '\0')
+    if (response) {
+        GN__HTTP_NUL(h->reason, h->reason_len);
+    } else {
+        GN__HTTP_NUL(h->method, h->method_len);
+        GN__HTTP_NUL(h->target, h->target_len);
+    }
+    for (size_t i = 0; i < h->nhdrs; i++) {
+        GN__HTTP_NUL(h->hdrs[i].name, h->hdrs[i].name_len);
+        GN__HTTP_NUL(h->hdrs[i].value, h->hdrs[i].value_len);
+    }
+#undef GN__HTTP_NUL
+}
+
+GN__PRIVATE int gn__http_parse_head(char *buf, size_t len, size_t prev_len, gn__http_head *h,
+                                    gn_http_header *hdrs, size_t max_hdrs,
+                                    size_t max_head_bytes, int response) {
+    if (!buf || !h || (!hdrs && max_hdrs)) return GN_EINVAL;
+    if (max_head_bytes == 0) max_head_bytes = GN__HTTP_MAX_HEAD_DEFAULT;
+    if (max_head_bytes > INT_MAX) max_head_bytes = INT_MAX;
+    size_t lim = len < max_head_bytes ? len : max_head_bytes;
+    int too_big = len >= max_head_bytes;  /* a head not complete by now never fits  */
+    /* Empty lines before a request line (RFC 9112 §2.2: "at least one"; Go skips
+     * up to 4 CR or LF bytes after a POST). Re-skipped on every call: bounded.   */
+    size_t start = 0;
+    for (int k = 0; !response; k++) {
+        size_t eol = start < lim && buf[start] == '\n' ? 1
+                   : start + 1 < lim && buf[start] == '\r' && buf[start + 1] == '\n' ? 2 : 0;
+        if (!eol) break;
+        if (k == GN__HTTP_MAX_LEADING_EOL) return -400;
+        start += eol;
+    }
+    int r;
+    if (prev_len > len) prev_len = len;
+    if (prev_len > start) {
+        r = gn__http_resume(buf, start, prev_len < lim ? prev_len : lim, lim, response);
+        if (r <= 0) return r < 0 ? r : too_big ? -431 : 0;
+    }
+    r = gn__http_full(buf, start, lim, h, hdrs, max_hdrs, response);
+    if (r <= 0) return r < 0 ? r : too_big ? -431 : 0;
+    r = response ? gn__http_response_rules(h) : gn__http_request_rules(h);
+    if (r < 0) return r;
+    gn__http_terminate(buf, h, response);
+    return (int)h->head_len;
+}
+
+/* ---- entry points ------------------------------------------------------------------ */
+
+/* Parses the request head at the start of buf[0, len).
+ *   > 0  the head is complete and valid: its length through the blank line; h is
+ *        filled, hdrs[0, h->nhdrs) hold the fields, and the strings marked [NUL]
+ *        in gn__http_head are NUL-terminated inside buf. Bytes past the head are
+ *        untouched.
+ *   0    incomplete: read more, append, and call again with the same buf start
+ *        and prev_len = this call's len. buf is unchanged.
+ *   < 0  minus the status to answer before closing: -400, -431 (head over
+ *        max_head_bytes, complete or not, or more than max_hdrs fields), -501
+ *        (a transfer coding we do not implement), -505 (not HTTP/1.0 or 1.1),
+ *        -417 (an expectation other than 100-continue). GN_EINVAL for NULL
+ *        arguments.
+ * prev_len: how much of buf an earlier call for this message saw (it returned 0),
+ * or 0. Any value from 0 to that length gives the same result (lines before it
+ * were judged then and are not judged again until the head is whole); the exact
+ * one keeps a trickled head linear. If the caller moves the bytes, or a call did
+ * not return 0, it passes 0.
+ * max_head_bytes bounds the head, leading empty lines and request line included;
+ * 0 means GN__HTTP_MAX_HEAD_DEFAULT.                                             */
+GN__PRIVATE int gn__http_parse_request(char *buf, size_t len, size_t prev_len, gn__http_head *h,
+                                       gn_http_header *hdrs, size_t max_hdrs,
+                                       size_t max_head_bytes) {
+    return gn__http_parse_head(buf, len, prev_len, h, hdrs, max_hdrs, max_head_bytes, 0);
+}
+
+/* The response head, for the client: the same contract, but errors are
+ * GN_ETOOLARGE (over max_head_bytes or max_hdrs) or GN_EHTTP (anything else
+ * malformed, including versions other than 1.0 and 1.1). No leading empty lines.
+ * Fills status, reason, minor, hdrs, content_length, chunked, keep_alive and
+ * upgrade; whether a body follows depends on the request too: see
+ * gn__http_response_body. A 1xx head is followed by another head.              */
+GN__PRIVATE int gn__http_parse_response(char *buf, size_t len, size_t prev_len, gn__http_head *h,
+                                        gn_http_header *hdrs, size_t max_hdrs,
+                                        size_t max_head_bytes) {
+    int r = gn__http_parse_head(buf, len, prev_len, h, hdrs, max_hdrs, max_head_bytes, 1);
+    if (r >= 0 || r == GN_EINVAL) return r;
+    return r == -431 ? GN_ETOOLARGE : GN_EHTTP;
+}
+
+/* How a response's body is delimited (RFC 9112 §6.3), given whether the request
+ * was HEAD. A 2xx answer to CONNECT is a tunnel: the caller's case, not here.   */
+enum {
+    GN__HTTP_BODY_NONE,     /* HEAD, 1xx, 204, 304                                   */
+    GN__HTTP_BODY_LENGTH,   /* content_length bytes (maybe 0)                        */
+    GN__HTTP_BODY_CHUNKED,  /* gn__chunked                                           */
+    GN__HTTP_BODY_CLOSE     /* until the server closes: the connection is not reused */
+};
+
+GN__PRIVATE int gn__http_response_body(const gn__http_head *h, int head_request) {
+    if (head_request || h->status < 200 || h->status == 204 || h->status == 304)
+        return GN__HTTP_BODY_NONE;
+    if (h->chunked) return GN__HTTP_BODY_CHUNKED;
+    if (h->content_length >= 0) return GN__HTTP_BODY_LENGTH;
+    return GN__HTTP_BODY_CLOSE;
+}
+
+/* The first field after `after` (NULL: from the start) whose name is `name`,
+ * ignoring ASCII case, or NULL. Repeated fields come back in arrival order.    */
+GN__PRIVATE const gn_http_header *gn__http_find_next(const gn__http_head *h,
+                                                     const gn_http_header *after,
+                                                     const char *name) {
+    size_t n = strlen(name);
+    size_t i = after ? (size_t)(after - h->hdrs) + 1 : 0;
+    for (; i < h->nhdrs; i++)
+        if (h->hdrs[i].name_len == n && gn__http_ieq(h->hdrs[i].name, name, n))
+            return &h->hdrs[i];
+    return NULL;
+}
+
+GN__PRIVATE const gn_http_header *gn__http_find(const gn__http_head *h, const char *name) {
+    return gn__http_find_next(h, NULL, name);
+}
+
+/* ---- chunked ------------------------------------------------------------------------
+ * RFC 9112 §7.1, as a byte-at-a-time state machine over the framing and spans
+ * over the data, so that any split decodes alike and data is never copied:
+ *     chunk-size [ chunk-ext ] CRLF  chunk-data CRLF  ...  "0" [ chunk-ext ] CRLF
+ *     *( field-line CRLF )  CRLF
+ * Every line end is CRLF: a bare LF in chunk framing is how the chunk-parsing
+ * smuggling variants start, and no client we know sends one (Go takes a bare LF
+ * after the size; we do not). Extensions are checked against their grammar
+ * (token [= token / quoted-string], BWS around ';' and '=') and dropped.
+ *
+ * Trailers are checked like header fields (token name, no space before ':', no
+ * obs-fold, no CTL) and bounded by max_trailer bytes. If the caller gives a
+ * buffer, each field is copied into it as "name\0value\0" (value trimmed of OWS),
+ * for gn__chunked_trailers; otherwise they are checked and dropped. Which fields
+ * may be trailers (RFC 9110 §6.5.1) is the caller's business.                   */
+enum {
+    GN__CK_SIZE0,       /* the first hex digit of a size                          */
+    GN__CK_SIZE,
+    GN__CK_EXT_WS,      /* BWS before ';'                                         */
+    GN__CK_EXT_NAME0,   /* after ';': BWS, then a name                            */
+    GN__CK_EXT_NAME,
+    GN__CK_EXT_NAME_WS, /* BWS before '=' or ';'                                  */
+    GN__CK_EXT_VAL0,    /* after '=': BWS, then a token or a quoted string        */
+    GN__CK_EXT_TOKEN,
+    GN__CK_EXT_QUOTED,
+    GN__CK_EXT_QESC,
+    GN__CK_EXT_VAL_END, /* after the closing quote                                */
+    GN__CK_SIZE_LF,
+    GN__CK_DATA,
+    GN__CK_DATA_CR,
+    GN__CK_DATA_LF,
+    GN__CK_T_START,     /* a trailer line, or the final CRLF                      */
+    GN__CK_T_NAME,
+    GN__CK_T_OWS,
+    GN__CK_T_VALUE,
+    GN__CK_T_LF,
+    GN__CK_END_LF,
+    GN__CK_DONE,
+    GN__CK_ERR
+};
+
+typedef struct gn__chunked {
+    uint64_t size;        /* the size being read, then the chunk's data bytes left   */
+    int64_t  excess;      /* framing not yet paid for by data                       */
+    size_t   line;        /* bytes of the current size line                          */
+    size_t   trailer;     /* bytes of the trailer section so far                     */
+    size_t   max_trailer;
+    char    *tbuf;        /* caller's, or NULL                                       */
+    size_t   tcap, tlen;
+    size_t   tval_end;    /* tlen after the value's last non-OWS byte               */
+    size_t   ntrailers;   /* complete trailer fields                                 */
+    int      state;
+    int      err;         /* sticky                                                  */
+    int      done;        /* the last chunk and the trailer section are through      */
+} gn__chunked;
+
+/* Readies c for one chunked body. tbuf[tcap] (may be NULL, 0) receives the
+ * trailer fields; max_trailer bounds the trailer section (0: 16 KiB).           */
+GN__PRIVATE void gn__chunked_init(gn__chunked *c, char *tbuf, size_t tcap, size_t max_trailer) {
+    memset(c, 0, sizeof *c);
+    c->tbuf = tbuf;
+    c->tcap = tbuf ? tcap : 0;
+    c->max_trailer = max_trailer ? max_trailer : GN__CHUNKED_MAX_TRAILER_DEFAULT;
+    c->state = GN__CK_SIZE0;
+}
+
+GN__PRIVATE int gn__chunked_put(gn__chunked *c, char ch) {
+    if (!c->tbuf) return 0;
+    if (c->tlen >= c->tcap) return GN_ETOOLARGE;
+    c->tbuf[c->tlen++] = ch;
+    return 0;
+}
+
+/* One byte of a size line: 0, or an error.                                    */
+GN__PRIVATE int gn__chunked_size_byte(gn__chunked *c, unsigned char ch) {
+    if (++c->line > GN__CHUNKED_MAX_LINE) return GN_EHTTP;
+    int ws = GN__HC_WS(ch), tchar = GN__HC(ch, GN__HC_TCHAR) != 0;
+    switch (c->state) {
+    case GN__CK_SIZE0:
+    case GN__CK_SIZE:
+        if (GN__HC(ch, GN__HC_HEX)) {
+            unsigned d = (unsigned)(ch <= '9' ? ch - '0' : gn__http_lower(ch) - 'a' + 10);
+            if (c->size > ((uint64_t)INT64_MAX - d) / 16) return GN_EHTTP;
+            c->size = c->size * 16 + d;
+            c->state = GN__CK_SIZE;
+            return 0;
+        }
+        if (c->state == GN__CK_SIZE0) return GN_EHTTP;
+        if (ws) c->state = GN__CK_EXT_WS;
+        else if (ch == ';') c->state = GN__CK_EXT_NAME0;
+        else if (ch == '\r') c->state = GN__CK_SIZE_LF;
+        else return GN_EHTTP;
+        return 0;
+    case GN__CK_EXT_WS:
+        if (ch == ';') c->state = GN__CK_EXT_NAME0;
+        else if (!ws) return GN_EHTTP;
+        return 0;
+    case GN__CK_EXT_NAME0:
+        if (tchar) c->state = GN__CK_EXT_NAME;
+        else if (!ws) return GN_EHTTP;
+        return 0;
+    case GN__CK_EXT_NAME:
+        if (tchar) return 0;
+        if (ws) c->state = GN__CK_EXT_NAME_WS;
+        else if (ch == '=') c->state = GN__CK_EXT_VAL0;
+        else if (ch == ';') c->state = GN__CK_EXT_NAME0;
+        else if (ch == '\r') c->state = GN__CK_SIZE_LF;
+        else return GN_EHTTP;
+        return 0;
+    case GN__CK_EXT_NAME_WS:
+        if (ch == '=') c->state = GN__CK_EXT_VAL0;
+        else if (ch == ';') c->state = GN__CK_EXT_NAME0;
+        else if (!ws) return GN_EHTTP;
+        return 0;
+    case GN__CK_EXT_VAL0:
+        if (ch == '"') c->state = GN__CK_EXT_QUOTED;
+        else if (tchar) c->state = GN__CK_EXT_TOKEN;
+        else if (!ws) return GN_EHTTP;
+        return 0;
+    case GN__CK_EXT_QUOTED:
+        if (ch == '"') c->state = GN__CK_EXT_VAL_END;
+        else if (ch == '\\') c->state = GN__CK_EXT_QESC;
+        else if (!GN__HC(ch, GN__HC_QDTEXT)) return GN_EHTTP;
+        return 0;
+    case GN__CK_EXT_QESC:
+        if (!GN__HC(ch, GN__HC_VALUE)) return GN_EHTTP;
+        c->state = GN__CK_EXT_QUOTED;
+        return 0;
+    case GN__CK_EXT_TOKEN:
+    case GN__CK_EXT_VAL_END:
+        if (tchar && c->state == GN__CK_EXT_TOKEN) return 0;
+        if (ws) c->state = GN__CK_EXT_WS;
+        else if (ch == ';') c->state = GN__CK_EXT_NAME0;
+        else if (ch == '\r') c->state = GN__CK_SIZE_LF;
+        else return GN_EHTTP;
+        return 0;
+    case GN__CK_SIZE_LF: {
+        if (ch != '\n') return GN_EHTTP;
+        /* The line and the CRLF after the data are overhead; the data pays. */
+        int64_t pay = 16 + (c->size > ((uint64_t)1 << 40) ? ((int64_t)1 << 41) : 2 * (int64_t)c->size);
+        c->excess += (int64_t)c->line + 2 - pay;
+        if (c->excess < 0) c->excess = 0;
+        if (c->excess > GN__CHUNKED_MAX_EXCESS) return GN_EHTTP;
+        c->line = 0;
+        c->state = c->size ? GN__CK_DATA : GN__CK_T_START;
+        return 0;
+    }
+    default:
+        return GN_EHTTP;
+    }
+}
+
+/* One byte of the trailer section: 0, or an error.                            */
+GN__PRIVATE int gn__chunked_trailer_byte(gn__chunked *c, unsigned char ch) {
+    if (++c->trailer > c->max_trailer) return GN_ETOOLARGE;
+    switch (c->state) {
+    case GN__CK_T_START:
+        if (ch == '\r') {
+            c->state = GN__CK_END_LF;
+            return 0;
+        }
+        if (!GN__HC(ch, GN__HC_TCHAR)) return GN_EHTTP;  /* obs-fold, empty name */
+        c->state = GN__CK_T_NAME;
+        return gn__chunked_put(c, (char)ch);
+    case GN__CK_T_NAME:
+        if (GN__HC(ch, GN__HC_TCHAR)) return gn__chunked_put(c, (char)ch);
+        if (ch != ':') return GN_EHTTP;
+        c->state = GN__CK_T_OWS;
+        c->tval_end = c->tlen + 1;
+        return gn__chunked_put(c, '\0');
+    case GN__CK_T_OWS:
+    case GN__CK_T_VALUE:
+        if (ch == '\r') {
+            c->state = GN__CK_T_LF;
+            return 0;
+        }
+        if (!GN__HC(ch, GN__HC_VALUE)) return GN_EHTTP;
+        if (GN__HC_WS(ch)) {
+            if (c->state == GN__CK_T_OWS) return 0;
+            return gn__chunked_put(c, (char)ch);
+        }
+        c->state = GN__CK_T_VALUE;
+        if (gn__chunked_put(c, (char)ch) < 0) return GN_ETOOLARGE;
+        c->tval_end = c->tlen;
+        return 0;
+    case GN__CK_T_LF:
+        if (ch != '\n') return GN_EHTTP;
+        if (c->tbuf) c->tlen = c->tval_end;
+        c->ntrailers++;
+        c->state = GN__CK_T_START;
+        return gn__chunked_put(c, '\0');
+    case GN__CK_END_LF:
+        if (ch != '\n') return GN_EHTTP;
+        c->state = GN__CK_DONE;
+        c->done = 1;
+        return 0;
+    default:
+        return GN_EHTTP;
+    }
+}
+
+/* Decodes from in[0, n). Returns how many bytes of in it consumed (>= 0), or an
+ * error: GN_EHTTP (malformed: bad or missing size, size over 2^63-1, a size line
+ * over 4 KiB, a bad extension, a missing CRLF after data, a bare CR or LF, a bad
+ * trailer field, too much framing for the data), GN_ETOOLARGE (trailers over
+ * max_trailer or tbuf). Errors are sticky.
+ * Payload: when *dlen > 0, in[*data - in, + *dlen) is chunk data, and it is the
+ * last thing consumed: the call stops after each span so the caller can deliver
+ * it, then calls again with what follows. max_data caps a span (0: no cap).
+ * When c->done, the body ended within the consumed bytes; what follows in `in`
+ * is the next message. Otherwise, a call with no span consumed all n bytes:
+ * feed more. While not done, every call with n > 0 consumes at least one byte. */
+GN__PRIVATE int64_t gn__chunked_feed(gn__chunked *c, const char *in, size_t n, size_t max_data,
+                                     const char **data, size_t *dlen) {
+    *data = NULL;
+    *dlen = 0;
+    if (c->err) return c->err;
+    if (n > (size_t)INT64_MAX) n = (size_t)INT64_MAX;
+    if (max_data == 0) max_data = SIZE_MAX;
+    size_t i = 0;
+    while (i < n) {
+        int st = c->state, r;
+        if (st == GN__CK_DATA) {
+            size_t k = n - i;
+            if (k > max_data) k = max_data;
+            if ((uint64_t)k > c->size) k = (size_t)c->size;
+            *data = in + i;
+            *dlen = k;
+            c->size -= k;
+            if (c->size == 0) c->state = GN__CK_DATA_CR;
+            return (int64_t)(i + k);
+        }
+        if (st == GN__CK_DONE) break;
+        unsigned char ch = (unsigned char)in[i++];
+        if (st == GN__CK_DATA_CR) {
+            r = ch == '\r' ? (c->state = GN__CK_DATA_LF, 0) : GN_EHTTP;
+        } else if (st == GN__CK_DATA_LF) {
+            r = ch == '\n' ? (c->state = GN__CK_SIZE0, c->size = 0, 0) : GN_EHTTP;
+        } else if (st >= GN__CK_T_START) {
+            r = gn__chunked_trailer_byte(c, ch);
+        } else {
+            r = gn__chunked_size_byte(c, ch);
+        }
+        if (r < 0) {
+            c->err = r;
+            c->state = GN__CK_ERR;
+            return r;
+        }
+    }
+    return (int64_t)i;
+}
+
+/* Chunk data still to come in the current chunk (0 outside chunk data). A
+ * caller with an empty buffer may read up to this many bytes straight from the
+ * source into its destination, and then tell the decoder with skip_data.        */
+GN__PRIVATE uint64_t gn__chunked_data_left(const gn__chunked *c) {
+    return c->state == GN__CK_DATA ? c->size : 0;
+}
+
+GN__PRIVATE void gn__chunked_skip_data(gn__chunked *c, uint64_t k) {
+    GN_ASSERT(c->state == GN__CK_DATA && k <= c->size);
+    c->size -= k;
+    if (c->size == 0) c->state = GN__CK_DATA_CR;
+}
+
+/* The trailer fields copied so far (all of them once c->done), as headers
+ * pointing into tbuf, NUL-terminated: fills out[0, max) and returns how many
+ * fields there are (0 without a tbuf).                                          */
+GN__PRIVATE size_t gn__chunked_trailers(const gn__chunked *c, gn_http_header *out, size_t max) {
+    if (!c->tbuf) return 0;
+    const char *p = c->tbuf;
+    for (size_t i = 0; i < c->ntrailers && i < max; i++) {
+        out[i].name = p;
+        out[i].name_len = strlen(p);
+        p += out[i].name_len + 1;
+        out[i].value = p;
+        out[i].value_len = strlen(p);
+        p += out[i].value_len + 1;
+    }
+    return c->ntrailers;
+}
+/* ==== end src/http_parse.c ==== */
+
+/* ==== begin src/http_server.c ==== */
+/* http_server.c — the HTTP/1.1 server: one coroutine per connection, requests
+ * parsed in place in the connection's buffer, the response writer, keep-alive,
+ * pipelining, timeouts, hijacking and graceful shutdown (Go's net/http server).
+ *
+ * Memory. A connection owns a small struct; while it works on a request it also
+ * holds a work block from the server's pool: the read buffer (the head must fit
+ * there, max_header_bytes, plus room for body bytes and pipelined requests),
+ * the response body buffer, the output buffer where heads (and the responses
+ * to pipelined requests) are gathered, and the response headers' strings. A
+ * connection that waits for its next request gives the block back, so an idle
+ * keep-alive connection costs its struct and its coroutine, no buffers.
+ *
+ * System calls. A keep-alive request costs one read and one write: the head and
+ * a body that fits the buffer go out in one sendmsg; the wait for the next
+ * request is a park on the poller, not a read that returns EAGAIN (the last
+ * read was short, so the socket is known to be empty). Responses to pipelined
+ * requests already in the buffer are gathered and written together. Deadlines
+ * are reset only when they moved by more than a slack (1/8 of the timeout, at
+ * most 100 ms), so a busy connection does not touch the timer heap per request.
+ *
+ * Errors. A malformed request gets its 4xx (or 5xx) with "Connection: close",
+ * then the connection is half-closed and drained briefly so the response is not
+ * lost to a reset. A handler that writes nothing sends an empty 200.
+ *
+ * >>http-server                                                                  */
+
+#define GN__HTTP_MAX_REQ_HEADERS   100           /* fields per request: 431 beyond     */
+#define GN__HTTP_MAX_RESP_HEADERS  64            /* fields a handler may set            */
+#define GN__HTTP_BODY_TAIL         4096          /* read buffer room past a full head  */
+#define GN__HTTP_OUT_SIZE          4096          /* heads, and gathered responses      */
+#define GN__HTTP_ARENA_SIZE        2048          /* response header strings (inline)   */
+#define GN__HTTP_DRAIN_MAX         (256 * 1024)  /* unread body drained to keep alive  */
+#define GN__HTTP_POOL_MAX          64            /* free work blocks kept per server   */
+
+enum { GN__HC_ACTIVE, GN__HC_IDLE, GN__HC_CLOSING, GN__HC_HIJACKED };
+enum { GN__BODY_NONE, GN__BODY_LENGTH, GN__BODY_CHUNKED };
+enum { GN__WATCH_OFF, GN__WATCH_ARMED, GN__WATCH_RUNNING, GN__WATCH_DONE };
+
+typedef struct gn__http_conn gn__http_conn;
+
+typedef struct gn__http_hdr {        /* a response field: offsets into the arena   */
+    uint32_t name, nlen, value, vlen;
+} gn__http_hdr;
+
+struct gn_http_request {
+    gn__http_conn     *hc;
+    gn__http_head      head;           /* its hdrs array is in the work block       */
+    char              *heap;           /* long paths that did not fit the arena      */
+    const char        *escaped_path;   /* NUL-terminated copy in the work block     */
+    const char        *path;           /* decoded, NUL-terminated                   */
+    const char        *host;           /* NUL-terminated, "" if none               */
+    const gn__pathval *pathvals;       /* the matched pattern's values, or NULL    */
+    int                npathvals;
+    int                body_kind;      /* GN__BODY_*                                */
+    int64_t            body_left;      /* LENGTH: bytes still to come               */
+    int64_t            body_read;      /* bytes delivered, against max_body_bytes   */
+    int                body_err;       /* sticky: a read error or the limit          */
+    int                sent_continue;
+    gn__chunked        chunked;
+    gn_context        *ctx;            /* made on first use                         */
+    uint32_t           watch;          /* atomic: GN__WATCH_*, the hang-up watch     */
+};
+
+struct gn_http_response {
+    gn__http_conn *hc;
+    int      status;                    /* 0 until write_header                       */
+    int      head_sent;                 /* streaming: the head went out               */
+    int      chunked;                   /* streaming with the chunked coding          */
+    int      no_body;                   /* 1xx, 204, 304: writes are counted only       */
+    int      head;                      /* a HEAD request: a body is made, not sent     */
+    int      close;                     /* Connection: close after this response      */
+    int      has_date, has_type;        /* the handler set them                       */
+    int64_t  clen;                      /* a Content-Length the handler set, or -1    */
+    int64_t  written;                   /* body bytes the handler wrote               */
+    size_t   wlen;                      /* buffered body bytes                        */
+    int      err;                       /* sticky write error                         */
+    int      nh;
+    gn__http_hdr *hdrs;                 /* GN__HTTP_MAX_RESP_HEADERS, in the work block */
+    size_t   alen, acap;                /* arena bytes used, and usable               */
+};
+
+struct gn__http_conn {
+    gn_http_server *srv;
+    gn_conn        *c;
+    gn__http_conn  *prev, *next;        /* the server's list, under srv->lock         */
+    uint32_t        state;              /* atomic: GN__HC_*                           */
+    char           *block;              /* the work block, or NULL while idle         */
+    size_t          rpos, rend;         /* unconsumed bytes: block[rpos, rend)       */
+    size_t          body_base;          /* where body bytes may go: after the head   */
+    size_t          olen;               /* bytes gathered in the output buffer       */
+    int64_t         rd, wd;             /* the deadlines last set                     */
+    char            remote[64];         /* filled on first use                        */
+    int             woken;              /* started by the poller: read, do not park   */
+    int64_t         nreq;               /* requests served                            */
+    gn_http_request req;
+    gn_http_response resp;
+};
+
+struct gn_http_server {
+    gn_http_server_opts o;              /* defaults filled in                          */
+    size_t          rsize, block_size;  /* read buffer, whole work block               */
+    size_t          wsize;              /* write buffer, rounded up                    */
+    uint32_t        lock;               /* conns, listeners, pool                      */
+    gn__http_conn  *conns;
+    int             nconns;
+    gn_listener    *ln[8];
+    int             nln;
+    int             nhijacked;          /* listed, owned by a hijacker               */
+    int             free_pending;       /* freed by the user; the last connection goes */
+    uint32_t        shutting;           /* atomic                                      */
+    gn_chan        *slots;              /* max_conns tokens, or NULL                  */
+    char           *pool[GN__HTTP_POOL_MAX];
+    int             npool;
+};
+
+/* The work block's regions, each a multiple of 16 bytes long.                    */
+#define GN__HC_RBUF(hc)  ((hc)->block)
+#define GN__HC_WBUF(hc)  ((hc)->block + (hc)->srv->rsize)
+#define GN__HC_OBUF(hc)  (GN__HC_WBUF(hc) + (hc)->srv->wsize)
+#define GN__HC_ARENA(hc) (GN__HC_OBUF(hc) + GN__HTTP_OUT_SIZE)
+#define GN__HC_REQH(hc)  ((gn_http_header *)(void *)(GN__HC_ARENA(hc) + GN__HTTP_ARENA_SIZE))
+#define GN__HC_RESPH(hc) ((gn__http_hdr *)(void *)(GN__HC_REQH(hc) + GN__HTTP_MAX_REQ_HEADERS))
+#define GN__HTTP_ROUND16(n) (((n) + 15) & ~(size_t)15)
+
+/* ---- small things --------------------------------------------------------------- */
+GONET_API const char *gn_http_status_text(int status) {
+    switch (status) {
+    case 100: return "Continue";
+    case 101: return "Switching Protocols";
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 204: return "No Content";
+    case 206: return "Partial Content";
+    case 301: return "Moved Permanently";
+    case 302: return "Found";
+    case 303: return "See Other";
+    case 304: return "Not Modified";
+    case 307: return "Temporary Redirect";
+    case 308: return "Permanent Redirect";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 409: return "Conflict";
+    case 411: return "Length Required";
+    case 412: return "Precondition Failed";
+    case 413: return "Request Entity Too Large";
+    case 414: return "Request URI Too Long";
+    case 416: return "Requested Range Not Satisfiable";
+    case 417: return "Expectation Failed";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    case 505: return "HTTP Version Not Supported";
+    default: return "";
+    }
+}
+
+/* "Sun, 06 Nov 1994 08:49:37 GMT" for now, formatted once a second per thread.
+ * Thread-local is safe here: nothing between the read and the copy switches.    */
+GN__PRIVATE size_t gn__http_date(char *out) {
+    static _Thread_local struct { time_t sec; char s[32]; size_t n; } cache;
+    time_t now = time(NULL);
+    if (now != cache.sec || cache.n == 0) {
+        static const char days[] = "SunMonTueWedThuFriSat";
+        static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+        struct tm tm;
+        gmtime_r(&now, &tm);   /* not strftime: the C locale's names are the HTTP ones */
+        int n = snprintf(cache.s, sizeof cache.s, "%.3s, %02d %.3s %04d %02d:%02d:%02d GMT",
+                         days + 3 * tm.tm_wday, tm.tm_mday, months + 3 * tm.tm_mon,
+                         tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+        cache.n = n > 0 && (size_t)n < sizeof cache.s ? (size_t)n : 0;
+        cache.sec = now;
+    }
+    memcpy(out, cache.s, cache.n);
+    return cache.n;
+}
+
+/* A Content-Type for a body the handler did not label: Go's DetectContentType
+ * for the cases that matter to an API server (HTML, JSON, text, binary).       */
+GN__PRIVATE const char *gn__http_sniff(const char *p, size_t n) {
+    size_t i = 0;
+    while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n')) i++;
+    static const char *const html[] = {"<!doctype html", "<html", "<head", "<body", "<div",
+                                       "<p", "<h1", "<title", "<table", "<!--"};
+    for (size_t k = 0; k < sizeof html / sizeof html[0]; k++) {
+        size_t l = strlen(html[k]);
+        if (n - i >= l && gn__http_ieq(p + i, html[k], l) &&
+            (l == 4 || n - i == l || p[i + l] == ' ' || p[i + l] == '>' || l > 5))
+            return "text/html; charset=utf-8";
+    }
+    if (i < n && (p[i] == '{' || p[i] == '[')) return "application/json";
+    size_t lim = n < 512 ? n : 512;
+    for (size_t k = 0; k < lim; k++) {
+        unsigned char c = (unsigned char)p[k];
+        if (c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != 0x0c && c != 0x1b)
+            return "application/octet-stream";
+    }
+    return "text/plain; charset=utf-8";
+}
+
+GN__PRIVATE size_t gn__http_u64(char *out, uint64_t v) {
+    char t[24];
+    size_t n = 0;
+    do { t[n++] = (char)('0' + v % 10); v /= 10; } while (v);
+    for (size_t i = 0; i < n; i++) out[i] = t[n - 1 - i];
+    return n;
+}
+
+/* Sets a deadline unless the one in force is already within the slack of it:
+ * a keep-alive connection would otherwise reset its timers on every request.   */
+GN__PRIVATE void gn__http_deadline(gn__http_conn *hc, int mode, int64_t timeout) {
+    int64_t want = gn_now() + timeout;
+    int64_t slack = timeout / 8 < 100 * GN_MILLISECOND ? timeout / 8 : 100 * GN_MILLISECOND;
+    int64_t *cur = mode == 'r' ? &hc->rd : &hc->wd;
+    if (*cur && *cur <= want && want - *cur <= slack) return;
+    *cur = want;
+    if (mode == 'r') gn_set_read_deadline(hc->c, want); else gn_set_write_deadline(hc->c, want);
+}
+
+/* ---- the work block pool ------------------------------------------------------- */
+GN__PRIVATE char *gn__http_block_get(gn_http_server *s) {
+    gn__lock(&s->lock);
+    char *b = s->npool ? s->pool[--s->npool] : NULL;
+    gn__unlock(&s->lock);
+    return b ? b : (char *)GN_MALLOC(s->block_size);
+}
+
+GN__PRIVATE void gn__http_block_put(gn_http_server *s, char *b) {
+    if (!b) return;
+    gn__lock(&s->lock);
+    if (s->npool < GN__HTTP_POOL_MAX) {
+        s->pool[s->npool++] = b;
+        b = NULL;
+    }
+    gn__unlock(&s->lock);
+    GN_FREE(b);
+}
+
+/* ---- output --------------------------------------------------------------------- */
+/* Writes the gathered output and then the iovecs after it, in one call.          */
+GN__PRIVATE int gn__http_send(gn__http_conn *hc, struct iovec *more, int nmore) {
+    struct iovec iov[8];
+    int n = 0;
+    if (hc->olen) {
+        iov[n].iov_base = GN__HC_OBUF(hc);
+        iov[n].iov_len = hc->olen;
+        n++;
+    }
+    for (int i = 0; i < nmore && n < 8; i++) iov[n++] = more[i];
+    hc->olen = 0;
+    if (n == 0) return 0;
+    int64_t r = gn__conn_writev(hc->c, iov, n);
+    return r < 0 ? (int)r : 0;
+}
+
+GN__PRIVATE int gn__http_flush_out(gn__http_conn *hc) { return gn__http_send(hc, NULL, 0); }
+
+/* Appends to the output buffer, flushing it first if it is full.                */
+GN__PRIVATE int gn__http_out(gn__http_conn *hc, const char *p, size_t n) {
+    while (n) {
+        size_t room = GN__HTTP_OUT_SIZE - hc->olen;
+        if (room == 0) {
+            int rc = gn__http_flush_out(hc);
+            if (rc) return rc;
+            continue;
+        }
+        size_t k = n < room ? n : room;
+        memcpy(GN__HC_OBUF(hc) + hc->olen, p, k);
+        hc->olen += k;
+        p += k;
+        n -= k;
+    }
+    return 0;
+}
+#define GN__HTTP_OUTS(hc, lit) gn__http_out((hc), (lit), sizeof(lit) - 1)
+
+/* A complete response made by the server itself (errors), then close.           */
+GN__PRIVATE void gn__http_reply_error(gn__http_conn *hc, int status) {
+    gn__http_deadline(hc, 'w', hc->srv->o.write_timeout);
+    char line[320];
+    const char *text = gn_http_status_text(status);
+    int n = snprintf(line, sizeof line,
+                     "HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                     "Connection: close\r\nContent-Length: %zu\r\n\r\n%d %s",
+                     status, text, strlen(text) + 4, status, text);
+    if (n > 0) gn__http_out(hc, line, (size_t)n);
+    gn__http_flush_out(hc);
+}
+
+/* Half-closes and reads what the client still sends, briefly, so that closing
+ * with unread bytes does not reset the connection before the response lands. */
+GN__PRIVATE void gn__http_linger_close(gn__http_conn *hc) {
+    gn_close_write(hc->c);
+    gn_set_read_deadline(hc->c, gn_now() + 500 * GN_MILLISECOND);
+    char tmp[512];
+    for (int i = 0; i < 128 && gn_read(hc->c, tmp, sizeof tmp) > 0; i++) {}
+}
+
+/* ---- the response writer -------------------------------------------------------- */
+GN__PRIVATE int gn__http_valid_name(const char *s) {
+    if (!s || !*s) return 0;
+    for (; *s; s++) if (!GN__HC(*s, GN__HC_TCHAR)) return 0;
+    return 1;
+}
+GN__PRIVATE int gn__http_valid_value(const char *s) {
+    if (!s) return 0;
+    for (; *s; s++) if (!GN__HC(*s, GN__HC_VALUE)) return 0;   /* no CR, LF, NUL: no injection */
+    return 1;
+}
+
+GN__PRIVATE int gn__http_hdr_is(gn_http_response *w, const gn__http_hdr *h, const char *name) {
+    return h->nlen == strlen(name) && gn__http_ieq(GN__HC_ARENA(w->hc) + h->name, name, h->nlen);
+}
+
+/* Notes what the server must know about a field the handler sets.               */
+GN__PRIVATE int gn__http_hdr_effect(gn_http_response *w, const char *name, const char *value, int on) {
+    if (gn__http_ieq(name, "content-length", 15) && strlen(name) == 14) {
+        if (!on) { w->clen = -1; return 0; }
+        int64_t v = 0;
+        const char *p = value;
+        if (!*p) return GN_EINVAL;
+        for (; *p; p++) {
+            if (*p < '0' || *p > '9' || v > (INT64_MAX - 9) / 10) return GN_EINVAL;
+            v = v * 10 + (*p - '0');
+        }
+        w->clen = v;
+    } else if (strlen(name) == 4 && gn__http_ieq(name, "date", 4)) {
+        w->has_date = on;
+    } else if (strlen(name) == 12 && gn__http_ieq(name, "content-type", 12)) {
+        w->has_type = on;
+    } else if (strlen(name) == 10 && gn__http_ieq(name, "connection", 10) && on) {
+        if (gn__http_ieq(value, "close", 5) && strlen(value) == 5) w->close = 1;
+    }
+    return 0;
+}
+
+GONET_API int gn_http_del_header(gn_http_response *w, const char *name) {
+    if (!w || !name) return GN_EINVAL;
+    if (w->head_sent || w->status) return GN_ESTATE;
+    int j = 0;
+    for (int i = 0; i < w->nh; i++)
+        if (!gn__http_hdr_is(w, &w->hdrs[i], name)) w->hdrs[j++] = w->hdrs[i];
+    w->nh = j;
+    return gn__http_hdr_effect(w, name, "", 0);
+}
+
+/* Appends a field, checked by the caller, whatever the state (the server's own
+ * fields go in after the handler's write_header).                             */
+GN__PRIVATE int gn__http_hdr_add(gn_http_response *w, const char *name, const char *value) {
+    size_t nl = strlen(name), vl = strlen(value);
+    if (w->nh == GN__HTTP_MAX_RESP_HEADERS || w->alen + nl + vl > w->acap) return GN_ETOOLARGE;
+    int rc = gn__http_hdr_effect(w, name, value, 1);
+    if (rc) return rc;
+    char *a = GN__HC_ARENA(w->hc);
+    gn__http_hdr *h = &w->hdrs[w->nh++];
+    h->name = (uint32_t)w->alen;
+    h->nlen = (uint32_t)nl;
+    memcpy(a + w->alen, name, nl);
+    w->alen += nl;
+    h->value = (uint32_t)w->alen;
+    h->vlen = (uint32_t)vl;
+    memcpy(a + w->alen, value, vl);
+    w->alen += vl;
+    return 0;
+}
+
+GONET_API int gn_http_add_header(gn_http_response *w, const char *name, const char *value) {
+    if (!w || !gn__http_valid_name(name) || !gn__http_valid_value(value)) return GN_EINVAL;
+    if (w->head_sent || w->status) return GN_ESTATE;
+    return gn__http_hdr_add(w, name, value);
+}
+
+GONET_API int gn_http_set_header(gn_http_response *w, const char *name, const char *value) {
+    if (!w || !gn__http_valid_name(name) || !gn__http_valid_value(value)) return GN_EINVAL;
+    if (w->head_sent || w->status) return GN_ESTATE;
+    gn_http_del_header(w, name);
+    return gn_http_add_header(w, name, value);
+}
+
+GONET_API int gn_http_write_header(gn_http_response *w, int status) {
+    if (!w || status < 100 || status > 999) return GN_EINVAL;
+    if (w->status) return GN_ESTATE;   /* Go logs "superfluous WriteHeader"; we say so */
+    w->status = status;
+    if (status < 200 || status == 204 || status == 304) w->no_body = 1;
+    return 0;
+}
+
+/* Serialises the head into the output buffer. length: the Content-Length to
+ * send, or -1 for none (chunked, close-delimited, or no body).                  */
+GN__PRIVATE int gn__http_write_head(gn_http_response *w, int64_t length) {
+    gn__http_conn *hc = w->hc;
+    char line[64];
+    int status = w->status ? w->status : 200;
+    const char *text = gn_http_status_text(status);
+    size_t n = 0;
+    memcpy(line, "HTTP/1.1 ", 9);
+    n = 9 + gn__http_u64(line + 9, (uint64_t)status);
+    line[n++] = ' ';
+    int rc = gn__http_out(hc, line, n);
+    if (!rc) rc = gn__http_out(hc, text, strlen(text));
+    if (!rc) rc = GN__HTTP_OUTS(hc, "\r\n");
+    const char *a = GN__HC_ARENA(hc);
+    for (int i = 0; i < w->nh && !rc; i++) {
+        const gn__http_hdr *h = &w->hdrs[i];
+        if (gn__http_hdr_is(w, h, "content-length") || gn__http_hdr_is(w, h, "transfer-encoding") ||
+            (w->close && gn__http_hdr_is(w, h, "connection")))
+            continue;   /* framing is the server's */
+        rc = gn__http_out(hc, a + h->name, h->nlen);
+        if (!rc) rc = GN__HTTP_OUTS(hc, ": ");
+        if (!rc) rc = gn__http_out(hc, a + h->value, h->vlen);
+        if (!rc) rc = GN__HTTP_OUTS(hc, "\r\n");
+    }
+    if (!rc && !w->has_date) {
+        memcpy(line, "Date: ", 6);
+        n = 6 + gn__http_date(line + 6);
+        line[n++] = '\r';
+        line[n++] = '\n';
+        rc = gn__http_out(hc, line, n);
+    }
+    if (!rc && length >= 0) {
+        memcpy(line, "Content-Length: ", 16);
+        n = 16 + gn__http_u64(line + 16, (uint64_t)length);
+        line[n++] = '\r';
+        line[n++] = '\n';
+        rc = gn__http_out(hc, line, n);
+    }
+    if (!rc && w->chunked) rc = GN__HTTP_OUTS(hc, "Transfer-Encoding: chunked\r\n");
+    if (!rc && w->close) rc = GN__HTTP_OUTS(hc, "Connection: close\r\n");
+    else if (!rc && hc->req.head.minor == 0) rc = GN__HTTP_OUTS(hc, "Connection: keep-alive\r\n");
+    if (!rc) rc = GN__HTTP_OUTS(hc, "\r\n");
+    return rc;
+}
+
+GN__PRIVATE void gn__http_type_default(gn_http_response *w, const char *body, size_t n) {
+    if (w->has_type || w->no_body || (n == 0 && w->written == 0)) return;
+    gn__http_hdr_add(w, "Content-Type", gn__http_sniff(body, n));
+}
+
+/* Starts streaming: the head goes out without a length (chunked, or until close
+ * for HTTP/1.0) unless the handler declared one.                                */
+GN__PRIVATE int gn__http_start_stream(gn_http_response *w, const void *more, size_t nmore) {
+    gn__http_conn *hc = w->hc;
+    if (!w->status) gn_http_write_header(w, 200);
+    if (w->wlen) gn__http_type_default(w, GN__HC_WBUF(hc), w->wlen);
+    else gn__http_type_default(w, (const char *)more, nmore);
+    if (!w->no_body && !w->head && w->clen < 0) {
+        if (hc->req.head.minor >= 1) w->chunked = 1;
+        else w->close = 1;
+    }
+    int rc = gn__http_write_head(w, w->clen);
+    w->head_sent = 1;
+    return rc;
+}
+
+/* Sends the buffered body bytes and then p[0, n), framed as the response needs. */
+GN__PRIVATE int gn__http_send_body(gn_http_response *w, const void *p, size_t n) {
+    gn__http_conn *hc = w->hc;
+    size_t total = w->wlen + n;
+    if (w->no_body || w->head || total == 0) {
+        w->wlen = 0;
+        return gn__http_flush_out(hc);
+    }
+    struct iovec iov[4];
+    int k = 0;
+    char size_line[24];
+    if (w->chunked) {
+        size_t sn = 0;
+        static const char hex[] = "0123456789abcdef";
+        char t[20];
+        size_t v = total, tn = 0;
+        do { t[tn++] = hex[v & 15]; v >>= 4; } while (v);
+        while (tn) size_line[sn++] = t[--tn];
+        size_line[sn++] = '\r';
+        size_line[sn++] = '\n';
+        iov[k].iov_base = size_line;
+        iov[k++].iov_len = sn;
+    }
+    if (w->wlen) {
+        iov[k].iov_base = GN__HC_WBUF(hc);
+        iov[k++].iov_len = w->wlen;
+    }
+    if (n) {
+        iov[k].iov_base = (void *)p;
+        iov[k++].iov_len = n;
+    }
+    if (w->chunked) {
+        iov[k].iov_base = (void *)"\r\n";
+        iov[k++].iov_len = 2;
+    }
+    w->wlen = 0;
+    return gn__http_send(hc, iov, k);
+}
+
+GONET_API int64_t gn_http_write(gn_http_response *w, const void *buf, size_t n) {
+    if (!w || (!buf && n)) return GN_EINVAL;
+    if (w->err) return w->err;
+    if (!w->status) gn_http_write_header(w, 200);
+    if (n == 0) return 0;
+    if (w->clen >= 0 && w->written + (int64_t)n > w->clen) return GN_ETOOLARGE;  /* Go's ErrContentLength */
+    w->written += (int64_t)n;
+    gn__http_conn *hc = w->hc;
+    size_t cap = hc->srv->o.write_buffer_size;
+    if (w->no_body) {   /* 1xx, 204, 304: counted, never sent */
+        if (!w->head_sent && w->wlen + n <= cap) w->wlen += n;
+        else if (!w->head_sent && (w->err = gn__http_start_stream(w, NULL, 0)) != 0) return w->err;
+        return (int64_t)n;
+    }
+    if (w->wlen + n <= cap) {
+        memcpy(GN__HC_WBUF(hc) + w->wlen, buf, n);
+        w->wlen += n;
+        return (int64_t)n;
+    }
+    int rc = 0;
+    if (!w->head_sent) rc = gn__http_start_stream(w, buf, n);
+    if (!rc) rc = gn__http_send_body(w, buf, n);
+    if (rc) w->err = rc;
+    return rc ? rc : (int64_t)n;
+}
+
+GONET_API int64_t gn_http_write_string(gn_http_response *w, const char *s) {
+    if (!s) return GN_EINVAL;
+    return gn_http_write(w, s, strlen(s));
+}
+
+GONET_API int gn_http_flush(gn_http_response *w) {
+    if (!w) return GN_EINVAL;
+    if (w->err) return w->err;
+    int rc = 0;
+    if (!w->head_sent) rc = gn__http_start_stream(w, NULL, 0);
+    if (!rc) rc = gn__http_send_body(w, NULL, 0);
+    if (rc) w->err = rc;
+    return rc;
+}
+
+/* The handler returned: send what it left, as one response with a length if it
+ * never streamed. more: pipelined requests wait, so gather rather than send.  */
+GN__PRIVATE int gn__http_finish(gn_http_response *w, int more) {
+    gn__http_conn *hc = w->hc;
+    if (w->err) return w->err;
+    if (!w->head_sent) {
+        if (!w->status) gn_http_write_header(w, 200);
+        gn__http_type_default(w, GN__HC_WBUF(hc), w->wlen);
+        int64_t length = w->clen >= 0 ? w->clen : (int64_t)w->wlen;
+        if (w->status < 200 || w->status == 204 || (w->status == 304 && w->clen < 0)) length = -1;
+        if (w->no_body && w->clen < 0) length = -1;
+        int rc = gn__http_write_head(w, length);
+        if (rc) return rc;
+        int body = !w->no_body && !w->head && w->wlen;
+        if (body && hc->olen + w->wlen <= GN__HTTP_OUT_SIZE && more) {
+            rc = gn__http_out(hc, GN__HC_WBUF(hc), w->wlen);
+            w->wlen = 0;
+            return rc;
+        }
+        if (!body) {
+            w->wlen = 0;
+            return more ? 0 : gn__http_flush_out(hc);
+        }
+        struct iovec iov = {GN__HC_WBUF(hc), w->wlen};
+        w->wlen = 0;
+        rc = gn__http_send(hc, &iov, 1);
+        if (!rc && w->clen >= 0 && w->written < w->clen) w->close = 1;   /* short: framing lost */
+        return rc;
+    }
+    int rc = gn__http_send_body(w, NULL, 0);
+    if (!rc && w->chunked) {
+        rc = GN__HTTP_OUTS(hc, "0\r\n\r\n");
+        if (!rc && !more) rc = gn__http_flush_out(hc);
+    } else if (!rc && !more) {
+        rc = gn__http_flush_out(hc);
+    }
+    if (!w->chunked && w->clen >= 0 && w->written < w->clen) w->close = 1;
+    return rc;
+}
+
+GONET_API int gn_http_error(gn_http_response *w, const char *msg, int status) {
+    if (!w || !msg) return GN_EINVAL;
+    if (w->head_sent || w->status) return GN_ESTATE;
+    gn_http_del_header(w, "Content-Length");
+    gn_http_set_header(w, "Content-Type", "text/plain; charset=utf-8");
+    gn_http_set_header(w, "X-Content-Type-Options", "nosniff");
+    int rc = gn_http_write_header(w, status);
+    if (rc) return rc;
+    gn_http_write_string(w, msg);
+    gn_http_write(w, "\n", 1);
+    return 0;
+}
+
+GONET_API int gn_http_redirect(gn_http_response *w, gn_http_request *r, const char *url, int status) {
+    if (!w || !r || !url || !gn__http_valid_value(url)) return GN_EINVAL;
+    if (status < 300 || status > 399) return GN_EINVAL;
+    int rc = gn_http_set_header(w, "Location", url);
+    if (rc) return rc;
+    int is_get = strcmp(r->head.method, "GET") == 0 || strcmp(r->head.method, "HEAD") == 0;
+    if (is_get && !w->has_type) gn_http_set_header(w, "Content-Type", "text/html; charset=utf-8");
+    rc = gn_http_write_header(w, status);
+    if (rc) return rc;
+    if (strcmp(r->head.method, "GET") == 0) {   /* as Go: a short note for old agents */
+        gn_http_write_string(w, "<a href=\"");
+        for (const char *p = url; *p; p++) {    /* HTML-escaped */
+            const char *e = *p == '<' ? "&lt;" : *p == '>' ? "&gt;" : *p == '&' ? "&amp;"
+                          : *p == '"' ? "&#34;" : *p == '\'' ? "&#39;" : NULL;
+            if (e) gn_http_write_string(w, e); else gn_http_write(w, p, 1);
+        }
+        gn_http_write_string(w, "\">");
+        gn_http_write_string(w, gn_http_status_text(status));
+        gn_http_write_string(w, "</a>.\n\n");
+    }
+    return 0;
+}
+
+/* ---- the request ----------------------------------------------------------------- */
+GN__PRIVATE void gn__http_set_pathvalues(gn_http_request *r, const gn__pathval *vals, int n) {
+    r->pathvals = vals;
+    r->npathvals = n;
+}
+GN__PRIVATE const char *gn__http_escaped_path(const gn_http_request *r) { return r->escaped_path; }
+
+GONET_API const char *gn_http_path_value(const gn_http_request *r, const char *name) {
+    if (!r || !name) return NULL;
+    for (int i = 0; i < r->npathvals; i++)
+        if (strcmp(r->pathvals[i].name, name) == 0) return r->pathvals[i].value;
+    return NULL;
+}
+GONET_API const char *gn_http_method(const gn_http_request *r) { return r ? r->head.method : NULL; }
+GONET_API const char *gn_http_target(const gn_http_request *r) { return r ? r->head.target : NULL; }
+GONET_API const char *gn_http_path(const gn_http_request *r) { return r ? r->path : NULL; }
+GONET_API const char *gn_http_raw_query(const gn_http_request *r) {
+    return !r ? NULL : r->head.query ? r->head.query : "";
+}
+GONET_API const char *gn_http_host(const gn_http_request *r) { return r ? r->host : NULL; }
+GONET_API int gn_http_proto_minor(const gn_http_request *r) { return r ? r->head.minor : GN_EINVAL; }
+GONET_API const char *gn_http_remote_addr(const gn_http_request *r) {
+    if (!r) return NULL;
+    gn__http_conn *hc = r->hc;
+    if (!hc->remote[0] && gn_remote_addr(hc->c, hc->remote, sizeof hc->remote) < 0) hc->remote[0] = 0;
+    return hc->remote;
+}
+GONET_API const char *gn_http_header_get(const gn_http_request *r, const char *name) {
+    if (!r || !name) return NULL;
+    const gn_http_header *h = gn__http_find(&r->head, name);
+    return h ? h->value : NULL;
+}
+GONET_API size_t gn_http_headers(const gn_http_request *r, const gn_http_header **out) {
+    if (!r) return 0;
+    if (out) *out = r->head.hdrs;
+    return r->head.nhdrs;
+}
+GONET_API int64_t gn_http_content_length(const gn_http_request *r) {
+    return r ? r->head.content_length : GN_EINVAL;
+}
+/* ---- the request's context --------------------------------------------------------
+ * Cancelled when the handler returns or the client goes away. Going away is seen
+ * without a coroutine or a read: once the body is consumed, the connection is
+ * armed in the poller (as an idle one is), and the coroutine that readiness
+ * starts cancels the context if the peer hung up. Bytes of a pipelined request
+ * also make it readable; they stay in the socket for the next read.           */
+GN__PRIVATE void gn__http_watch_fired(void *arg) {
+    gn_http_request *r = &((gn__http_conn *)arg)->req;
+    uint32_t armed = GN__WATCH_ARMED;
+    if (!gn__cas(&r->watch, &armed, (uint32_t)GN__WATCH_RUNNING)) return;
+    if (gn__conn_hung_up(r->hc->c)) gn_context_cancel(r->ctx);
+    gn__store(&r->watch, (uint32_t)GN__WATCH_DONE);
+}
+
+GN__PRIVATE void gn__http_watch_start(gn_http_request *r) {
+    if (!r->ctx || r->watch != GN__WATCH_OFF) return;
+    if (r->body_kind == GN__BODY_LENGTH && r->body_left > 0) return;   /* body first */
+    if (r->body_kind == GN__BODY_CHUNKED && !r->chunked.done) return;
+    gn__store(&r->watch, (uint32_t)GN__WATCH_ARMED);
+    int rc = gn__conn_watch(r->hc->c, gn__http_watch_fired, r->hc);
+    if (rc != 0) {   /* not armed: look now */
+        gn__store(&r->watch, (uint32_t)GN__WATCH_DONE);
+        if (gn__conn_hung_up(r->hc->c)) gn_context_cancel(r->ctx);
+    }
+}
+
+/* After the handler: the watch must be off before the connection reads again
+ * and before the context goes.                                                 */
+GN__PRIVATE void gn__http_watch_stop(gn_http_request *r) {
+    if (r->watch == GN__WATCH_OFF) return;
+    if (gn__load(&r->watch) == GN__WATCH_ARMED && gn__conn_unwatch(r->hc->c)) return;
+    /* It fired: its coroutine is on its way and touches r; wait for it.       */
+    while (gn__load(&r->watch) != GN__WATCH_DONE) gn_yield();
+}
+
+GONET_API gn_context *gn_http_request_context(gn_http_request *r) {
+    if (!r) return NULL;
+    if (!r->ctx) {
+        r->ctx = gn_context_with_cancel(NULL);
+        if (r->ctx) gn__http_watch_start(r);
+    }
+    return r->ctx;
+}
+
+/* Reads more body bytes into the read buffer after the head, which must stay
+ * where it is while the handler runs. > 0, or an error.                        */
+GN__PRIVATE int64_t gn__http_fill_tail(gn__http_conn *hc) {
+    char *rb = GN__HC_RBUF(hc);
+    if (hc->rend == hc->rpos) {
+        hc->rpos = hc->rend = hc->body_base;
+    } else if (hc->rend == hc->srv->rsize && hc->rpos > hc->body_base) {
+        memmove(rb + hc->body_base, rb + hc->rpos, hc->rend - hc->rpos);
+        hc->rend -= hc->rpos - hc->body_base;
+        hc->rpos = hc->body_base;
+    }
+    if (hc->rend == hc->srv->rsize) return GN_EBUFFULL;
+    int64_t n = gn_read(hc->c, rb + hc->rend, hc->srv->rsize - hc->rend);
+    if (n > 0) hc->rend += (size_t)n;
+    return n;
+}
+
+GN__PRIVATE int gn__http_send_continue(gn__http_conn *hc) {
+    gn_http_request *r = &hc->req;
+    if (!r->head.expect_continue || r->sent_continue || hc->resp.head_sent) return 0;
+    r->sent_continue = 1;
+    int rc = GN__HTTP_OUTS(hc, "HTTP/1.1 100 Continue\r\n\r\n");
+    return rc ? rc : gn__http_flush_out(hc);
+}
+
+GONET_API int64_t gn_http_body_read(gn_http_request *r, void *buf, size_t n) {
+    if (!r || (!buf && n)) return GN_EINVAL;
+    if (r->body_err) return r->body_err;
+    if (r->body_kind == GN__BODY_NONE) return GN_EOF;
+    if (n == 0) return 0;
+    gn__http_conn *hc = r->hc;
+    if (r->ctx && r->watch == GN__WATCH_OFF &&
+        ((r->body_kind == GN__BODY_LENGTH && r->body_left == 0) ||
+         (r->body_kind == GN__BODY_CHUNKED && r->chunked.done))) {
+        gn__http_watch_start(r);
+        return GN_EOF;
+    }
+    int rc = gn__http_send_continue(hc);
+    if (rc) return r->body_err = rc;
+    int64_t max = hc->srv->o.max_body_bytes;
+    int64_t got;
+    if (r->body_kind == GN__BODY_LENGTH) {
+        if (r->body_left == 0) return GN_EOF;
+        size_t want = (uint64_t)r->body_left < n ? (size_t)r->body_left : n;
+        size_t have = hc->rend - hc->rpos;
+        if (have) {
+            got = (int64_t)(have < want ? have : want);
+            memcpy(buf, GN__HC_RBUF(hc) + hc->rpos, (size_t)got);
+            hc->rpos += (size_t)got;
+        } else {
+            got = gn_read(hc->c, buf, want);   /* large bodies skip the buffer */
+            if (got == GN_EOF) got = GN_EUNEXPECTEDEOF;
+            if (got < 0) return r->body_err = (int)got;
+        }
+        r->body_left -= got;
+    } else {
+        for (;;) {
+            if (r->chunked.done) return GN_EOF;
+            size_t have = hc->rend - hc->rpos;
+            uint64_t direct = gn__chunked_data_left(&r->chunked);
+            if (!have && direct) {   /* chunk data straight into the caller's buffer */
+                size_t want = direct < n ? (size_t)direct : n;
+                got = gn_read(hc->c, buf, want);
+                if (got == GN_EOF) got = GN_EUNEXPECTEDEOF;
+                if (got < 0) return r->body_err = (int)got;
+                gn__chunked_skip_data(&r->chunked, (uint64_t)got);
+                break;
+            }
+            if (!have) {
+                got = gn__http_fill_tail(hc);
+                if (got == GN_EOF) got = GN_EUNEXPECTEDEOF;
+                if (got < 0) return r->body_err = (int)got;
+                continue;
+            }
+            const char *data;
+            size_t dlen;
+            int64_t used = gn__chunked_feed(&r->chunked, GN__HC_RBUF(hc) + hc->rpos, have, n, &data, &dlen);
+            if (used < 0) return r->body_err = (int)used;
+            hc->rpos += (size_t)used;
+            if (dlen) {
+                memmove(buf, data, dlen);
+                got = (int64_t)dlen;
+                break;
+            }
+        }
+    }
+    r->body_read += got;
+    if (max >= 0 && r->body_read > max) return r->body_err = GN_ETOOLARGE;
+    return got;
+}
+
+GONET_API int64_t gn_http_body_reader(void *request, void *buf, size_t n) {
+    return gn_http_body_read((gn_http_request *)request, buf, n);
+}
+
+/* After the handler: consume what is left of the body so that the next request
+ * can be read, if that is cheap; 0 if the connection can go on.                */
+GN__PRIVATE int gn__http_drain_body(gn_http_request *r) {
+    if (r->body_kind == GN__BODY_NONE) return 0;
+    if (r->body_err) return r->body_err;
+    if (r->head.expect_continue && !r->sent_continue) return GN_ESTATE;  /* never sent: close */
+    if (r->body_kind == GN__BODY_LENGTH && r->body_left > GN__HTTP_DRAIN_MAX) return GN_ETOOLARGE;
+    char tmp[1024];
+    int64_t budget = GN__HTTP_DRAIN_MAX, n;
+    while ((n = gn_http_body_read(r, tmp, sizeof tmp)) > 0)
+        if ((budget -= n) < 0) return GN_ETOOLARGE;
+    return n == GN_EOF ? 0 : (int)n;
+}
+
+GN__PRIVATE void gn__http_conn_unlink(gn__http_conn *hc);
+
+/* The hijacked connection's owner closed it: the server forgets it.            */
+GN__PRIVATE void gn__http_hijack_closed(void *arg) {
+    gn__http_conn *hc = (gn__http_conn *)arg;
+    gn_http_server *s = hc->srv;
+    gn__lock(&s->lock);
+    s->nhijacked--;
+    gn__unlock(&s->lock);
+    if (s->slots) gn_chan_try_recv(s->slots, NULL);
+    gn__http_conn_unlink(hc);     /* the last touch of s */
+    GN_FREE(hc);
+}
+
+GONET_API int gn_http_hijack(gn_http_response *w, gn_conn **out, const char **buffered, size_t *nbuffered) {
+    if (!w || !out) return GN_EINVAL;
+    gn__http_conn *hc = w->hc;
+    if (w->head_sent || gn__load(&hc->state) == GN__HC_HIJACKED) return GN_ESTATE;
+    if (hc->olen && gn__http_flush_out(hc) != 0) return GN_ECLOSED;
+    w->err = GN_ESTATE;   /* the writer is dead: its bytes would corrupt the stream */
+    gn__lock(&hc->srv->lock);
+    hc->srv->nhijacked++;
+    gn__unlock(&hc->srv->lock);
+    gn__store(&hc->state, (uint32_t)GN__HC_HIJACKED);
+    gn_set_deadline(hc->c, 0);
+    *out = hc->c;
+    if (buffered) *buffered = GN__HC_RBUF(hc) + hc->rpos;
+    if (nbuffered) *nbuffered = hc->rend - hc->rpos;
+    return 0;
+}
+
+/* ---- one connection --------------------------------------------------------------- */
+GN__PRIVATE void gn__http_server_destroy(gn_http_server *s);
+
+/* Takes hc off the server's list. A server freed while connections were still
+ * running (a handler stuck past the shutdown deadline) goes with the last one. */
+GN__PRIVATE void gn__http_conn_unlink(gn__http_conn *hc) {
+    gn_http_server *s = hc->srv;
+    gn__lock(&s->lock);
+    if (hc->prev) hc->prev->next = hc->next; else s->conns = hc->next;
+    if (hc->next) hc->next->prev = hc->prev;
+    int last = --s->nconns == 0 && s->free_pending;
+    gn__unlock(&s->lock);
+    if (last) gn__http_server_destroy(s);
+}
+
+/* Decodes the escaped path into dst (size >= len + 1): %XX to bytes.          */
+GN__PRIVATE void gn__http_unescape_path(const char *p, size_t n, char *dst) {
+    size_t j = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] == '%' && i + 2 < n && GN__HC(p[i + 1], GN__HC_HEX) && GN__HC(p[i + 2], GN__HC_HEX)) {
+            int hi = p[i + 1] <= '9' ? p[i + 1] - '0' : (p[i + 1] | 0x20) - 'a' + 10;
+            int lo = p[i + 2] <= '9' ? p[i + 2] - '0' : (p[i + 2] | 0x20) - 'a' + 10;
+            dst[j++] = (char)(hi * 16 + lo);
+            i += 2;
+        } else {
+            dst[j++] = p[i];
+        }
+    }
+    dst[j] = 0;
+}
+
+/* The request's path and host as C strings: the escaped path, the decoded path
+ * and the host, placed at the arena's far end (response headers get the rest),
+ * or, for a path too long for that, in an allocation freed after the handler.
+ * 0, or GN_ENOMEM.                                                              */
+GN__PRIVATE int gn__http_prepare(gn__http_conn *hc) {
+    gn_http_request *r = &hc->req;
+    gn__http_head *h = &r->head;
+    size_t plen = h->path_len;
+    const char *pp = h->path;
+    if (plen == 0) pp = "/", plen = 1;   /* absolute-form without a path */
+    size_t hlen = h->host ? h->host_len : 0;
+    size_t need = plen + 1 + plen + 1 + hlen + 1;
+    char *dst;
+    if (need <= GN__HTTP_ARENA_SIZE / 2) {
+        dst = GN__HC_ARENA(hc) + GN__HTTP_ARENA_SIZE - need;
+        hc->resp.acap = GN__HTTP_ARENA_SIZE - need;
+    } else {
+        if (!(r->heap = dst = (char *)GN_MALLOC(need))) return GN_ENOMEM;
+        hc->resp.acap = GN__HTTP_ARENA_SIZE;
+    }
+    memcpy(dst, pp, plen);
+    dst[plen] = 0;
+    r->escaped_path = dst;
+    dst += plen + 1;
+    gn__http_unescape_path(pp, plen, dst);
+    r->path = dst;
+    dst += plen + 1;
+    if (hlen) memcpy(dst, h->host, hlen);
+    dst[hlen] = 0;
+    r->host = dst;
+    return 0;
+}
+
+GN__PRIVATE void gn__http_conn_main(void *arg);
+
+/* The poller's way back in: bytes (or a deadline, or a close) arrived on an
+ * idle connection parked without a coroutine.                                  */
+GN__PRIVATE void gn__http_conn_wake(void *arg) {
+    ((gn__http_conn *)arg)->woken = 1;
+    gn__http_conn_main(arg);
+}
+
+GN__PRIVATE void gn__http_conn_main(void *arg) {
+    gn__http_conn *hc = (gn__http_conn *)arg;
+    gn_http_server *s = hc->srv;
+    const gn_http_server_opts *o = &s->o;
+    gn_http_request *r = &hc->req;
+    gn_http_response *w = &hc->resp;
+    int keep = 1;
+    while (keep) {
+        /* Wait for the next request without holding a buffer.                     */
+        if (!hc->block) {
+            gn__store(&hc->state, (uint32_t)GN__HC_IDLE);
+            if (gn__load(&s->shutting)) break;
+            if (hc->woken) {
+                hc->woken = 0;
+            } else {
+                /* A new connection's first byte is part of its first head (Go's
+                 * ReadHeaderTimeout); later ones may idle for idle_timeout.     */
+                gn__http_deadline(hc, 'r', hc->nreq ? o->idle_timeout : o->read_header_timeout);
+                int rc = gn__conn_park_idle(hc->c, gn__http_conn_wake, hc);
+                if (rc == 0) return;   /* parked in the poller, no coroutine */
+                if (rc < 0) break;
+            }
+            uint32_t idle = GN__HC_IDLE;
+            if (!gn__cas(&hc->state, &idle, (uint32_t)GN__HC_ACTIVE)) break;   /* shutting down */
+            hc->block = gn__http_block_get(s);
+            if (!hc->block) break;
+            hc->rpos = hc->rend = 0;
+        } else {
+            gn__store(&hc->state, (uint32_t)GN__HC_ACTIVE);
+        }
+        /* Read until a head is complete.                                          */
+        memset(r, 0, sizeof *r);
+        r->hc = hc;
+        size_t prev = 0;
+        int64_t start = 0;
+        int pr;
+        for (;;) {
+            pr = hc->rend > hc->rpos
+                     ? gn__http_parse_request(GN__HC_RBUF(hc) + hc->rpos, hc->rend - hc->rpos, prev, &r->head,
+                                              GN__HC_REQH(hc), GN__HTTP_MAX_REQ_HEADERS, o->max_header_bytes)
+                     : 0;
+            if (pr != 0) break;
+            prev = hc->rend - hc->rpos;
+            if (hc->olen && gn__http_flush_out(hc) != 0) { pr = GN_ECLOSED; break; }
+            if (hc->rpos > 0) {   /* move the partial head to the front */
+                memmove(GN__HC_RBUF(hc), GN__HC_RBUF(hc) + hc->rpos, hc->rend - hc->rpos);
+                hc->rend -= hc->rpos;
+                hc->rpos = 0;
+            }
+            if (hc->rend == 0) {
+                gn__http_deadline(hc, 'r', hc->nreq ? o->idle_timeout : o->read_header_timeout);
+            } else if (!start) {
+                start = gn_now();
+                gn__http_deadline(hc, 'r', o->read_header_timeout);
+            }
+            if (hc->rend >= o->max_header_bytes) { pr = -431; break; }
+            int64_t n = gn_read(hc->c, GN__HC_RBUF(hc) + hc->rend, o->max_header_bytes + 1 - hc->rend);
+            if (n <= 0) { pr = n == GN_ETIMEDOUT && hc->rend ? -408 : GN_ECLOSED; break; }
+            hc->rend += (size_t)n;
+        }
+        if (pr < 0) {
+            if (pr > -600 && pr != GN_ECLOSED) {   /* the client's fault: say so and close */
+                gn__http_reply_error(hc, -pr);
+                gn__http_linger_close(hc);
+            }
+            break;
+        }
+        if (gn__load(&s->shutting) && gn__load(&hc->state) != GN__HC_ACTIVE) break;
+        hc->rpos += (size_t)pr;
+        hc->body_base = hc->rpos;
+        /* The body.                                                               */
+        if (r->head.chunked) {
+            r->body_kind = GN__BODY_CHUNKED;
+            gn__chunked_init(&r->chunked, NULL, 0, 0);
+        } else if (r->head.content_length > 0) {
+            r->body_kind = GN__BODY_LENGTH;
+            r->body_left = r->head.content_length;
+        }
+        if (o->max_body_bytes >= 0 && r->head.content_length > o->max_body_bytes) {
+            gn__http_reply_error(hc, 413);
+            gn__http_linger_close(hc);
+            break;
+        }
+        memset(w, 0, sizeof *w);
+        w->hc = hc;
+        w->clen = -1;
+        w->hdrs = GN__HC_RESPH(hc);
+        if (gn__http_prepare(hc) != 0) {
+            gn__http_reply_error(hc, 500);
+            break;
+        }
+        if (r->body_kind != GN__BODY_NONE) gn__http_deadline(hc, 'r', o->read_timeout);
+        /* Go's WriteTimeout: the whole response, from the end of the head.     */
+        gn__http_deadline(hc, 'w', o->write_timeout);
+        hc->nreq++;
+        /* The handler.                                                            */
+        if (!r->head.keep_alive || gn__load(&s->shutting)) w->close = 1;
+        if (strcmp(r->head.method, "HEAD") == 0) w->head = 1;
+        o->handler(w, r, o->ud);
+        GN_FREE(r->heap);
+        r->heap = NULL;
+        gn__http_watch_stop(r);
+        if (r->ctx) {
+            gn_context_cancel(r->ctx);
+            gn_context_free(r->ctx);
+            r->ctx = NULL;
+        }
+        if (gn__load(&hc->state) == GN__HC_HIJACKED) {
+            /* The hijacker owns the connection now. The server still lists it,
+             * until its close calls gn__http_hijack_closed; until then hc and
+             * the connection live (that call unlinks under the server lock).  */
+            gn__http_block_put(s, hc->block);
+            hc->block = NULL;
+            gn_conn *c = hc->c;
+            c->f.on_close_arg = hc;
+            gn__store(&c->f.on_close, gn__http_hijack_closed);
+            if (gn__load(&c->f.closed)) gn__fd_run_on_close(&c->f);   /* closed already */
+            gn__conn_put(c);   /* the server's reference */
+            return;
+        }
+        if (gn__http_drain_body(r) != 0) w->close = 1;
+        if (gn__load(&s->shutting)) w->close = 1;
+        int more = !w->close && hc->rend > hc->rpos;
+        if (gn__http_finish(w, more) != 0) break;
+        keep = !w->close;
+        if (!keep) {
+            gn__http_flush_out(hc);
+            break;
+        }
+        if (hc->rend == hc->rpos) {   /* nothing pipelined: give the block back */
+            if (hc->olen && gn__http_flush_out(hc) != 0) break;
+            gn__http_block_put(s, hc->block);
+            hc->block = NULL;
+        } else if (hc->rpos > 0) {
+            memmove(GN__HC_RBUF(hc), GN__HC_RBUF(hc) + hc->rpos, hc->rend - hc->rpos);
+            hc->rend -= hc->rpos;
+            hc->rpos = 0;
+        }
+    }
+    if (hc->block) gn__http_flush_out(hc);
+    gn__http_block_put(s, hc->block);
+    hc->block = NULL;
+    if (s->slots) gn_chan_try_recv(s->slots, NULL);
+    gn__http_conn_unlink(hc);     /* the last touch of s: shutdown may now return */
+    gn_close(hc->c);
+    gn__conn_put(hc->c);          /* the server's reference */
+    GN_FREE(hc);
+}
+
+/* ---- the server ------------------------------------------------------------------- */
+GONET_API gn_http_server *gn_http_server_new(const gn_http_server_opts *opts) {
+    if (!opts || !opts->handler) return NULL;
+    gn_http_server *s = (gn_http_server *)GN_MALLOC(sizeof *s);
+    if (!s) return NULL;
+    memset(s, 0, sizeof *s);
+    s->o = *opts;
+    gn_http_server_opts *o = &s->o;
+    if (o->read_header_timeout <= 0) o->read_header_timeout = 10 * GN_SECOND;
+    if (o->read_timeout <= 0) o->read_timeout = 60 * GN_SECOND;
+    if (o->write_timeout <= 0) o->write_timeout = 60 * GN_SECOND;
+    if (o->idle_timeout <= 0) o->idle_timeout = 120 * GN_SECOND;
+    if (o->max_header_bytes == 0) o->max_header_bytes = 16 * 1024;
+    if (o->max_header_bytes < 256) o->max_header_bytes = 256;
+    if (o->max_body_bytes == 0) o->max_body_bytes = 64 * 1024 * 1024;
+    if (o->write_buffer_size == 0) o->write_buffer_size = 4096;
+    s->rsize = GN__HTTP_ROUND16(o->max_header_bytes + GN__HTTP_BODY_TAIL);
+    s->wsize = GN__HTTP_ROUND16(o->write_buffer_size);
+    s->block_size = s->rsize + s->wsize + GN__HTTP_OUT_SIZE + GN__HTTP_ARENA_SIZE +
+                    GN__HTTP_MAX_REQ_HEADERS * sizeof(gn_http_header) +
+                    GN__HTTP_MAX_RESP_HEADERS * sizeof(gn__http_hdr);
+    if (o->max_conns > 0 && !(s->slots = gn_chan_new(0, (size_t)o->max_conns))) {
+        GN_FREE(s);
+        return NULL;
+    }
+    return s;
+}
+
+GONET_API int gn_http_serve(gn_http_server *s, gn_listener *l) {
+    if (!s || !l) return GN_EINVAL;
+    gn__lock(&s->lock);
+    int slot = s->nln < 8 ? s->nln++ : -1;
+    if (slot >= 0) s->ln[slot] = l;
+    int shutting = (int)gn__load(&s->shutting);
+    if (shutting && slot >= 0) s->nln--;
+    gn__unlock(&s->lock);
+    if (slot < 0) return GN_ETOOLARGE;
+    if (shutting) {
+        gn_listener_close(l);
+        return GN_ECLOSED;
+    }
+    int rc;
+    for (;;) {
+        if (s->slots && (rc = gn_chan_send(s->slots, NULL)) != 0) break;   /* max_conns */
+        gn_conn *c;
+        rc = gn_accept(l, &c);
+        if (rc < 0) {
+            if (s->slots) gn_chan_try_recv(s->slots, NULL);
+            break;
+        }
+        gn__http_conn *hc = (gn__http_conn *)GN_MALLOC(sizeof *hc);
+        if (!hc) {
+            gn_close(c);
+            if (s->slots) gn_chan_try_recv(s->slots, NULL);
+            continue;
+        }
+        memset(hc, 0, offsetof(gn__http_conn, req));
+        hc->srv = s;
+        hc->c = c;
+        gn__fd_acquire(&c->f);   /* the server's reference, dropped by the connection */
+        gn__lock(&s->lock);
+        hc->next = s->conns;
+        if (s->conns) s->conns->prev = hc;
+        s->conns = hc;
+        s->nconns++;
+        gn__unlock(&s->lock);
+        if (gn_go(gn__http_conn_main, hc) < 0) {
+            gn__http_conn_unlink(hc);
+            gn_close(c);
+            gn__conn_put(c);
+            if (s->slots) gn_chan_try_recv(s->slots, NULL);
+            GN_FREE(hc);
+        }
+    }
+    if (gn__load(&s->shutting)) rc = GN_ECLOSED;
+    return rc;
+}
+
+GONET_API int gn_http_listen_and_serve(gn_http_server *s, const char *addr) {
+    if (!s || !addr) return GN_EINVAL;
+    gn_listener *l;
+    int rc = gn_listen(&l, "tcp", addr);
+    if (rc < 0) return rc;
+    return gn_http_serve(s, l);
+}
+
+GONET_API int gn_http_server_conns(gn_http_server *s) {
+    if (!s) return GN_EINVAL;
+    gn__lock(&s->lock);
+    int n = s->nconns;
+    gn__unlock(&s->lock);
+    return n;
+}
+
+/* Closes the idle connections; with force, every connection: the socket is
+ * shut down at once (the peer sees the close even while a handler still runs)
+ * and waiters wake with GN_ECLOSED. Hijacked connections are only shut down:
+ * their owner still holds them and closes them. Returns how many are listed. */
+GN__PRIVATE int gn__http_sweep(gn_http_server *s, int force) {
+    gn__lock(&s->lock);
+    int left = 0;
+    for (gn__http_conn *hc = s->conns; hc; hc = hc->next) {
+        left++;
+        uint32_t st = gn__load(&hc->state);
+        if (st == GN__HC_HIJACKED) {
+            if (force) shutdown(hc->c->f.fd, SHUT_RDWR);
+            continue;
+        }
+        uint32_t idle = GN__HC_IDLE;
+        if (force || gn__cas(&hc->state, &idle, (uint32_t)GN__HC_CLOSING)) {
+            /* The owner reference goes here; the connection's coroutine keeps the
+             * server's and frees everything on its way out.                    */
+            if (force) shutdown(hc->c->f.fd, SHUT_RDWR);
+            if (gn__fd_close(&hc->c->f) == 1) gn__conn_put(hc->c);
+        }
+    }
+    gn__unlock(&s->lock);
+    return left;
+}
+
+GONET_API int gn_http_shutdown(gn_http_server *s, int64_t deadline) {
+    if (!s) return GN_EINVAL;
+    gn__store(&s->shutting, 1u);
+    gn__lock(&s->lock);
+    int nln = s->nln;
+    gn_listener *ln[8];
+    memcpy(ln, s->ln, sizeof ln);
+    s->nln = 0;
+    gn__unlock(&s->lock);
+    for (int i = 0; i < nln; i++) gn_listener_close(ln[i]);
+    if (s->slots) gn_chan_close(s->slots);   /* an accept loop waiting for a slot */
+    int64_t wait = GN_MILLISECOND;
+    for (;;) {
+        if (gn__http_sweep(s, 0) == 0) return 0;
+        if (deadline && gn_now() >= deadline) break;
+        gn_sleep(wait);
+        if (wait < 50 * GN_MILLISECOND) wait *= 2;
+    }
+    gn__http_sweep(s, 1);
+    for (int i = 0; i < 200 && gn_http_server_conns(s) > 0; i++) {
+        gn_sleep(5 * GN_MILLISECOND);
+        gn__http_sweep(s, 0);
+    }
+    return GN_ETIMEDOUT;
+}
+
+GN__PRIVATE void gn__http_server_destroy(gn_http_server *s) {
+    for (int i = 0; i < s->npool; i++) GN_FREE(s->pool[i]);
+    gn_chan_free(s->slots);
+    GN_FREE(s);
+}
+
+GONET_API void gn_http_server_free(gn_http_server *s) {
+    if (!s) return;
+    gn__lock(&s->lock);
+    int nln = s->nln;
+    s->nln = 0;
+    gn__unlock(&s->lock);
+    for (int i = 0; i < nln; i++) gn_listener_close(s->ln[i]);
+    gn__http_sweep(s, 1);
+    gn__lock(&s->lock);
+    int later = s->nconns > 0;   /* still running: the last connection frees s */
+    if (later) s->free_pending = 1;
+    gn__unlock(&s->lock);
+    if (!later) gn__http_server_destroy(s);
+}
+/* ==== end src/http_server.c ==== */
+
+/* ==== begin src/http_mux.c ==== */
+/* http_mux.c — Go 1.22's ServeMux (patterns, precedence, conflicts, a routing
+ * tree that looks up without allocating), and the URL helpers the HTTP parts
+ * share: percent-decoding, path cleaning, the query lookup.
+ *
+ * Patterns. "[METHOD ][HOST]/PATH" parses into a gn__mux_pat: the method ("" for
+ * any), the host (ASCII lower-cased; "" for any) and the path segments, each a
+ * literal (stored percent-decoded, as Go does), {name}, {name...}, the anonymous
+ * "..." a trailing '/' stands for, or {$} (the end of the path, after a '/').
+ *
+ * Precedence, as Go's: a pattern with a host beats one without; otherwise, of two
+ * patterns that match a request, the one that matches a strict subset of the
+ * other's requests wins. Registration compares the new pattern with every
+ * registered one that has the same host (methods: equal, one of them any, or GET
+ * which includes HEAD; paths: segment by segment) and refuses it when some
+ * request matches both with neither more specific (GN_ECONFLICT). That is Go's
+ * rule, and it is what lets the tree below pick the winner without comparing.
+ *
+ * The tree. The root's children are hosts (sorted keys), its wild child the
+ * host-less patterns; a host node's children are methods, its wild child the
+ * any-method patterns; then one level per path segment: literal children sorted
+ * by (length, bytes), one {name} child (wild), and the patterns that end at the
+ * node: pat (the path ends here), end ({$}: the path ends in a '/' here) and
+ * multi ({name...} or a trailing '/': the rest of the path, from a '/').
+ * Lookup tries the host's subtree and then the host-less one; in each, the exact
+ * method, GET for HEAD, then any method; along the path, the literal child, then
+ * the wildcard, then the multi. A branch that fails backtracks, as in Go ("/a/b/z"
+ * and "/a/{x}/c" for "/a/b/c"), so lookup costs O(segments) for ordinary route
+ * sets and never scans the pattern list.
+ *
+ * Lookup reads the escaped path and decodes a segment only to compare it, byte by
+ * byte as it goes, so "%2F" stays inside its segment; the values of the winning
+ * pattern's wildcards are decoded once, after the match, into the result's
+ * scratch area. Nothing is allocated. A pattern has at most GN__MUX_MAX_VALUES
+ * named wildcards, so the values always fit the result's array; their bytes, the
+ * Allow list and a redirect's Location share GN_HTTP_MUX_SCRATCH bytes, and a
+ * request whose values or Location do not fit gets 414 (URI Too Long).
+ *
+ * The mux is built before it serves: gn_http_mux_handle must not run while
+ * another thread looks up in the same mux (lookups alone are read-only and may
+ * run on any number of threads). Go takes a lock for this; a read lock on every
+ * request costs a shared cache line on many cores, for a case servers rarely need.
+ *
+ * >>http-mux                                                                     */
+
+/* The bytes of a lookup result that hold path values, the Allow list and the
+ * redirect Location (the result lives on the serving coroutine's stack).        */
+#ifndef GN_HTTP_MUX_SCRATCH
+#  define GN_HTTP_MUX_SCRATCH 2048
+#endif
+#if GN_HTTP_MUX_SCRATCH < 64
+#  error "gonet.h: GN_HTTP_MUX_SCRATCH must be at least 64"
+#endif
+/* Named wildcards a pattern may have (registration refuses more).               */
+#define GN__MUX_MAX_VALUES 16
+
+/* ---- URL helpers ------------------------------------------------------------------ */
+#define GN__UNESCAPE_PATH  0   /* '+' is itself; "%xx" decoded                          */
+#define GN__UNESCAPE_QUERY 1   /* also '+' is a space (form encoding)                   */
+
+GN__PRIVATE int gn__hexval(int c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* The byte that starts at s[*i] (i < n), decoded; advances *i past it. -1 for a
+ * '%' not followed by two hex digits.                                          */
+GN__PRIVATE int gn__unescape_next(const char *s, size_t n, size_t *i, int mode) {
+    int c = (unsigned char)s[*i];
+    if (c == '%') {
+        int hi, lo;
+        if (n - *i < 3 || (hi = gn__hexval((unsigned char)s[*i + 1])) < 0 ||
+            (lo = gn__hexval((unsigned char)s[*i + 2])) < 0)
+            return -1;
+        *i += 3;
+        return hi << 4 | lo;
+    }
+    *i += 1;
+    return c == '+' && mode == GN__UNESCAPE_QUERY ? ' ' : c;
+}
+
+/* Percent-decodes s[0, n) into out[0, size) and NUL-terminates it. mode is
+ * GN__UNESCAPE_PATH or GN__UNESCAPE_QUERY. out may be s (decoding in place); with
+ * out NULL and size 0 it only measures. Returns the decoded length (which may
+ * count "%00" bytes), GN_EINVAL for a malformed escape anywhere in s (checked
+ * first), GN_ETOOLARGE when the result and its NUL do not fit (out then holds
+ * a prefix).                                                                    */
+GN__PRIVATE int64_t gn__url_unescape(const char *s, size_t n, char *out, size_t size,
+                                     int mode) {
+    if ((!s && n) || (!out && size)) return GN_EINVAL;
+    size_t i = 0, w = 0;
+    while (i < n) {
+        int c = gn__unescape_next(s, n, &i, mode);
+        if (c < 0) return GN_EINVAL;
+        if (w < size) out[w] = (char)c;
+        w++;
+    }
+    if (!out) return (int64_t)w;
+    if (w >= size) return GN_ETOOLARGE;
+    out[w] = '\0';
+    return (int64_t)w;
+}
+
+/* Whether s[0, n), decoded, equals lit[0, litlen): 1 yes, 0 no, -1 for a
+ * malformed escape met before any difference.                                  */
+GN__PRIVATE int gn__unescape_eq(const char *s, size_t n, int mode, const char *lit,
+                                size_t litlen) {
+    size_t i = 0, j = 0;
+    while (i < n) {
+        int c = gn__unescape_next(s, n, &i, mode);
+        if (c < 0) return -1;
+        if (j >= litlen || (unsigned char)lit[j] != c) return 0;
+        j++;
+    }
+    return j == litlen;
+}
+
+/* Decodes s[0, n) into out[0, room) with a NUL, the way the mux decodes path
+ * values: percent-escapes decoded, '+' kept; a malformed escape leaves the whole
+ * piece as it is (Go's pathUnescape). Returns the length, or -1 if it does not
+ * fit (room n + 1 always does).                                                 */
+GN__PRIVATE int64_t gn__mux_decode(const char *s, size_t n, char *out, size_t room) {
+    size_t i = 0;
+    while (i < n && i < room && s[i] != '%') {  /* the usual case: nothing escaped   */
+        out[i] = s[i];
+        i++;
+    }
+    if (i == n && i < room) {
+        out[i] = '\0';
+        return (int64_t)i;
+    }
+    int64_t k = gn__url_unescape(s, n, out, room, GN__UNESCAPE_PATH);
+    if (k != GN_EINVAL) return k >= 0 ? k : -1;
+    if (n >= room) return -1;
+    memcpy(out, s, n);
+    out[n] = '\0';
+    return (int64_t)n;
+}
+
+/* Whether the URL path p[0, n) is already clean: it starts with '/', and has no
+ * empty, "." or ".." element (a final '/' is allowed).                         */
+GN__PRIVATE int gn__path_is_clean(const char *p, size_t n) {
+    if (n == 0 || p[0] != '/') return 0;
+    size_t i = 1;
+    while (i < n) {                            /* the element p[i, j)              */
+        size_t j = i;
+        while (j < n && p[j] != '/') j++;      /* segments are short: no memchr     */
+        size_t len = j - i;
+        if (len == 0) return 0;
+        if (p[i] == '.' && (len == 1 || (len == 2 && p[i + 1] == '.'))) return 0;
+        i = j + 1;
+    }
+    return 1;
+}
+
+/* Cleans the URL path p[0, n) as Go's mux does (path.Clean, keeping a final '/'):
+ * "" becomes "/", a missing leading '/' is added, repeated slashes become one,
+ * "." elements go, ".." takes the element before it away (never above the
+ * root), and a path that ended in '/' (or "/" after all) still does. Works on
+ * the escaped form: "%2e%2e" is a name, not "..". Writes the result and a NUL
+ * into out[0, size), which must not overlap p (n + 2 bytes always suffice).
+ * Returns its length, GN_ETOOLARGE if it does not fit, GN_EINVAL for bad args.
+ * Two passes from the end, where a ".." simply skips the next element kept: the
+ * first measures, the second writes backwards; no stack, and only the result
+ * needs room.                                                                   */
+GN__PRIVATE int64_t gn__path_clean(const char *p, size_t n, char *out, size_t size) {
+    if ((!p && n) || !out) return GN_EINVAL;
+    size_t total = 0, kept = 0;
+    int trailing = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        size_t j = n, skip = 0, w = total;
+        if (pass == 1 && trailing) out[--w] = '/';
+        while (j > 0) {                          /* the element p[i, j)               */
+            size_t i = j;
+            while (i > 0 && p[i - 1] != '/') i--;
+            size_t len = j - i;
+            if (len == 0 || (len == 1 && p[i] == '.')) {
+                /* nothing, or the directory itself                                */
+            } else if (len == 2 && p[i] == '.' && p[i + 1] == '.') {
+                skip++;
+            } else if (skip) {
+                skip--;
+            } else if (pass == 0) {
+                total += len + 1;
+                kept++;
+            } else {
+                w -= len;
+                memcpy(out + w, p + i, len);
+                out[--w] = '/';
+            }
+            if (i == 0) break;
+            j = i - 1;
+        }
+        if (pass == 0) {
+            trailing = kept > 0 && n > 0 && p[n - 1] == '/';
+            total = kept ? total + (size_t)trailing : 1;
+            if (total >= size) return GN_ETOOLARGE;
+            out[total] = '\0';
+            if (!kept) {
+                out[0] = '/';
+                return 1;
+            }
+        }
+    }
+    return (int64_t)total;
+}
+
+/* The first value of key in the raw query ("a=1&b=x+y"), decoded, into buf with
+ * a NUL. Keys are compared after decoding; as Go's url.ParseQuery, pairs with a
+ * malformed escape or a ';' are skipped, and a pair without '=' has the value "".
+ * Returns the value's length, or GN_EINVAL if key is absent or buf too small.  */
+GN__PRIVATE int gn__query_get(const char *raw_query, const char *key, char *buf, size_t size) {
+    if (!raw_query || !key || (!buf && size)) return GN_EINVAL;
+    size_t klen = strlen(key);
+    const char *p = raw_query;
+    for (;;) {
+        const char *amp = strchr(p, '&');
+        const char *e = amp ? amp : p + strlen(p);
+        size_t len = (size_t)(e - p);
+        if (len > 0 && !memchr(p, ';', len)) {
+            const char *eq = (const char *)memchr(p, '=', len);
+            size_t kn = eq ? (size_t)(eq - p) : len;
+            if (gn__unescape_eq(p, kn, GN__UNESCAPE_QUERY, key, klen) == 1) {
+                const char *v = eq ? eq + 1 : e;
+                size_t vn = (size_t)(e - v);
+                int64_t dn = gn__url_unescape(v, vn, NULL, 0, GN__UNESCAPE_QUERY);
+                if (dn >= 0) {
+                    if ((uint64_t)dn >= size || dn > INT_MAX) return GN_EINVAL;
+                    return (int)gn__url_unescape(v, vn, buf, size, GN__UNESCAPE_QUERY);
+                }
+            }
+        }
+        if (!amp) return GN_EINVAL;
+        p = amp + 1;
+    }
+}
+
+GONET_API int gn_http_query_get(const gn_http_request *r, const char *key, char *buf,
+                                size_t size) {
+    if (!r) return GN_EINVAL;
+    return gn__query_get(gn_http_raw_query(r), key, buf, size);
+}
+
+/* ---- a growing string, for messages (registration only) ------------------------- */
+typedef struct gn__mux_sb {
+    char  *b;
+    size_t n, cap;
+    int    oom;
+} gn__mux_sb;
+
+GN__PRIVATE void gn__sb_putn(gn__mux_sb *sb, const char *s, size_t n) {
+    if (sb->oom) return;
+    if (sb->cap - sb->n <= n) {
+        size_t cap = sb->cap ? sb->cap : 128;
+        while (cap - sb->n <= n) cap *= 2;
+        char *b = (char *)GN_REALLOC(sb->b, cap);
+        if (!b) {
+            sb->oom = 1;
+            return;
+        }
+        sb->b = b;
+        sb->cap = cap;
+    }
+    memcpy(sb->b + sb->n, s, n);
+    sb->n += n;
+    sb->b[sb->n] = '\0';
+}
+
+GN__PRIVATE void gn__sb_puts(gn__mux_sb *sb, const char *s) { gn__sb_putn(sb, s, strlen(s)); }
+
+/* s[0, n) in double quotes, with '"', '\\' and control bytes escaped.            */
+GN__PRIVATE void gn__sb_quote(gn__mux_sb *sb, const char *s, size_t n) {
+    gn__sb_putn(sb, "\"", 1);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\') {
+            char e[2] = {'\\', (char)c};
+            gn__sb_putn(sb, e, 2);
+        } else if (c < 0x20 || c == 0x7f) {
+            char e[5];
+            snprintf(e, sizeof e, "\\x%02x", c);
+            gn__sb_putn(sb, e, 4);
+        } else {
+            gn__sb_putn(sb, s + i, 1);
+        }
+    }
+    gn__sb_putn(sb, "\"", 1);
+}
+
+GN__PRIVATE void gn__sb_quotes(gn__mux_sb *sb, const char *s) { gn__sb_quote(sb, s, strlen(s)); }
+
+/* ---- patterns ---------------------------------------------------------------------- */
+enum { GN__MUX_LIT, GN__MUX_WILD, GN__MUX_MULTI, GN__MUX_END };
+
+typedef struct gn__mux_seg {
+    const char *s;       /* LIT: the decoded literal; WILD, MULTI: the name ("" for a
+                            trailing '/'); END ({$}): ""                             */
+    size_t      n;
+    int         kind;
+} gn__mux_seg;
+
+typedef struct gn__mux_pat {
+    const char          *str;       /* as registered                                */
+    const char          *method;    /* "" for any                                   */
+    size_t               mlen;
+    const char          *host;      /* lower-cased; "" for any                      */
+    size_t               hlen;
+    gn__mux_seg         *segs;
+    int                  nsegs;
+    int                  nvals;     /* named wildcards, in order                    */
+    const char          *names[GN__MUX_MAX_VALUES];
+    gn_http_handler_func fn;
+    void                *ud;
+} gn__mux_pat;
+
+GN__PRIVATE const gn__mux_seg *gn__mux_last(const gn__mux_pat *p) { return &p->segs[p->nsegs - 1]; }
+
+GN__PRIVATE int gn__mux_is_tchar(int c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+/* A Go identifier, ASCII only: a letter or '_', then letters, digits, '_'.      */
+GN__PRIVATE int gn__mux_is_ident(const char *s, size_t n) {
+    if (n == 0) return 0;
+    for (size_t i = 0; i < n; i++) {
+        int c = (unsigned char)s[i];
+        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+                 (i > 0 && c >= '0' && c <= '9');
+        if (!ok) return 0;
+    }
+    return 1;
+}
+
+/* Writes "parsing "PAT": [at offset N: ]why[ "arg"]" into sb.                    */
+GN__PRIVATE void gn__mux_parse_err(gn__mux_sb *sb, const char *pat, long off, const char *why,
+                                   const char *arg, size_t argn) {
+    gn__sb_puts(sb, "parsing ");
+    gn__sb_quotes(sb, pat);
+    gn__sb_puts(sb, ": ");
+    if (off >= 0) {
+        char num[32];
+        snprintf(num, sizeof num, "at offset %ld: ", off);
+        gn__sb_puts(sb, num);
+    }
+    gn__sb_puts(sb, why);
+    if (arg) {
+        gn__sb_puts(sb, " ");
+        gn__sb_quote(sb, arg, argn);
+    }
+}
+
+/* Parses s into a new pattern (one allocation: the struct, the segments and every
+ * string). Returns 0, GN_EINVAL (why in sb) or GN_ENOMEM.                        */
+GN__PRIVATE int gn__mux_parse(const char *s, gn__mux_pat **out, gn__mux_sb *sb) {
+    *out = NULL;
+    size_t len = strlen(s);
+    if (len == 0) {
+        gn__mux_parse_err(sb, s, -1, "empty pattern", NULL, 0);
+        return GN_EINVAL;
+    }
+    size_t maxsegs = 1;
+    for (size_t i = 0; i < len; i++) maxsegs += s[i] == '/';
+    size_t bytes = sizeof(gn__mux_pat) + maxsegs * sizeof(gn__mux_seg) + 4 * (len + 1) + maxsegs;
+    gn__mux_pat *p = (gn__mux_pat *)GN_MALLOC(bytes);
+    if (!p) return GN_ENOMEM;
+    memset(p, 0, sizeof *p);
+    p->segs = (gn__mux_seg *)(p + 1);
+    char *t = (char *)(p->segs + maxsegs);     /* the strings, one after another    */
+    memcpy(t, s, len + 1);
+    p->str = t;
+    t += len + 1;
+
+    /* METHOD, up to the first space or tab; then any more of them.               */
+    const char *rest = s;
+    size_t ws = strcspn(s, " \t");
+    p->method = p->host = "";
+    if (ws < len) {
+        for (size_t i = 0; i < ws; i++) {
+            if (!gn__mux_is_tchar((unsigned char)s[i])) {
+                gn__mux_parse_err(sb, s, -1, "invalid method", s, ws);
+                goto fail;
+            }
+        }
+        memcpy(t, s, ws);
+        t[ws] = '\0';
+        p->method = t;
+        p->mlen = ws;
+        t += ws + 1;
+        rest = s + ws;
+        while (*rest == ' ' || *rest == '\t') rest++;
+    }
+    /* HOST, up to the path's '/'.                                                 */
+    const char *path = strchr(rest, '/');
+    if (!path) {
+        gn__mux_parse_err(sb, s, -1, "host/path missing /", NULL, 0);
+        goto fail;
+    }
+    p->hlen = (size_t)(path - rest);
+    if (memchr(rest, '{', p->hlen) || memchr(rest, '}', p->hlen)) {
+        gn__mux_parse_err(sb, s, (long)(rest - s), "host contains a brace (missing initial '/'?)",
+                          NULL, 0);
+        goto fail;
+    }
+    for (size_t i = 0; i < p->hlen; i++) {
+        char c = rest[i];
+        t[i] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+    }
+    t[p->hlen] = '\0';
+    p->host = t;
+    t += p->hlen + 1;
+    /* Request paths are cleaned before matching, except CONNECT's.               */
+    if (p->mlen && strcmp(p->method, "CONNECT") != 0 && !gn__path_is_clean(path, strlen(path))) {
+        gn__mux_parse_err(sb, s, (long)(path - s),
+                          "non-CONNECT pattern with unclean path can never match", NULL, 0);
+        goto fail;
+    }
+    /* PATH: segments after each '/'.                                              */
+    const char *q = path;
+    while (*q) {
+        q++;                                     /* past the '/'                      */
+        gn__mux_seg *g = &p->segs[p->nsegs++];
+        memset(g, 0, sizeof *g);
+        long off = (long)(q - s);
+        if (*q == '\0') {                        /* a trailing '/': an anonymous ...  */
+            g->kind = GN__MUX_MULTI;
+            g->s = "";
+            break;
+        }
+        const char *e = strchr(q, '/');
+        if (!e) e = q + strlen(q);
+        size_t n = (size_t)(e - q);
+        const char *ob = (const char *)memchr(q, '{', n);
+        if (!ob) {
+            if (memchr(q, '}', n)) {
+                gn__mux_parse_err(sb, s, off, "unbalanced '}' (write %7D for a literal one)",
+                                  NULL, 0);
+                goto fail;
+            }
+            g->kind = GN__MUX_LIT;
+            g->n = (size_t)gn__mux_decode(q, n, t, n + 1);
+            g->s = t;
+            t += g->n + 1;
+            q = e;
+            continue;
+        }
+        if (ob != q) {
+            gn__mux_parse_err(sb, s, off, "bad wildcard segment (must start with '{')", NULL, 0);
+            goto fail;
+        }
+        if (q[n - 1] != '}') {
+            gn__mux_parse_err(sb, s, off, "bad wildcard segment (must end with '}')", NULL, 0);
+            goto fail;
+        }
+        const char *name = q + 1;
+        size_t nn = n - 2;
+        if (nn == 1 && name[0] == '$') {
+            if (*e) {
+                gn__mux_parse_err(sb, s, off, "{$} not at end", NULL, 0);
+                goto fail;
+            }
+            g->kind = GN__MUX_END;
+            g->s = "";
+            break;
+        }
+        int multi = nn >= 3 && memcmp(name + nn - 3, "...", 3) == 0;
+        if (multi) {
+            nn -= 3;
+            if (*e) {
+                gn__mux_parse_err(sb, s, off, "{...} wildcard not at end", NULL, 0);
+                goto fail;
+            }
+        }
+        if (nn == 0) {
+            gn__mux_parse_err(sb, s, off, "empty wildcard", NULL, 0);
+            goto fail;
+        }
+        if (!gn__mux_is_ident(name, nn)) {
+            gn__mux_parse_err(sb, s, off, "bad wildcard name", name, nn);
+            goto fail;
+        }
+        for (int i = 0; i < p->nvals; i++) {
+            if (strlen(p->names[i]) == nn && memcmp(p->names[i], name, nn) == 0) {
+                gn__mux_parse_err(sb, s, off, "duplicate wildcard name", name, nn);
+                goto fail;
+            }
+        }
+        if (p->nvals == GN__MUX_MAX_VALUES) {
+            gn__mux_parse_err(sb, s, off,
+                              "too many wildcards (at most " GONET__STR(GN__MUX_MAX_VALUES) ")",
+                              NULL, 0);
+            goto fail;
+        }
+        memcpy(t, name, nn);
+        t[nn] = '\0';
+        g->kind = multi ? GN__MUX_MULTI : GN__MUX_WILD;
+        g->s = t;
+        g->n = nn;
+        p->names[p->nvals++] = t;
+        t += nn + 1;
+        q = e;
+    }
+    GN_ASSERT(p->nsegs > 0 && (size_t)p->nsegs <= maxsegs && (size_t)(t - (char *)p) <= bytes);
+    *out = p;
+    return 0;
+fail:
+    GN_FREE(p);
+    return sb->oom ? GN_ENOMEM : GN_EINVAL;
+}
+
+/* ---- how two patterns relate -------------------------------------------------------
+ * For the requests two patterns match: EQUIV the same; GENERAL the first matches a
+ * strict superset; SPECIFIC a strict subset; DISJOINT none in common; OVERLAP some
+ * in common and each matches some the other does not.                            */
+enum { GN__REL_EQUIV, GN__REL_GENERAL, GN__REL_SPECIFIC, GN__REL_DISJOINT, GN__REL_OVERLAP };
+
+/* The relation of the requests matched by "a and b" parts taken together.        */
+GN__PRIVATE int gn__mux_rel_and(int r1, int r2) {
+    switch (r1) {
+    case GN__REL_EQUIV:    return r2;
+    case GN__REL_DISJOINT: return GN__REL_DISJOINT;
+    case GN__REL_OVERLAP:  return r2 == GN__REL_DISJOINT ? GN__REL_DISJOINT : GN__REL_OVERLAP;
+    default:
+        if (r2 == GN__REL_EQUIV) return r1;
+        if ((r1 == GN__REL_GENERAL && r2 == GN__REL_SPECIFIC) ||
+            (r1 == GN__REL_SPECIFIC && r2 == GN__REL_GENERAL))
+            return GN__REL_OVERLAP;
+        return r2;
+    }
+}
+
+GN__PRIVATE int gn__mux_rel_methods(const gn__mux_pat *a, const gn__mux_pat *b) {
+    if (a->mlen == b->mlen && memcmp(a->method, b->method, a->mlen) == 0) return GN__REL_EQUIV;
+    if (!a->mlen) return GN__REL_GENERAL;
+    if (!b->mlen) return GN__REL_SPECIFIC;
+    if (strcmp(a->method, "GET") == 0 && strcmp(b->method, "HEAD") == 0) return GN__REL_GENERAL;
+    if (strcmp(a->method, "HEAD") == 0 && strcmp(b->method, "GET") == 0) return GN__REL_SPECIFIC;
+    return GN__REL_DISJOINT;
+}
+
+GN__PRIVATE int gn__mux_rel_seg(const gn__mux_seg *a, const gn__mux_seg *b) {
+    int ka = a->kind, kb = b->kind;
+    if (ka == GN__MUX_MULTI || kb == GN__MUX_MULTI)
+        return ka == kb ? GN__REL_EQUIV : ka == GN__MUX_MULTI ? GN__REL_GENERAL : GN__REL_SPECIFIC;
+    if (ka == GN__MUX_END || kb == GN__MUX_END)    /* {$} only meets {$} (or a multi) */
+        return ka == kb ? GN__REL_EQUIV : GN__REL_DISJOINT;
+    if (ka == GN__MUX_WILD || kb == GN__MUX_WILD)
+        return ka == kb ? GN__REL_EQUIV : ka == GN__MUX_WILD ? GN__REL_GENERAL : GN__REL_SPECIFIC;
+    return a->n == b->n && memcmp(a->s, b->s, a->n) == 0 ? GN__REL_EQUIV : GN__REL_DISJOINT;
+}
+
+GN__PRIVATE int gn__mux_rel_paths(const gn__mux_pat *a, const gn__mux_pat *b) {
+    int amulti = gn__mux_last(a)->kind == GN__MUX_MULTI;
+    int bmulti = gn__mux_last(b)->kind == GN__MUX_MULTI;
+    if (a->nsegs != b->nsegs && !amulti && !bmulti) return GN__REL_DISJOINT;
+    int rel = GN__REL_EQUIV, i;
+    for (i = 0; i < a->nsegs && i < b->nsegs; i++) {
+        rel = gn__mux_rel_and(rel, gn__mux_rel_seg(&a->segs[i], &b->segs[i]));
+        if (rel == GN__REL_DISJOINT) return rel;
+    }
+    if (a->nsegs == b->nsegs) return rel;
+    /* The shorter one's last segment, a multi, took the longer one's rest (a
+     * shorter one without a multi cannot reach the longer one's segments).       */
+    if (a->nsegs < b->nsegs)
+        return amulti ? gn__mux_rel_and(rel, GN__REL_GENERAL) : GN__REL_DISJOINT;
+    return bmulti ? gn__mux_rel_and(rel, GN__REL_SPECIFIC) : GN__REL_DISJOINT;
+}
+
+/* The relation of a's requests to b's, hosts aside.                              */
+GN__PRIVATE int gn__mux_rel(const gn__mux_pat *a, const gn__mux_pat *b) {
+    int m = gn__mux_rel_methods(a, b);
+    return m == GN__REL_DISJOINT ? m : gn__mux_rel_and(m, gn__mux_rel_paths(a, b));
+}
+
+GN__PRIVATE int gn__mux_conflicts(const gn__mux_pat *a, const gn__mux_pat *b) {
+    if (a->hlen != b->hlen || memcmp(a->host, b->host, a->hlen) != 0) return 0;
+    int r = gn__mux_rel(a, b);
+    return r == GN__REL_EQUIV || r == GN__REL_OVERLAP;
+}
+
+/* An example segment for the messages: "/" then the literal or the name.        */
+GN__PRIVATE void gn__mux_example_seg(gn__mux_sb *sb, const gn__mux_seg *g) {
+    gn__sb_putn(sb, "/", 1);
+    if (g->kind == GN__MUX_LIT || g->kind == GN__MUX_WILD) gn__sb_putn(sb, g->s, g->n);
+}
+
+/* A path both a and b match (they overlap).                                     */
+GN__PRIVATE void gn__mux_example_common(gn__mux_sb *sb, const gn__mux_pat *a,
+                                        const gn__mux_pat *b) {
+    size_t start = sb->n;
+    int i;
+    for (i = 0; i < a->nsegs && i < b->nsegs; i++) {
+        const gn__mux_seg *x = &a->segs[i], *y = &b->segs[i];
+        if (x->kind == GN__MUX_LIT || y->kind == GN__MUX_LIT || x->kind == GN__MUX_END ||
+            y->kind == GN__MUX_END)
+            gn__mux_example_seg(sb, x->kind == GN__MUX_LIT || x->kind == GN__MUX_END ? x : y);
+        else
+            gn__mux_example_seg(sb, x->kind == GN__MUX_WILD ? x : y);
+    }
+    for (; i < a->nsegs; i++) gn__mux_example_seg(sb, &a->segs[i]);
+    for (; i < b->nsegs; i++) gn__mux_example_seg(sb, &b->segs[i]);
+    if (sb->n == start) gn__sb_putn(sb, "/", 1);
+}
+
+/* A path a matches and b does not (a is not a subset of b).                      */
+GN__PRIVATE void gn__mux_example_diff(gn__mux_sb *sb, const gn__mux_pat *a, const gn__mux_pat *b) {
+    size_t start = sb->n;
+    for (int i = 0; i < a->nsegs; i++) {
+        const gn__mux_seg *x = &a->segs[i], *y = i < b->nsegs ? &b->segs[i] : NULL;
+        if (x->kind == GN__MUX_MULTI) {
+            /* A non-empty rest differs from {$}; an empty one from anything longer. */
+            gn__sb_putn(sb, "/", 1);
+            if (y && y->kind == GN__MUX_END) {
+                if (x->n) gn__sb_putn(sb, x->s, x->n);
+                else gn__sb_putn(sb, "x", 1);
+            }
+            break;
+        }
+        if (x->kind == GN__MUX_WILD && y && y->kind == GN__MUX_LIT && x->n == y->n &&
+            memcmp(x->s, y->s, x->n) == 0) {
+            gn__mux_example_seg(sb, x);           /* the name is b's literal: alter it */
+            gn__sb_putn(sb, "x", 1);
+            continue;
+        }
+        gn__mux_example_seg(sb, x);
+        if (x->kind == GN__MUX_END) break;
+    }
+    if (sb->n == start) gn__sb_putn(sb, "/", 1);
+}
+
+/* Why the new pattern a conflicts with the registered b, into sb.                 */
+GN__PRIVATE void gn__mux_describe_conflict(gn__mux_sb *sb, const gn__mux_pat *a,
+                                           const gn__mux_pat *b) {
+    int mrel = gn__mux_rel_methods(a, b), prel = gn__mux_rel_paths(a, b);
+    gn__sb_puts(sb, "pattern ");
+    gn__sb_quotes(sb, a->str);
+    gn__sb_puts(sb, " conflicts with pattern ");
+    gn__sb_quotes(sb, b->str);
+    gn__sb_puts(sb, ": ");
+    if (gn__mux_rel_and(mrel, prel) == GN__REL_EQUIV) {
+        gn__sb_puts(sb, "they match the same requests");
+    } else if (prel == GN__REL_OVERLAP) {
+        gn__sb_puts(sb, "both match some paths, like \"");
+        gn__mux_example_common(sb, a, b);
+        gn__sb_puts(sb, "\", but neither is more specific: ");
+        gn__sb_quotes(sb, a->str);
+        gn__sb_puts(sb, " matches \"");
+        gn__mux_example_diff(sb, a, b);
+        gn__sb_puts(sb, "\" and ");
+        gn__sb_quotes(sb, b->str);
+        gn__sb_puts(sb, " does not; ");
+        gn__sb_quotes(sb, b->str);
+        gn__sb_puts(sb, " matches \"");
+        gn__mux_example_diff(sb, b, a);
+        gn__sb_puts(sb, "\" and ");
+        gn__sb_quotes(sb, a->str);
+        gn__sb_puts(sb, " does not");
+    } else if (mrel == GN__REL_GENERAL) {
+        gn__sb_quotes(sb, a->str);
+        gn__sb_puts(sb, " matches more methods than ");
+        gn__sb_quotes(sb, b->str);
+        gn__sb_puts(sb, " but has a more specific path");
+    } else {
+        gn__sb_quotes(sb, a->str);
+        gn__sb_puts(sb, " matches fewer methods than ");
+        gn__sb_quotes(sb, b->str);
+        gn__sb_puts(sb, " but has a more general path");
+    }
+}
+
+/* ---- the routing tree ------------------------------------------------------------- */
+typedef struct gn__mux_node gn__mux_node;
+
+struct gn__mux_node {
+    const char        *key;           /* host, method or decoded literal (the parent's) */
+    size_t             klen;
+    gn__mux_node     **kids;          /* sorted by (klen, bytes)                         */
+    unsigned           nkids, capkids;
+    gn__mux_node      *wild;          /* any host / any method / a {name} segment        */
+    const gn__mux_pat *pat;           /* ends here                                       */
+    const gn__mux_pat *end;           /* {$} here: ends with a '/'                       */
+    const gn__mux_pat *multi;         /* {name...} or a trailing '/' here                */
+};
+
+struct gn_http_mux {
+    gn__mux_node  root;
+    gn__mux_pat **pats;               /* every registered pattern, in order              */
+    size_t        npats, cappats;
+    char         *err;                /* the last registration error, or NULL            */
+    int           err_oom;
+};
+
+/* A lookup key: raw bytes, bytes compared lower-cased (a host), or a path segment
+ * compared percent-decoded.                                                     */
+enum { GN__MUX_KEY_RAW, GN__MUX_KEY_LOWER, GN__MUX_KEY_ESC };
+typedef struct gn__mux_key {
+    const char *s;
+    size_t      n, dn;                /* bytes in s; bytes as compared                  */
+    int         how;
+} gn__mux_key;
+
+/* The key's next byte as compared, read from s[*i] on.                          */
+GN__PRIVATE int gn__mux_key_byte(const gn__mux_key *k, size_t *i) {
+    if (k->how == GN__MUX_KEY_ESC) return gn__unescape_next(k->s, k->n, i, GN__UNESCAPE_PATH);
+    int c = (unsigned char)k->s[(*i)++];
+    if (k->how == GN__MUX_KEY_LOWER && c >= 'A' && c <= 'Z') c += 'a' - 'A';
+    return c;
+}
+
+/* k over s[0, n). how ESC: a path segment that holds a '%'; a malformed escape
+ * makes it RAW (compared as it is, like Go).                                    */
+GN__PRIVATE void gn__mux_key_init(gn__mux_key *k, const char *s, size_t n, int how) {
+    k->s = s;
+    k->n = k->dn = n;
+    k->how = how;
+    if (how == GN__MUX_KEY_ESC) {
+        for (size_t i = 0; i < n; i++) {
+            if (s[i] != '%') continue;
+            if (n - i < 3 || gn__hexval((unsigned char)s[i + 1]) < 0 ||
+                gn__hexval((unsigned char)s[i + 2]) < 0) {
+                k->how = GN__MUX_KEY_RAW;
+                k->dn = n;
+                break;
+            }
+            k->dn -= 2;
+            i += 2;
+        }
+    }
+}
+
+/* Orders a child's key against k: by length, then bytes. (Tried: a tag of length
+ * and first bytes kept in the parent's array, to spare loading sibling nodes;
+ * building it per segment cost as much as it saved, with L1 warm or cold.)    */
+GN__PRIVATE int gn__mux_cmp(const gn__mux_node *c, const gn__mux_key *k) {
+    if (c->klen != k->dn) return c->klen < k->dn ? -1 : 1;
+    const unsigned char *a = (const unsigned char *)c->key;
+    if (k->how == GN__MUX_KEY_RAW) {
+        if (!k->n) return 0;
+        if (a[0] != (unsigned char)k->s[0]) return a[0] < (unsigned char)k->s[0] ? -1 : 1;
+        return memcmp(a, k->s, k->n);
+    }
+    size_t i = 0;
+    for (size_t j = 0; j < c->klen; j++) {
+        int b = gn__mux_key_byte(k, &i);
+        if (a[j] != b) return a[j] < b ? -1 : 1;
+    }
+    return 0;
+}
+
+/* The child of n with key k, or NULL; *at gets where it would go.               */
+GN__PRIVATE gn__mux_node *gn__mux_find_at(const gn__mux_node *n, const gn__mux_key *k,
+                                          unsigned *at) {
+    unsigned lo = 0, hi = n->nkids;
+    while (lo < hi) {
+        unsigned mid = lo + (hi - lo) / 2;
+        int r = gn__mux_cmp(n->kids[mid], k);
+        if (r == 0) return n->kids[mid];
+        if (r < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    if (at) *at = lo;
+    return NULL;
+}
+
+GN__PRIVATE const gn__mux_node *gn__mux_find(const gn__mux_node *n, const char *s, size_t len,
+                                             int how) {
+    if (!n || !n->nkids) return NULL;
+    gn__mux_key k;
+    gn__mux_key_init(&k, s, len, how);
+    return gn__mux_find_at(n, &k, NULL);
+}
+
+GN__PRIVATE gn__mux_node *gn__mux_node_new(const char *key, size_t klen) {
+    gn__mux_node *c = (gn__mux_node *)GN_MALLOC(sizeof *c);
+    if (!c) return NULL;
+    memset(c, 0, sizeof *c);
+    c->key = key;
+    c->klen = klen;
+    return c;
+}
+
+/* The child with the (raw) key, added if missing; NULL when out of memory.      */
+GN__PRIVATE gn__mux_node *gn__mux_child(gn__mux_node *n, const char *key, size_t klen) {
+    gn__mux_key k;
+    unsigned at = 0;
+    gn__mux_key_init(&k, key, klen, GN__MUX_KEY_RAW);
+    gn__mux_node *c = gn__mux_find_at(n, &k, &at);
+    if (c) return c;
+    if (n->nkids == n->capkids) {
+        unsigned cap = n->capkids ? 2 * n->capkids : 4;
+        gn__mux_node **kids = (gn__mux_node **)GN_REALLOC(n->kids, cap * sizeof *kids);
+        if (!kids) return NULL;
+        n->kids = kids;
+        n->capkids = cap;
+    }
+    if (!(c = gn__mux_node_new(key, klen))) return NULL;
+    memmove(n->kids + at + 1, n->kids + at, (n->nkids - at) * sizeof *n->kids);
+    n->kids[at] = c;
+    n->nkids++;
+    return c;
+}
+
+GN__PRIVATE gn__mux_node *gn__mux_wild(gn__mux_node *n) {
+    if (!n->wild) n->wild = gn__mux_node_new("", 0);
+    return n->wild;
+}
+
+GN__PRIVATE void gn__mux_node_clear(gn__mux_node *n) {
+    for (unsigned i = 0; i < n->nkids; i++) {
+        gn__mux_node_clear(n->kids[i]);
+        GN_FREE(n->kids[i]);
+    }
+    GN_FREE(n->kids);
+    if (n->wild) {
+        gn__mux_node_clear(n->wild);
+        GN_FREE(n->wild);
+    }
+}
+
+/* Adds p's path to the tree. Registration has ruled out an equivalent pattern,
+ * so its leaf is free. On GN_ENOMEM some empty nodes may stay: they match nothing. */
+GN__PRIVATE int gn__mux_insert(gn_http_mux *m, const gn__mux_pat *p) {
+    gn__mux_node *n = p->hlen ? gn__mux_child(&m->root, p->host, p->hlen) : gn__mux_wild(&m->root);
+    if (n) n = p->mlen ? gn__mux_child(n, p->method, p->mlen) : gn__mux_wild(n);
+    for (int i = 0; n && i < p->nsegs; i++) {
+        const gn__mux_seg *g = &p->segs[i];
+        switch (g->kind) {
+        case GN__MUX_LIT:  n = gn__mux_child(n, g->s, g->n); break;
+        case GN__MUX_WILD: n = gn__mux_wild(n); break;
+        case GN__MUX_END:
+            GN_ASSERT(!n->end);
+            n->end = p;
+            return 0;
+        default:
+            GN_ASSERT(!n->multi);
+            n->multi = p;
+            return 0;
+        }
+    }
+    if (!n) return GN_ENOMEM;
+    GN_ASSERT(!n->pat);
+    n->pat = p;
+    return 0;
+}
+
+/* ---- lookup ----------------------------------------------------------------------- */
+typedef struct gn__mux_cap {
+    const char *s;                    /* escaped bytes of a wildcard's value          */
+    size_t      n;
+} gn__mux_cap;
+
+typedef struct gn__mux_walk {
+    const char  *end;                 /* the path's end                               */
+    int          tail;                /* probe: the path as if it ended in one more '/' */
+    int          exact;               /* out: no multi wildcard took a non-empty rest */
+    int          ncaps;
+    gn__mux_cap *caps;                /* NULL: values not recorded                    */
+} gn__mux_walk;
+
+GN__PRIVATE void gn__mux_capture(gn__mux_walk *w, const char *s, size_t n) {
+    if (w->caps && w->ncaps < GN__MUX_MAX_VALUES) {
+        w->caps[w->ncaps].s = s;
+        w->caps[w->ncaps].n = n;
+        w->ncaps++;
+    }
+}
+
+/* The pattern under n that matches the path from p (at a '/' or the end).       */
+GN__PRIVATE const gn__mux_pat *gn__mux_walk_path(const gn__mux_node *n, const char *p,
+                                                 gn__mux_walk *w) {
+    if (!n) return NULL;
+    if (p == w->end && !w->tail) {
+        w->exact = 1;
+        return n->pat;
+    }
+    if (w->tail ? p == w->end : (p + 1 == w->end && *p == '/')) {
+        /* Only a '/' is left: {$}, or a multi wildcard with an empty rest.        */
+        if (n->end) {
+            w->exact = 1;
+            return n->end;
+        }
+        if (n->multi) {
+            if (gn__mux_last(n->multi)->n) gn__mux_capture(w, w->end, 0);
+            w->exact = 1;
+            return n->multi;
+        }
+        return NULL;
+    }
+    const char *s = p + 1, *q = s;
+    int pct = 0;
+    while (q < w->end && *q != '/') pct |= *q++ == '%';    /* short: no memchr      */
+    const gn__mux_pat *r;
+    if (n->nkids) {
+        gn__mux_key k;
+        gn__mux_key_init(&k, s, (size_t)(q - s), pct ? GN__MUX_KEY_ESC : GN__MUX_KEY_RAW);
+        if ((r = gn__mux_walk_path(gn__mux_find_at(n, &k, NULL), q, w))) return r;
+    }
+    if (n->wild) {
+        int ncaps = w->ncaps;
+        gn__mux_capture(w, s, (size_t)(q - s));
+        if ((r = gn__mux_walk_path(n->wild, q, w))) return r;
+        w->ncaps = ncaps;
+    }
+    if (n->multi) {
+        if (gn__mux_last(n->multi)->n) gn__mux_capture(w, s, (size_t)(w->end - s));
+        w->exact = 0;
+        return n->multi;
+    }
+    return NULL;
+}
+
+/* Below a host node (or the host-less one): the method, GET for HEAD, any.      */
+GN__PRIVATE const gn__mux_pat *gn__mux_walk_method(const gn__mux_node *hn, const char *method,
+                                                   size_t mlen, const char *path, gn__mux_walk *w) {
+    if (!hn) return NULL;
+    const gn__mux_pat *r;
+    if (hn->nkids) {
+        if ((r = gn__mux_walk_path(gn__mux_find(hn, method, mlen, GN__MUX_KEY_RAW), path, w)))
+            return r;
+        if (mlen == 4 && memcmp(method, "HEAD", 4) == 0 &&
+            (r = gn__mux_walk_path(gn__mux_find(hn, "GET", 3, GN__MUX_KEY_RAW), path, w)))
+            return r;
+    }
+    return gn__mux_walk_path(hn->wild, path, w);
+}
+
+GN__PRIVATE const gn__mux_pat *gn__mux_walk_all(const gn_http_mux *m, const char *host, size_t hlen,
+                                                const char *method, size_t mlen, const char *path,
+                                                gn__mux_walk *w) {
+    const gn__mux_pat *r;
+    if (hlen && m->root.nkids &&
+        (r = gn__mux_walk_method(gn__mux_find(&m->root, host, hlen, GN__MUX_KEY_LOWER), method,
+                                 mlen, path, w)))
+        return r;
+    return gn__mux_walk_method(m->root.wild, method, mlen, path, w);
+}
+
+/* Whether a pattern for exactly this method under hn matches the path, or the
+ * path with a '/' added (which would redirect).                                 */
+GN__PRIVATE int gn__mux_allows(const gn__mux_node *hn, const char *method, size_t mlen,
+                               const char *path, size_t plen) {
+    const gn__mux_node *c = gn__mux_find(hn, method, mlen, GN__MUX_KEY_RAW);
+    if (!c) return 0;
+    gn__mux_walk w;
+    memset(&w, 0, sizeof w);
+    w.end = path + plen;
+    if (gn__mux_walk_path(c, path, &w)) return 1;
+    if (plen && path[plen - 1] == '/') return 0;
+    w.tail = 1;
+    return gn__mux_walk_path(c, path, &w) != NULL;
+}
+
+GN__PRIVATE int gn__mux_lexcmp(const char *a, size_t an, const char *b, size_t bn) {
+    int r = memcmp(a, b, GN__MIN(an, bn));
+    return r ? r : an < bn ? -1 : an > bn;
+}
+
+/* Host without its port, as Go's mux: "h:80" and "[::1]:80" lose the port; a
+ * host that does not split into host and port ("::1", "[::1]") stays whole.     */
+GN__PRIVATE size_t gn__mux_strip_port(const char *h, const char **out) {
+    size_t n = strlen(h), i = n;
+    *out = h;
+    while (i > 0 && h[i - 1] != ':') i--;
+    if (i-- == 0) return n;                  /* i: the last ':'                       */
+    if (h[0] == '[') {
+        const char *rb = (const char *)memchr(h, ']', n);
+        if (!rb || (size_t)(rb - h) + 1 != i || memchr(h + 1, '[', n - 1) ||
+            memchr(rb + 1, ']', n - i))
+            return n;
+        *out = h + 1;
+        return (size_t)(rb - h) - 1;
+    }
+    if (memchr(h, ':', i) || memchr(h, '[', n) || memchr(h, ']', n)) return n;
+    return i;
+}
+
+/* What a lookup found. Strings point into the mux (pattern, names) or into
+ * scratch (values, allow, location): they live as long as both.                 */
+typedef struct gn__mux_result {
+    int                  status;    /* 200 match; 301 redirect; 404; 405; 414 (what had
+                                       to go in scratch did not fit)                   */
+    gn_http_handler_func fn;        /* 200: the handler and its ud; else NULL          */
+    void                *ud;
+    const char          *pattern;   /* 200: the pattern matched; 301: the one that
+                                       matches the Location, if any; else ""           */
+    const char          *allow;     /* 405: "GET, HEAD, POST" (sorted; GET brings HEAD);
+                                       else ""                                          */
+    const char          *location;  /* 301: "/a/b/" or "/a/b/?q=1"; else ""             */
+    int                  nvals;     /* 200: path values, in the pattern's order        */
+    gn__pathval          vals[GN__MUX_MAX_VALUES];
+    char                 scratch[GN_HTTP_MUX_SCRATCH];
+} gn__mux_result;
+
+GN__PRIVATE int gn__mux_too_large(gn__mux_result *res) {
+    res->status = 414;
+    res->fn = NULL;
+    res->ud = NULL;
+    res->nvals = 0;
+    res->pattern = res->allow = res->location = "";
+    return 414;
+}
+
+/* The redirect: path[0, plen) [+ '/'] [+ '?' query] into scratch.               */
+GN__PRIVATE int gn__mux_redirect(gn__mux_result *res, const char *path, size_t plen, int slash,
+                                 const char *query, const gn__mux_pat *to) {
+    size_t qn = query ? strlen(query) : 0;
+    size_t need = plen + (size_t)slash + (qn ? qn + 1 : 0) + 1;
+    if (need > sizeof res->scratch) return gn__mux_too_large(res);
+    memmove(res->scratch, path, plen);   /* path may already be in scratch        */
+    size_t w = plen;
+    if (slash) res->scratch[w++] = '/';
+    if (qn) {
+        res->scratch[w++] = '?';
+        memcpy(res->scratch + w, query, qn);
+        w += qn;
+    }
+    res->scratch[w] = '\0';
+    res->location = res->scratch;
+    res->pattern = to ? to->str : "";
+    res->status = 301;
+    return 301;
+}
+
+/* Matches a request, as Go's ServeMux.Handler. method: as sent ("GET"); host: the
+ * Host header or "" (NULL too), with or without a port (stripped here, except for
+ * CONNECT); escaped_path: the target's path as sent ("/a%20b", no query);
+ * raw_query: without the '?' (NULL or "" for none; only used in a Location).
+ * A path that is not clean redirects (301) to its clean form; a path without a
+ * final '/' that only matches with one redirects to it (301, after cleaning);
+ * CONNECT paths are not cleaned. No match: 405 with the methods that would match
+ * (res->allow), or 404. Fills *res and returns res->status, or GN_EINVAL for a
+ * NULL argument (with res->status 500 when res is not NULL). Allocates nothing.  */
+GN__PRIVATE int gn__mux_lookup(const gn_http_mux *m, const char *method, const char *host,
+                               const char *escaped_path, const char *raw_query,
+                               gn__mux_result *res) {
+    if (!res) return GN_EINVAL;
+    res->status = 404;
+    res->fn = NULL;
+    res->ud = NULL;
+    res->pattern = res->allow = res->location = "";
+    res->nvals = 0;
+    res->scratch[0] = '\0';
+    if (!m || !method || !escaped_path) {
+        res->status = 500;
+        return GN_EINVAL;
+    }
+    size_t mlen = strlen(method), plen = strlen(escaped_path), hlen = 0;
+    int connect = mlen == 7 && memcmp(method, "CONNECT", 7) == 0;
+    if (!host) host = "";
+    if (connect) hlen = strlen(host);
+    else hlen = gn__mux_strip_port(host, &host);
+
+    const char *path = escaped_path;
+    int unclean = 0;
+    if (connect) {
+        if (plen == 0 || path[0] != '/') return 404;
+    } else if (!gn__path_is_clean(path, plen)) {
+        int64_t k = gn__path_clean(path, plen, res->scratch, sizeof res->scratch);
+        if (k < 0) return gn__mux_too_large(res);
+        path = res->scratch;
+        plen = (size_t)k;
+        unclean = 1;
+    }
+
+    gn__mux_cap caps[GN__MUX_MAX_VALUES];
+    gn__mux_walk w;
+    memset(&w, 0, sizeof w);
+    w.end = path + plen;
+    w.caps = caps;
+    const gn__mux_pat *pat = gn__mux_walk_all(m, host, hlen, method, mlen, path, &w);
+
+    /* "/dir" that only matches as "/dir/": redirect there.                         */
+    if ((!pat || !w.exact) && path[plen - 1] != '/') {
+        gn__mux_walk t;
+        memset(&t, 0, sizeof t);
+        t.end = path + plen;
+        t.tail = 1;
+        const gn__mux_pat *to = gn__mux_walk_all(m, host, hlen, method, mlen, path, &t);
+        if (to && t.exact) return gn__mux_redirect(res, path, plen, 1, raw_query, to);
+    }
+    if (unclean) return gn__mux_redirect(res, path, plen, 0, raw_query, pat);
+
+    if (pat) {
+        size_t used = 0;
+        int n = GN__MIN(w.ncaps, pat->nvals);
+        for (int i = 0; i < n; i++) {
+            char *v = res->scratch + used;
+            int64_t k = gn__mux_decode(caps[i].s, caps[i].n, v, sizeof res->scratch - used);
+            if (k < 0) return gn__mux_too_large(res);
+            used += (size_t)k + 1;
+            res->vals[i].name = pat->names[i];
+            res->vals[i].value = v;
+        }
+        res->nvals = n;
+        res->fn = pat->fn;
+        res->ud = pat->ud;
+        res->pattern = pat->str;
+        res->status = 200;
+        return 200;
+    }
+
+    /* 405 if some other method would match: the Allow list, sorted bytewise,
+     * built by picking the next-smallest candidate method each round (there are
+     * few, and this is not the hot path).                                        */
+    const gn__mux_node *hh = hlen ? gn__mux_find(&m->root, host, hlen, GN__MUX_KEY_LOWER) : NULL;
+    const gn__mux_node *ha = m->root.wild;
+    const gn__mux_node *levels[2] = {hh, ha};
+    const char *last = NULL;
+    size_t lastn = 0, used = 0;
+    for (;;) {
+        const char *best = NULL;
+        size_t bestn = 0;
+        for (int l = 0; l < 3; l++) {
+            const gn__mux_node *hn = l < 2 ? levels[l] : NULL;
+            unsigned nk = l < 2 ? (hn ? hn->nkids : 0) : 1;
+            for (unsigned i = 0; i < nk; i++) {
+                const char *c = l < 2 ? hn->kids[i]->key : "HEAD";
+                size_t cn = l < 2 ? hn->kids[i]->klen : 4;
+                if ((!last || gn__mux_lexcmp(c, cn, last, lastn) > 0) &&
+                    (!best || gn__mux_lexcmp(c, cn, best, bestn) < 0)) {
+                    best = c;
+                    bestn = cn;
+                }
+            }
+        }
+        if (!best) break;
+        int ok = gn__mux_allows(hh, best, bestn, path, plen) ||
+                 gn__mux_allows(ha, best, bestn, path, plen) ||
+                 (bestn == 4 && memcmp(best, "HEAD", 4) == 0 &&
+                  (gn__mux_allows(hh, "GET", 3, path, plen) ||
+                   gn__mux_allows(ha, "GET", 3, path, plen)));
+        /* A list too long for scratch (hundreds of methods) is cut at a method. */
+        if (ok && used + bestn + 3 <= sizeof res->scratch) {
+            if (used) {
+                memcpy(res->scratch + used, ", ", 2);
+                used += 2;
+            }
+            memcpy(res->scratch + used, best, bestn);
+            used += bestn;
+            res->scratch[used] = '\0';
+        }
+        last = best;
+        lastn = bestn;
+    }
+    if (used) {
+        res->allow = res->scratch;
+        res->status = 405;
+    }
+    return res->status;
+}
+
+/* ---- the public mux --------------------------------------------------------------- */
+GONET_API gn_http_mux *gn_http_mux_new(void) {
+    gn_http_mux *m = (gn_http_mux *)GN_MALLOC(sizeof *m);
+    if (m) memset(m, 0, sizeof *m);
+    return m;
+}
+
+GONET_API void gn_http_mux_free(gn_http_mux *m) {
+    if (!m) return;
+    gn__mux_node_clear(&m->root);
+    for (size_t i = 0; i < m->npats; i++) GN_FREE(m->pats[i]);
+    GN_FREE(m->pats);
+    GN_FREE(m->err);
+    GN_FREE(m);
+}
+
+GONET_API const char *gn_http_mux_error(const gn_http_mux *m) {
+    if (!m) return "nil mux";
+    if (m->err_oom) return "out of memory";
+    return m->err ? m->err : "";
+}
+
+/* Keeps sb's message (or notes that memory ran out) as the mux's last error.     */
+GN__PRIVATE int gn__mux_fail(gn_http_mux *m, gn__mux_sb *sb, int err) {
+    GN_FREE(m->err);
+    m->err = sb->oom ? NULL : sb->b;
+    if (sb->oom) GN_FREE(sb->b);
+    m->err_oom = sb->oom || err == GN_ENOMEM;
+    return sb->oom ? GN_ENOMEM : err;
+}
+
+GONET_API int gn_http_mux_handle(gn_http_mux *m, const char *pattern, gn_http_handler_func fn,
+                                 void *ud) {
+    if (!m) return GN_EINVAL;
+    gn__mux_sb sb;
+    memset(&sb, 0, sizeof sb);
+    if (!pattern || !fn) {
+        gn__sb_puts(&sb, !pattern ? "nil pattern" : "nil handler for pattern ");
+        if (pattern) gn__sb_quotes(&sb, pattern);
+        return gn__mux_fail(m, &sb, GN_EINVAL);
+    }
+    gn__mux_pat *p;
+    int rc = gn__mux_parse(pattern, &p, &sb);
+    if (rc < 0) return gn__mux_fail(m, &sb, rc);
+    p->fn = fn;
+    p->ud = ud;
+    for (size_t i = 0; i < m->npats; i++) {
+        if (gn__mux_conflicts(p, m->pats[i])) {
+            gn__mux_describe_conflict(&sb, p, m->pats[i]);
+            GN_FREE(p);
+            return gn__mux_fail(m, &sb, GN_ECONFLICT);
+        }
+    }
+    if (m->npats == m->cappats) {
+        size_t cap = m->cappats ? 2 * m->cappats : 16;
+        gn__mux_pat **pats = (gn__mux_pat **)GN_REALLOC(m->pats, cap * sizeof *pats);
+        if (!pats) {
+            GN_FREE(p);
+            return gn__mux_fail(m, &sb, GN_ENOMEM);
+        }
+        m->pats = pats;
+        m->cappats = cap;
+    }
+    if (gn__mux_insert(m, p) < 0) {
+        GN_FREE(p);
+        return gn__mux_fail(m, &sb, GN_ENOMEM);
+    }
+    m->pats[m->npats++] = p;
+    return 0;
+}
+
+GONET_API void gn_http_mux_serve(gn_http_response *w, gn_http_request *r, void *mux) {
+    gn__mux_result res;
+    gn__mux_lookup((const gn_http_mux *)mux, gn_http_method(r), gn_http_host(r),
+                   gn__http_escaped_path(r), gn_http_raw_query(r), &res);
+    switch (res.status) {
+    case 200:
+        gn__http_set_pathvalues(r, res.vals, res.nvals);
+        res.fn(w, r, res.ud);
+        gn__http_set_pathvalues(r, NULL, 0);    /* res dies here                     */
+        break;
+    case 301:
+        gn_http_redirect(w, r, res.location, 301);
+        break;
+    case 405:
+        gn_http_set_header(w, "Allow", res.allow);
+        gn_http_error(w, "Method Not Allowed", 405);
+        break;
+    case 404:
+        gn_http_error(w, "404 page not found", 404);
+        break;
+    case 414:
+        gn_http_error(w, "URI Too Long", 414);
+        break;
+    default:
+        gn_http_error(w, "Internal Server Error", 500);
+        break;
+    }
+}
+/* ==== end src/http_mux.c ==== */
+
+/* ==== begin src/http_fs.c ==== */
+/* http_fs.c — Go's http.FileServer, ServeFile and ServeContent, for coroutines:
+ * files under a root directory, index.html and directory listings, the trailing
+ * slash redirects, Content-Type by extension or by sniffing, Last-Modified and
+ * the conditional headers, byte ranges (one, or several as multipart/byteranges)
+ * and HEAD.
+ *
+ * Blocking. Every open, stat, directory read, read and close runs inside
+ * gn_blocking, in a function that is never inlined into its caller (GN__OPAQUE)
+ * and that reads errno itself before the blocking section ends: a coroutine may
+ * resume on another thread afterwards, where errno is another thread's. A file
+ * goes out in chunks of at most GN__FS_CHUNK bytes, each read and then written
+ * with gn_http_write after the Content-Length was set, so a response is length-
+ * delimited and a request holds at most one chunk buffer (plus the names of one
+ * directory while it lists it, at most GN__FS_MAX_LIST of them).
+ *
+ * Staying under the root. A request path is percent-decoded by the server; one
+ * whose target holds "%00" or whose path has a ".." element (separated by '/'
+ * or '\\', as Go's ServeFile checks) gets 400. Otherwise it is cleaned ("//" and
+ * "." elements dropped) and opened relative to the root's descriptor with
+ * openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS). Symlinks are followed as long
+ * as their target, fully resolved, lies under the root's real path: a link that
+ * leads out is 404, as if it were not there (Go's http.Dir follows every link;
+ * os.Root refuses the ones that leave, which is what this does). openat2 refuses
+ * absolute links even when they land inside, and kernels before 5.6 (or seccomp
+ * filters) lack it; then root/rel is resolved with realpath and must lie under
+ * the root before it is opened (so a link that leads out is never opened), and
+ * the file opened must be the inode resolved (a swap in between is refused).
+ *
+ * Differences from Go. Methods other than GET and HEAD get 405 with
+ * "Allow: GET, HEAD" (Go's FileServer serves any method). No ETag is made (Go's
+ * ServeContent only honours one the handler set; there is no way to set one
+ * here and have it checked): If-None-Match other than "*" never matches, If-Match
+ * other than "*" fails (412), and an If-Range with an entity tag drops the range.
+ * Files other than regular files and directories (FIFOs, devices, sockets) are
+ * 403. A Range "bytes=-0" is unsatisfiable (416, as RFC 9110 says). More than
+ * GN__FS_MAX_RANGES ranges, or ranges adding up to more than the file, are
+ * ignored (200 with the whole file). With a strip prefix, the bare prefix
+ * ("/static") redirects to "static/" rather than serving the root's listing under
+ * a URL its relative links do not work from.
+ *
+ * >>http-fs                                                                      */
+
+#include <dirent.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#define GN__FS_CHUNK      (64 * 1024)   /* bytes read and written at a time           */
+#define GN__FS_SNIFF      512           /* bytes Content-Type sniffing looks at       */
+#define GN__FS_MAX_RANGES 64            /* more ranges: the whole file               */
+#define GN__FS_MAX_LIST   50000         /* directory entries listed (sorted) at most  */
+
+#if defined(SYS_openat2)
+#  define GN__SYS_OPENAT2 SYS_openat2
+#elif defined(__x86_64__) || defined(__aarch64__)
+#  define GN__SYS_OPENAT2 437
+#endif
+
+struct gn_http_fs {
+    int    rootfd;       /* the root directory, opened once                         */
+    char  *root;         /* its real path, no trailing '/' (except "/" itself)      */
+    size_t rootlen;
+    char  *prefix;       /* stripped from request paths, no trailing '/'; or NULL   */
+    size_t prefixlen;
+};
+
+/* Set once openat2 has said ENOSYS; tests set it to exercise the other way.      */
+static int gn__fs_no_openat2;
+
+/* ---- the blocking parts ----------------------------------------------------------
+ * Each runs inside gn_blocking and reports errno in its struct.                   */
+typedef struct gn__fs_open {
+    const gn_http_fs *fs;   /* beneath fs's root; NULL: path as given               */
+    const char *path;       /* relative to the root ("" is the root), or any path   */
+    char       *sniff;      /* if set, the first GN__FS_SNIFF bytes of a file go here */
+    size_t      nsniff;
+    int         fd;         /* the open file, or -1                                */
+    int         err;        /* its errno when fd is -1                              */
+    struct stat st;
+} gn__fs_open;
+
+/* Is real (an absolute, resolved path) root or under it?                         */
+GN__PRIVATE int gn__fs_under(const gn_http_fs *fs, const char *real) {
+    if (fs->rootlen == 1) return real[0] == '/';
+    return strncmp(real, fs->root, fs->rootlen) == 0 &&
+           (real[fs->rootlen] == 0 || real[fs->rootlen] == '/');
+}
+
+/* The check behind openat: root/rel, resolved, must lie under the root. 0 and
+ * the resolved file's stat, or an errno (EXDEV: it leads out).                   */
+GN__PRIVATE int gn__fs_resolve(const gn_http_fs *fs, const char *rel, struct stat *st) {
+    size_t rl = strlen(rel);
+    char *full = (char *)GN_MALLOC(fs->rootlen + rl + 2);
+    if (!full) return ENOMEM;
+    memcpy(full, fs->root, fs->rootlen);
+    full[fs->rootlen] = '/';
+    memcpy(full + fs->rootlen + 1, rel, rl + 1);
+    char *real = realpath(full, NULL);   /* libc's malloc: freed with free()       */
+    int err = real ? 0 : errno;
+    GN_FREE(full);
+    if (!real) return err;
+    if (!gn__fs_under(fs, real)) err = EXDEV;
+    else if (stat(real, st) != 0) err = errno;
+    free(real);
+    return err;
+}
+
+GN__PRIVATE int gn__fs_open_beneath(const gn_http_fs *fs, const char *rel, int flags, int *err) {
+    if (!*rel) rel = ".";
+#if defined(GN__SYS_OPENAT2)
+    if (!gn__load_relaxed(&gn__fs_no_openat2)) {
+        struct { uint64_t flags, mode, resolve; } how;
+        how.flags = (uint64_t)flags;
+        how.mode = 0;
+        how.resolve = 0x08 | 0x02;   /* RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS      */
+        for (int i = 0; i < 8; i++) {
+            long fd = syscall(GN__SYS_OPENAT2, fs->rootfd, rel, &how, sizeof how);
+            if (fd >= 0) return (int)fd;
+            int e = errno;
+            if (e == EAGAIN || e == EINTR) continue;   /* a rename raced the lookup   */
+            if (e == ENOSYS) gn__store_relaxed(&gn__fs_no_openat2, 1);
+            if (e == ENOSYS || e == EPERM || e == EXDEV) break;   /* check the long way */
+            *err = e;
+            return -1;
+        }
+    }
+#endif
+    /* Resolve first, so that a link leading out is never even opened; then open
+     * and make sure it is the inode checked (a swap in between shows).          */
+    struct stat want, got;
+    int e = gn__fs_resolve(fs, rel, &want);
+    if (e) {
+        *err = e;
+        return -1;
+    }
+    int fd;
+    do fd = openat(fs->rootfd, rel, flags); while (fd < 0 && errno == EINTR);
+    if (fd < 0) {
+        *err = errno;
+        return -1;
+    }
+    if (fstat(fd, &got) == 0 && got.st_dev == want.st_dev && got.st_ino == want.st_ino) return fd;
+    close(fd);
+    *err = EXDEV;
+    return -1;
+}
+
+GN__PRIVATE GN__OPAQUE void gn__fs_open_run(void *arg) {
+    gn__fs_open *o = (gn__fs_open *)arg;
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused later). */
+    int flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY;
+    int fd;
+    o->fd = -1;
+    o->err = 0;
+    o->nsniff = 0;
+    if (o->fs) {
+        fd = gn__fs_open_beneath(o->fs, o->path, flags, &o->err);
+    } else {
+        do fd = open(o->path, flags); while (fd < 0 && errno == EINTR);
+        if (fd < 0) o->err = errno;
+    }
+    if (fd < 0) return;
+    if (fstat(fd, &o->st) != 0) {
+        o->err = errno;
+        close(fd);
+        return;
+    }
+    if (o->sniff && S_ISREG(o->st.st_mode)) {
+        while (o->nsniff < GN__FS_SNIFF) {
+            ssize_t n = pread(fd, o->sniff + o->nsniff, GN__FS_SNIFF - o->nsniff, (off_t)o->nsniff);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) break;
+            o->nsniff += (size_t)n;
+        }
+    }
+    o->fd = fd;
+}
+
+typedef struct gn__fs_read {
+    int     fd;
+    char   *buf;
+    size_t  n;
+    int64_t off;
+    int64_t got;       /* bytes read: n, or fewer at the end of the file           */
+    int     err;
+} gn__fs_read;
+
+GN__PRIVATE GN__OPAQUE void gn__fs_read_run(void *arg) {
+    gn__fs_read *o = (gn__fs_read *)arg;
+    o->got = 0;
+    o->err = 0;
+    while ((size_t)o->got < o->n) {
+        ssize_t n = pread(o->fd, o->buf + o->got, o->n - (size_t)o->got, (off_t)(o->off + o->got));
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) o->err = errno;
+        if (n <= 0) break;
+        o->got += n;
+    }
+}
+
+GN__PRIVATE GN__OPAQUE void gn__fs_close_run(void *arg) {
+    close(*(int *)arg);
+}
+
+GN__PRIVATE void gn__fs_close(int fd) {
+    if (fd >= 0) gn_blocking(gn__fs_close_run, &fd);
+}
+
+/* A directory's entries, read and sorted by name in one blocking section.      */
+typedef struct gn__fs_list {
+    int     fd;          /* taken over (closed)                                    */
+    char   *names;       /* per entry: a byte 1 if a directory, the name, NUL       */
+    size_t  len, cap;
+    char  **ents;        /* n pointers to the names, sorted                        */
+    size_t  n;
+    int     truncated;   /* more than GN__FS_MAX_LIST entries                       */
+    int     err;
+} gn__fs_list;
+
+GN__PRIVATE int gn__fs_namecmp(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+GN__PRIVATE GN__OPAQUE void gn__fs_list_run(void *arg) {
+    gn__fs_list *o = (gn__fs_list *)arg;
+    size_t *offs = NULL, ocap = 0;
+    DIR *d = fdopendir(o->fd);
+    if (!d) {
+        o->err = errno;
+        close(o->fd);
+        return;
+    }
+    struct dirent *de;
+    for (;;) {
+        errno = 0;
+        if (!(de = readdir(d))) {
+            if (errno) o->err = errno;
+            break;
+        }
+        const char *nm = de->d_name;
+        if (nm[0] == '.' && (nm[1] == 0 || (nm[1] == '.' && nm[2] == 0))) continue;
+        if (o->n == GN__FS_MAX_LIST) {
+            o->truncated = 1;
+            break;
+        }
+        int isdir = de->d_type == DT_DIR;
+        if (de->d_type == DT_UNKNOWN) {   /* some file systems do not say           */
+            struct stat st;
+            isdir = fstatat(dirfd(d), nm, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+        }
+        size_t nl = strlen(nm);
+        if (o->len + nl + 2 > o->cap) {
+            size_t cap = o->cap ? o->cap * 2 : 4096;
+            while (cap < o->len + nl + 2) cap *= 2;
+            char *p = (char *)GN_REALLOC(o->names, cap);
+            if (!p) { o->err = ENOMEM; break; }
+            o->names = p;
+            o->cap = cap;
+        }
+        if (o->n == ocap) {
+            size_t cap = ocap ? ocap * 2 : 64;
+            size_t *p = (size_t *)GN_REALLOC(offs, cap * sizeof *p);
+            if (!p) { o->err = ENOMEM; break; }
+            offs = p;
+            ocap = cap;
+        }
+        o->names[o->len] = (char)isdir;
+        offs[o->n++] = o->len + 1;
+        memcpy(o->names + o->len + 1, nm, nl + 1);
+        o->len += nl + 2;
+    }
+    closedir(d);
+    if (!o->err && o->n) {
+        o->ents = (char **)GN_MALLOC(o->n * sizeof *o->ents);
+        if (!o->ents) {
+            o->err = ENOMEM;
+        } else {
+            for (size_t i = 0; i < o->n; i++) o->ents[i] = o->names + offs[i];
+            qsort(o->ents, o->n, sizeof *o->ents, gn__fs_namecmp);
+        }
+    }
+    GN_FREE(offs);
+}
+
+/* ---- dates ------------------------------------------------------------------------ */
+static const char gn__fs_days[] = "SunMonTueWedThuFriSat";
+static const char gn__fs_months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+
+/* "Sun, 06 Nov 1994 08:49:37 GMT" (IMF-fixdate); out has 30 bytes at least.      */
+GN__PRIVATE void gn__fs_fmt_date(int64_t t, char *out, size_t size) {
+    time_t tt = (time_t)t;
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    snprintf(out, size, "%.3s, %02d %.3s %04d %02d:%02d:%02d GMT", gn__fs_days + 3 * tm.tm_wday,
+             tm.tm_mday, gn__fs_months + 3 * tm.tm_mon, tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
+             tm.tm_sec);
+}
+
+GN__PRIVATE int gn__fs_num(const char *s, int n, int *v) {
+    *v = 0;
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') return 0;
+        *v = *v * 10 + (s[i] - '0');
+    }
+    return 1;
+}
+
+GN__PRIVATE int gn__fs_month(const char *s) {
+    for (int i = 0; i < 12; i++)
+        if (memcmp(s, gn__fs_months + 3 * i, 3) == 0) return i + 1;
+    return 0;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (Hinnant's days_from_civil). */
+GN__PRIVATE int64_t gn__fs_days_from_civil(int64_t y, int m, int d) {
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+GN__PRIVATE int gn__fs_hms(const char *s, int *h, int *m, int *sec) {
+    return gn__fs_num(s, 2, h) && s[2] == ':' && gn__fs_num(s + 3, 2, m) && s[5] == ':' &&
+           gn__fs_num(s + 6, 2, sec);
+}
+
+/* An HTTP date in any of the three forms (RFC 9110 §5.6.7), as Go's ParseTime:
+ * "Sun, 06 Nov 1994 08:49:37 GMT", "Sunday, 06-Nov-94 08:49:37 GMT" and
+ * "Sun Nov  6 08:49:37 1994". 1 and *out in Unix seconds, or 0.                 */
+GN__PRIVATE int gn__fs_parse_date(const char *s, int64_t *out) {
+    int y, mo, d, h, mi, sec;
+    const char *comma = strchr(s, ',');
+    if (comma) {
+        const char *p = comma + 1;
+        size_t n = strlen(p);
+        if (comma - s < 3 || *p++ != ' ') return 0;
+        if (n == 25 && p[2] == ' ') {             /* "06 Nov 1994 08:49:37 GMT"     */
+            if (!gn__fs_num(p, 2, &d) || !(mo = gn__fs_month(p + 3)) || p[6] != ' ' ||
+                !gn__fs_num(p + 7, 4, &y) || p[11] != ' ' || !gn__fs_hms(p + 12, &h, &mi, &sec) ||
+                strcmp(p + 20, " GMT") != 0)
+                return 0;
+        } else if (n == 23 && p[2] == '-') {      /* "06-Nov-94 08:49:37 GMT"       */
+            if (!gn__fs_num(p, 2, &d) || !(mo = gn__fs_month(p + 3)) || p[6] != '-' ||
+                !gn__fs_num(p + 7, 2, &y) || p[9] != ' ' || !gn__fs_hms(p + 10, &h, &mi, &sec) ||
+                strcmp(p + 18, " GMT") != 0)
+                return 0;
+            y += y < 69 ? 2000 : 1900;            /* Go's two-digit years          */
+        } else {
+            return 0;
+        }
+    } else {                                      /* "Sun Nov  6 08:49:37 1994"     */
+        if (strlen(s) != 24 || s[3] != ' ' || !(mo = gn__fs_month(s + 4)) || s[7] != ' ') return 0;
+        if (s[8] == ' ' ? !gn__fs_num(s + 9, 1, &d) : !gn__fs_num(s + 8, 2, &d)) return 0;
+        if (s[10] != ' ' || !gn__fs_hms(s + 11, &h, &mi, &sec) || s[19] != ' ' ||
+            !gn__fs_num(s + 20, 4, &y))
+            return 0;
+    }
+    if (d < 1 || d > 31 || h > 23 || mi > 59 || sec > 59) return 0;
+    *out = gn__fs_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
+    return 1;
+}
+
+/* ---- Content-Type ------------------------------------------------------------------ */
+GN__PRIVATE const char *gn__fs_type_by_ext(const char *name) {
+    static const char *const table[][2] = {
+        {"html", "text/html; charset=utf-8"},  {"htm", "text/html; charset=utf-8"},
+        {"css", "text/css; charset=utf-8"},    {"js", "text/javascript; charset=utf-8"},
+        {"mjs", "text/javascript; charset=utf-8"}, {"json", "application/json"},
+        {"map", "application/json"},           {"txt", "text/plain; charset=utf-8"},
+        {"md", "text/markdown; charset=utf-8"}, {"csv", "text/csv; charset=utf-8"},
+        {"xml", "text/xml; charset=utf-8"},    {"svg", "image/svg+xml"},
+        {"png", "image/png"},                  {"jpg", "image/jpeg"},
+        {"jpeg", "image/jpeg"},                {"gif", "image/gif"},
+        {"webp", "image/webp"},                {"avif", "image/avif"},
+        {"ico", "image/x-icon"},               {"bmp", "image/bmp"},
+        {"wasm", "application/wasm"},          {"pdf", "application/pdf"},
+        {"zip", "application/zip"},            {"gz", "application/gzip"},
+        {"tar", "application/x-tar"},          {"woff", "font/woff"},
+        {"woff2", "font/woff2"},               {"ttf", "font/ttf"},
+        {"otf", "font/otf"},                   {"mp3", "audio/mpeg"},
+        {"ogg", "audio/ogg"},                  {"wav", "audio/wav"},
+        {"mp4", "video/mp4"},                  {"webm", "video/webm"},
+    };
+    const char *slash = strrchr(name, '/');
+    const char *dot = strrchr(slash ? slash + 1 : name, '.');
+    if (!dot || !dot[1] || strlen(dot + 1) > 5) return NULL;
+    char ext[8];
+    size_t n = 0;
+    for (const char *p = dot + 1; *p; p++) ext[n++] = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+    ext[n] = 0;
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+        if (strcmp(ext, table[i][0]) == 0) return table[i][1];
+    return NULL;
+}
+
+/* Go's DetectContentType, for the signatures that matter to a file server.    */
+GN__PRIVATE const char *gn__fs_sniff(const char *data, size_t n) {
+    const unsigned char *p = (const unsigned char *)data;
+    static const struct { const char *sig; size_t len; const char *type; } exact[] = {
+        {"%PDF-", 5, "application/pdf"},
+        {"%!PS-Adobe-", 11, "application/postscript"},
+        {"\xFE\xFF", 2, "text/plain; charset=utf-16be"},
+        {"\xFF\xFE", 2, "text/plain; charset=utf-16le"},
+        {"\xEF\xBB\xBF", 3, "text/plain; charset=utf-8"},
+        {"GIF87a", 6, "image/gif"},
+        {"GIF89a", 6, "image/gif"},
+        {"\x89PNG\r\n\x1A\n", 8, "image/png"},
+        {"\xFF\xD8\xFF", 3, "image/jpeg"},
+        {"BM", 2, "image/bmp"},
+        {"\0\0\1\0", 4, "image/x-icon"},
+        {"OggS\0", 5, "application/ogg"},
+        {"ID3", 3, "audio/mpeg"},
+        {"\x1A\x45\xDF\xA3", 4, "video/webm"},
+        {"PK\x03\x04", 4, "application/zip"},
+        {"\x1F\x8B\x08", 3, "application/x-gzip"},
+        {"\0asm", 4, "application/wasm"},
+        {"wOFF", 4, "font/woff"},
+        {"wOF2", 4, "font/woff2"},
+    };
+    static const char *const html[] = {"<!DOCTYPE HTML", "<HTML", "<HEAD", "<SCRIPT", "<IFRAME",
+                                       "<H1", "<DIV", "<FONT", "<TABLE", "<A", "<STYLE",
+                                       "<TITLE", "<B", "<BODY", "<BR", "<P", "<!--"};
+    if (n > GN__FS_SNIFF) n = GN__FS_SNIFF;
+    size_t i = 0;
+    while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r' || p[i] == '\f')) i++;
+    for (size_t k = 0; k < sizeof html / sizeof html[0]; k++) {
+        size_t l = strlen(html[k]), j;
+        if (n - i <= l) continue;   /* the tag must be followed by ' ' or '>'        */
+        for (j = 0; j < l; j++) {
+            unsigned char c = p[i + j];
+            if ((c >= 'a' && c <= 'z' ? c - 32 : c) != (unsigned char)html[k][j]) break;
+        }
+        if (j == l && (p[i + l] == ' ' || p[i + l] == '>')) return "text/html; charset=utf-8";
+    }
+    if (n - i >= 5 && memcmp(p + i, "<?xml", 5) == 0) return "text/xml; charset=utf-8";
+    for (size_t k = 0; k < sizeof exact / sizeof exact[0]; k++)
+        if (n >= exact[k].len && memcmp(p, exact[k].sig, exact[k].len) == 0) return exact[k].type;
+    if (n >= 14 && memcmp(p, "RIFF", 4) == 0 && memcmp(p + 8, "WEBPVP", 6) == 0) return "image/webp";
+    if (n >= 12 && memcmp(p, "RIFF", 4) == 0 && memcmp(p + 8, "WAVE", 4) == 0) return "audio/wave";
+    if (n >= 12 && memcmp(p + 4, "ftyp", 4) == 0) return "video/mp4";
+    for (size_t k = 0; k < n; k++) {
+        unsigned char c = p[k];
+        if (c <= 0x08 || c == 0x0B || (c >= 0x0E && c <= 0x1A) || (c >= 0x1C && c <= 0x1F))
+            return "application/octet-stream";
+    }
+    return "text/plain; charset=utf-8";
+}
+
+/* ---- ranges ------------------------------------------------------------------------ */
+typedef struct gn__fs_range { int64_t start, len; } gn__fs_range;
+
+#define GN__FS_RANGE_INVALID  (-1)   /* 416 "invalid range"                      */
+#define GN__FS_RANGE_NOOVERLAP (-2)  /* 416 with Content-Range: bytes STAR/size   */
+#define GN__FS_RANGE_MANY     (-3)   /* too many to bother: serve the whole file  */
+
+GN__PRIVATE int gn__fs_i64(const char *s, size_t n, int64_t *v) {
+    if (n == 0 || n > 18) return 0;
+    *v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') return 0;
+        *v = *v * 10 + (s[i] - '0');
+    }
+    return 1;
+}
+
+/* Go's parseRange: "bytes=a-b, c-, -n". The count of ranges, or GN__FS_RANGE_*. */
+GN__PRIVATE int gn__fs_parse_range(const char *s, int64_t size, gn__fs_range *out, int max) {
+    if (strncmp(s, "bytes=", 6) != 0) return GN__FS_RANGE_INVALID;
+    s += 6;
+    int n = 0, nooverlap = 0;
+    while (*s) {
+        const char *e = strchr(s, ',');
+        if (!e) e = s + strlen(s);
+        const char *a = s, *b = e;
+        s = *e ? e + 1 : e;
+        while (a < b && (*a == ' ' || *a == '\t')) a++;
+        while (b > a && (b[-1] == ' ' || b[-1] == '\t')) b--;
+        if (a == b) continue;
+        const char *dash = (const char *)memchr(a, '-', (size_t)(b - a));
+        if (!dash) return GN__FS_RANGE_INVALID;
+        const char *sa = a, *sb = dash, *ea = dash + 1, *eb = b;
+        while (sb > sa && (sb[-1] == ' ' || sb[-1] == '\t')) sb--;
+        while (ea < eb && (*ea == ' ' || *ea == '\t')) ea++;
+        int64_t start, end;
+        gn__fs_range r;
+        if (sa == sb) {                               /* "-n": the last n bytes     */
+            if (!gn__fs_i64(ea, (size_t)(eb - ea), &end)) return GN__FS_RANGE_INVALID;
+            if (end == 0 || size == 0) { nooverlap = 1; continue; }
+            if (end > size) end = size;
+            r.start = size - end;
+            r.len = end;
+        } else {
+            if (!gn__fs_i64(sa, (size_t)(sb - sa), &start)) return GN__FS_RANGE_INVALID;
+            if (ea == eb) {
+                end = -1;
+            } else if (!gn__fs_i64(ea, (size_t)(eb - ea), &end) || end < start) {
+                return GN__FS_RANGE_INVALID;
+            }
+            if (start >= size) { nooverlap = 1; continue; }
+            if (end < 0 || end >= size) end = size - 1;
+            r.start = start;
+            r.len = end - start + 1;
+        }
+        if (n == max) return GN__FS_RANGE_MANY;
+        out[n++] = r;
+    }
+    if (n == 0 && nooverlap) return GN__FS_RANGE_NOOVERLAP;
+    return n;
+}
+
+/* ---- conditional requests (Go's checkPreconditions, without an ETag) ------------ */
+/* Does the comma-separated list of entity tags hold "*"?                        */
+GN__PRIVATE int gn__fs_has_star(const char *s) {
+    for (;;) {
+        while (*s == ' ' || *s == '\t' || *s == ',') s++;
+        if (!*s) return 0;
+        const char *e = s;
+        while (*e && *e != ',') e++;
+        const char *t = e;
+        while (t > s && (t[-1] == ' ' || t[-1] == '\t')) t--;
+        if (t - s == 1 && *s == '*') return 1;
+        s = e;
+    }
+}
+
+/* If-Modified-Since names mtime or later (Go's checkIfModifiedSince false).     */
+GN__PRIVATE int gn__fs_not_modified(gn_http_request *r, int64_t mtime) {
+    const char *v = gn_http_header_get(r, "If-Modified-Since");
+    int64_t t;
+    return v && mtime > 0 && gn__fs_parse_date(v, &t) && mtime <= t;
+}
+
+/* 0 to go on, or the status that answers the request (304, 412).               */
+GN__PRIVATE int gn__fs_preconditions(gn_http_request *r, int64_t mtime) {
+    const char *v = gn_http_header_get(r, "If-Match");
+    int64_t t;
+    if (v) {
+        if (!gn__fs_has_star(v)) return 412;
+    } else if ((v = gn_http_header_get(r, "If-Unmodified-Since")) && mtime > 0 &&
+               gn__fs_parse_date(v, &t) && mtime > t) {
+        return 412;
+    }
+    if ((v = gn_http_header_get(r, "If-None-Match"))) return gn__fs_has_star(v) ? 304 : 0;
+    return gn__fs_not_modified(r, mtime) ? 304 : 0;
+}
+
+/* Whether the Range header applies: no If-Range, or one that names mtime.       */
+GN__PRIVATE int gn__fs_if_range(gn_http_request *r, int64_t mtime) {
+    const char *v = gn_http_header_get(r, "If-Range");
+    int64_t t;
+    if (!v) return 1;
+    if (v[0] == '"' || (v[0] == 'W' && v[1] == '/')) return 0;   /* an ETag: none here */
+    return mtime > 0 && gn__fs_parse_date(v, &t) && t == mtime;
+}
+
+/* ---- writing ------------------------------------------------------------------------ */
+GN__PRIVATE int gn__fs_error(gn_http_response *w, int status) {
+    const char *msg = status == 400 ? "400 Bad Request"
+                    : status == 403 ? "403 Forbidden"
+                    : status == 404 ? "404 page not found"
+                    : status == 405 ? "405 method not allowed"
+                    : "500 Internal Server Error";
+    gn_http_error(w, msg, status);
+    return status;
+}
+
+GN__PRIVATE int gn__fs_errno_status(int err) {
+    switch (err) {
+    case ENOENT: case ENOTDIR: case ELOOP: case EXDEV: case ENAMETOOLONG: return 404;
+    case EACCES: case EPERM: return 403;
+    default: return 500;
+    }
+}
+
+/* Characters a path segment keeps as they are in a URL; the rest is %XX. ':' is
+ * escaped too, so a relative reference never reads as a scheme.                */
+GN__PRIVATE int gn__fs_url_safe(unsigned char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '-' || c == '.' || c == '_' || c == '~';
+}
+
+/* Percent-escapes s[0, n) into out (room for 3n bytes); returns the length.    */
+GN__PRIVATE size_t gn__fs_url_escape(const char *s, size_t n, char *out) {
+    static const char hex[] = "0123456789ABCDEF";
+    size_t j = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (gn__fs_url_safe(c)) {
+            out[j++] = (char)c;
+        } else {
+            out[j++] = '%';
+            out[j++] = hex[c >> 4];
+            out[j++] = hex[c & 15];
+        }
+    }
+    return j;
+}
+
+/* Go's localRedirect: 301 to pre + escaped seg + (slash ? "/" : "") + "?query". */
+GN__PRIVATE int gn__fs_redirect(gn_http_response *w, gn_http_request *r, const char *pre,
+                                const char *seg, size_t seglen, int slash) {
+    const char *q = gn_http_raw_query(r);
+    size_t ql = q ? strlen(q) : 0;
+    char *loc = (char *)GN_MALLOC(strlen(pre) + 3 * seglen + ql + 4);
+    if (!loc) return gn__fs_error(w, 500);
+    size_t n = strlen(pre);
+    memcpy(loc, pre, n);
+    n += gn__fs_url_escape(seg, seglen, loc + n);
+    if (slash) loc[n++] = '/';
+    if (ql) {
+        loc[n++] = '?';
+        memcpy(loc + n, q, ql);
+        n += ql;
+    }
+    loc[n] = 0;
+    int rc = gn_http_set_header(w, "Location", loc);
+    GN_FREE(loc);
+    if (rc) return gn__fs_error(w, 500);
+    gn_http_write_header(w, 301);
+    return 301;
+}
+
+/* The last element of a path, trailing slashes ignored (Go's path.Base); "." for
+ * a path of slashes only.                                                        */
+GN__PRIVATE void gn__fs_base(const char *p, const char **b, size_t *n) {
+    size_t e = strlen(p);
+    while (e > 0 && p[e - 1] == '/') e--;
+    size_t s = e;
+    while (s > 0 && p[s - 1] != '/') s--;
+    if (s == e) {
+        *b = ".";
+        *n = 1;
+    } else {
+        *b = p + s;
+        *n = e - s;
+    }
+}
+
+/* Buffered output for generated bodies (listings, multipart part heads).       */
+typedef struct gn__fs_out {
+    gn_http_response *w;
+    char   *buf;
+    size_t  len, cap;
+    int     err;
+} gn__fs_out;
+
+GN__PRIVATE void gn__fs_out_flush(gn__fs_out *o) {
+    if (o->len && !o->err) {
+        int64_t rc = gn_http_write(o->w, o->buf, o->len);
+        if (rc < 0) o->err = (int)rc;
+    }
+    o->len = 0;
+}
+
+GN__PRIVATE void gn__fs_put(gn__fs_out *o, const char *p, size_t n) {
+    while (n && !o->err) {
+        if (o->len == o->cap) gn__fs_out_flush(o);
+        size_t k = GN__MIN(n, o->cap - o->len);
+        memcpy(o->buf + o->len, p, k);
+        o->len += k;
+        p += k;
+        n -= k;
+    }
+}
+#define GN__FS_PUTS(o, s) gn__fs_put((o), (s), strlen(s))
+
+/* Go's htmlReplacer.                                                            */
+GN__PRIVATE void gn__fs_put_html(gn__fs_out *o, const char *s) {
+    for (const char *p = s; *p; p++) {
+        const char *e = *p == '&' ? "&amp;" : *p == '<' ? "&lt;" : *p == '>' ? "&gt;"
+                      : *p == '"' ? "&#34;" : *p == '\'' ? "&#39;" : NULL;
+        if (e) GN__FS_PUTS(o, e); else gn__fs_put(o, p, 1);
+    }
+}
+
+/* Go's dirList: a <pre> of links, sorted by name, directories with a '/'.      */
+GN__PRIVATE int gn__fs_list_dir(gn_http_response *w, gn_http_request *r, int fd, const struct stat *st) {
+    int64_t mtime = (int64_t)st->st_mtime;
+    char date[40];
+    if (mtime > 0) {
+        gn__fs_fmt_date(mtime, date, sizeof date);
+        gn_http_set_header(w, "Last-Modified", date);
+    }
+    if (gn__fs_not_modified(r, mtime)) {   /* Go checks only this for a directory */
+        gn__fs_close(fd);
+        gn_http_write_header(w, 304);
+        return 304;
+    }
+    gn__fs_list l;
+    memset(&l, 0, sizeof l);
+    l.fd = fd;
+    gn_blocking(gn__fs_list_run, &l);
+    int status = 200;
+    char *buf = NULL;
+    if (l.err) {
+        status = gn__fs_error(w, l.err == ENOMEM ? 500 : gn__fs_errno_status(l.err));
+        goto out;
+    }
+    if (!(buf = (char *)GN_MALLOC(4096))) {
+        status = gn__fs_error(w, 500);
+        goto out;
+    }
+    gn_http_set_header(w, "Content-Type", "text/html; charset=utf-8");
+    gn__fs_out o = {w, buf, 0, 4096, 0};
+    GN__FS_PUTS(&o, "<!doctype html>\n<meta name=\"viewport\" content=\"width=device-width\">\n<pre>\n");
+    for (size_t i = 0; i < l.n && !o.err; i++) {
+        const char *nm = l.ents[i];
+        int isdir = nm[-1] == 1;
+        size_t nl = strlen(nm);
+        char esc[3 * 256 + 2];
+        GN__FS_PUTS(&o, "<a href=\"");
+        for (size_t k = 0; k < nl; k += 256) {
+            size_t e = gn__fs_url_escape(nm + k, GN__MIN((size_t)256, nl - k), esc);
+            gn__fs_put(&o, esc, e);
+        }
+        if (isdir) gn__fs_put(&o, "/", 1);
+        GN__FS_PUTS(&o, "\">");
+        gn__fs_put_html(&o, nm);
+        if (isdir) gn__fs_put(&o, "/", 1);
+        GN__FS_PUTS(&o, "</a>\n");
+    }
+    GN__FS_PUTS(&o, "</pre>\n");
+    if (l.truncated) GN__FS_PUTS(&o, "<p>(listing truncated)</p>\n");
+    gn__fs_out_flush(&o);
+    if (o.err) status = o.err;
+out:
+    GN_FREE(buf);
+    GN_FREE(l.ents);
+    GN_FREE(l.names);
+    return status;
+}
+
+/* Sends bytes [start, start + len) of fd through buf. 0, or an error.           */
+GN__PRIVATE int gn__fs_copy(gn_http_response *w, int fd, char *buf, size_t cap, int64_t start, int64_t len) {
+    while (len > 0) {
+        gn__fs_read rd;
+        rd.fd = fd;
+        rd.buf = buf;
+        rd.n = (size_t)GN__MIN((int64_t)cap, len);
+        rd.off = start;
+        gn_blocking(gn__fs_read_run, &rd);
+        if (rd.got <= 0) return rd.err ? -rd.err : GN_EUNEXPECTEDEOF;   /* it shrank */
+        int64_t rc = gn_http_write(w, buf, (size_t)rd.got);
+        if (rc < 0) return (int)rc;
+        start += rd.got;
+        len -= rd.got;
+    }
+    return 0;
+}
+
+/* A multipart/byteranges part head (Go's multipart.Writer, headers sorted).     */
+GN__PRIVATE size_t gn__fs_part_head(char *out, size_t size, int first, const char *boundary,
+                                    const gn__fs_range *rg, int64_t total, const char *ctype) {
+    int n = snprintf(out, size, "%s--%s\r\nContent-Range: bytes %lld-%lld/%lld\r\nContent-Type: %s\r\n\r\n",
+                     first ? "" : "\r\n", boundary, (long long)rg->start,
+                     (long long)(rg->start + rg->len - 1), (long long)total, ctype);
+    return n > 0 && (size_t)n < size ? (size_t)n : 0;
+}
+
+/* Go's serveContent for an open regular file. Takes fd over.                    */
+GN__PRIVATE int gn__fs_content(gn_http_response *w, gn_http_request *r, int fd, const struct stat *st,
+                               const char *name, const char *sniff, size_t nsniff) {
+    int64_t size = (int64_t)st->st_size, mtime = (int64_t)st->st_mtime;
+    char tmp[200];
+    char *buf = NULL;
+    int status;
+    if (mtime > 0) {
+        gn__fs_fmt_date(mtime, tmp, sizeof tmp);
+        gn_http_set_header(w, "Last-Modified", tmp);
+    }
+    if ((status = gn__fs_preconditions(r, mtime)) != 0) {
+        gn_http_write_header(w, status);
+        goto out;
+    }
+    const char *ctype = gn__fs_type_by_ext(name);
+    if (!ctype) ctype = gn__fs_sniff(sniff, nsniff);
+    gn__fs_range rs[GN__FS_MAX_RANGES];
+    int nr = 0;
+    const char *range = gn_http_header_get(r, "Range");
+    if (range && gn__fs_if_range(r, mtime)) {
+        nr = gn__fs_parse_range(range, size, rs, GN__FS_MAX_RANGES);
+        if (nr == GN__FS_RANGE_NOOVERLAP && size == 0) nr = 0;   /* Go: empty file, 200 */
+        if (nr == GN__FS_RANGE_NOOVERLAP) {
+            snprintf(tmp, sizeof tmp, "bytes */%lld", (long long)size);
+            gn_http_set_header(w, "Content-Range", tmp);
+            gn_http_error(w, "invalid range: failed to overlap", 416);
+            status = 416;
+            goto out;
+        }
+        if (nr == GN__FS_RANGE_INVALID) {
+            gn_http_error(w, "invalid range", 416);
+            status = 416;
+            goto out;
+        }
+        int64_t sum = 0;
+        for (int i = 0; i < nr; i++) sum += rs[i].len;
+        if (nr < 0 || sum > size) nr = 0;   /* too many, or more than the file: all */
+    }
+    char boundary[33];
+    int64_t clen = size, data = size;
+    if (nr == 1) {
+        snprintf(tmp, sizeof tmp, "bytes %lld-%lld/%lld", (long long)rs[0].start,
+                 (long long)(rs[0].start + rs[0].len - 1), (long long)size);
+        gn_http_set_header(w, "Content-Range", tmp);
+        clen = data = rs[0].len;
+    } else if (nr > 1) {
+        static uint64_t seq;
+        uint64_t x = (uint64_t)gn_now() ^ ((uint64_t)(uintptr_t)w << 16) ^
+                     __atomic_add_fetch(&seq, 0x9E3779B97F4A7C15ull, __ATOMIC_RELAXED);
+        for (int i = 0; i < 32; i += 16) {   /* splitmix64: 32 hex digits         */
+            uint64_t z = (x += 0x9E3779B97F4A7C15ull);
+            z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+            z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+            z ^= z >> 31;
+            for (int k = 0; k < 16; k++) boundary[i + k] = "0123456789abcdef"[(z >> (4 * k)) & 15];
+        }
+        boundary[32] = 0;
+        clen = data = 0;
+        for (int i = 0; i < nr; i++) {
+            clen += (int64_t)gn__fs_part_head(tmp, sizeof tmp, i == 0, boundary, &rs[i], size, ctype) + rs[i].len;
+            data += rs[i].len;
+        }
+        clen += 8 + 32;   /* "\r\n--" boundary "--\r\n" */
+    }
+    if (nr > 1) {
+        snprintf(tmp, sizeof tmp, "multipart/byteranges; boundary=%s", boundary);
+        gn_http_set_header(w, "Content-Type", tmp);
+    } else {
+        gn_http_set_header(w, "Content-Type", ctype);
+    }
+    gn_http_set_header(w, "Accept-Ranges", "bytes");
+    snprintf(tmp, sizeof tmp, "%lld", (long long)clen);
+    gn_http_set_header(w, "Content-Length", tmp);
+    status = nr ? 206 : 200;
+    gn_http_write_header(w, status);
+    if (strcmp(gn_http_method(r), "HEAD") == 0 || data == 0) goto out;
+    size_t cap = (size_t)GN__MIN((int64_t)GN__FS_CHUNK, data);
+    if (!(buf = (char *)GN_MALLOC(cap))) {
+        status = GN_ENOMEM;   /* the head says more is coming: the server closes */
+        goto out;
+    }
+    int rc = 0;
+    if (nr <= 1) {
+        rc = gn__fs_copy(w, fd, buf, cap, nr ? rs[0].start : 0, data);
+    } else {
+        for (int i = 0; i < nr && !rc; i++) {
+            size_t hn = gn__fs_part_head(tmp, sizeof tmp, i == 0, boundary, &rs[i], size, ctype);
+            int64_t wr = gn_http_write(w, tmp, hn);
+            if (wr < 0) rc = (int)wr;
+            if (!rc) rc = gn__fs_copy(w, fd, buf, cap, rs[i].start, rs[i].len);
+        }
+        if (!rc) {
+            snprintf(tmp, sizeof tmp, "\r\n--%s--\r\n", boundary);
+            int64_t wr = gn_http_write(w, tmp, strlen(tmp));
+            if (wr < 0) rc = (int)wr;
+        }
+    }
+    if (rc) status = rc;
+out:
+    GN_FREE(buf);
+    gn__fs_close(fd);
+    return status;
+}
+
+/* ---- serving a path ------------------------------------------------------------------ */
+/* Go's serveFile. fs set: path is relative to its root, already clean; else any
+ * path. url: the request path the redirects refer to. redirect: Go's redirect
+ * flag (FileServer yes, ServeFile no). The status sent, or a negative error. */
+GN__PRIVATE int gn__fs_serve_path(gn_http_response *w, gn_http_request *r, const gn_http_fs *fs,
+                                  const char *path, const char *url, int redirect) {
+    char sniff[GN__FS_SNIFF];
+    gn__fs_open o;
+    memset(&o, 0, sizeof o);
+    o.fs = fs;
+    o.path = path;
+    o.sniff = gn__fs_type_by_ext(path) ? NULL : sniff;
+    gn_blocking(gn__fs_open_run, &o);
+    if (o.fd < 0) return gn__fs_error(w, gn__fs_errno_status(o.err));
+    size_t ul = strlen(url);
+    int slash = ul > 0 && url[ul - 1] == '/';
+    int isdir = S_ISDIR(o.st.st_mode);
+    const char *base;
+    size_t bl;
+    gn__fs_base(url, &base, &bl);
+    if ((redirect || isdir) && isdir != slash) {
+        gn__fs_close(o.fd);
+        return isdir ? gn__fs_redirect(w, r, "", base, bl, 1) : gn__fs_redirect(w, r, "../", base, bl, 0);
+    }
+    if (isdir) {
+        size_t pl = strlen(path);
+        char *index = (char *)GN_MALLOC(pl + 12);
+        if (!index) {
+            gn__fs_close(o.fd);
+            return gn__fs_error(w, 500);
+        }
+        memcpy(index, path, pl);
+        const char *ix_name = pl && path[pl - 1] != '/' ? "/index.html" : "index.html";
+        memcpy(index + pl, ix_name, strlen(ix_name) + 1);
+        gn__fs_open ix;
+        memset(&ix, 0, sizeof ix);
+        ix.fs = fs;
+        ix.path = index;
+        gn_blocking(gn__fs_open_run, &ix);
+        GN_FREE(index);
+        if (ix.fd >= 0 && S_ISREG(ix.st.st_mode)) {
+            gn__fs_close(o.fd);
+            return gn__fs_content(w, r, ix.fd, &ix.st, "index.html", NULL, 0);
+        }
+        gn__fs_close(ix.fd);
+        return gn__fs_list_dir(w, r, o.fd, &o.st);
+    }
+    if (!S_ISREG(o.st.st_mode)) {
+        gn__fs_close(o.fd);
+        return gn__fs_error(w, 403);
+    }
+    return gn__fs_content(w, r, o.fd, &o.st, path, sniff, o.nsniff);
+}
+
+/* GET and HEAD only; else 405 with Allow. 1 if the method is served.            */
+GN__PRIVATE int gn__fs_method_ok(gn_http_response *w, gn_http_request *r) {
+    const char *m = gn_http_method(r);
+    if (strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0) return 1;
+    gn_http_set_header(w, "Allow", "GET, HEAD");
+    gn__fs_error(w, 405);
+    return 0;
+}
+
+/* Go's containsDotDot: a ".." element between '/' or '\\' separators.         */
+GN__PRIVATE int gn__fs_dotdot(const char *p) {
+    for (const char *s = p; *s;) {
+        while (*s == '/' || *s == '\\') s++;
+        const char *e = s;
+        while (*e && *e != '/' && *e != '\\') e++;
+        if (e - s == 2 && s[0] == '.' && s[1] == '.') return 1;
+        s = e;
+    }
+    return 0;
+}
+
+/* "%00" in the target's path: the decoded path would end at the NUL.           */
+GN__PRIVATE int gn__fs_nul(gn_http_request *r) {
+    const char *t = gn_http_target(r);
+    for (; t && *t && *t != '?'; t++)
+        if (t[0] == '%' && t[1] == '0' && t[2] == '0') return 1;
+    return 0;
+}
+
+GONET_API gn_http_fs *gn_http_fs_new(const char *root) {
+    if (!root || !*root) return NULL;
+    gn_http_fs *fs = (gn_http_fs *)GN_MALLOC(sizeof *fs);
+    if (!fs) return NULL;
+    memset(fs, 0, sizeof *fs);
+    fs->rootfd = -1;
+    gn__fs_open o;
+    memset(&o, 0, sizeof o);
+    o.path = root;
+    gn_blocking(gn__fs_open_run, &o);
+    fs->rootfd = o.fd;
+    if (o.fd < 0 || !S_ISDIR(o.st.st_mode)) goto fail;
+    {
+        char link[32];
+        snprintf(link, sizeof link, "/proc/self/fd/%d", o.fd);
+        /* The real path of the directory opened (not of root's name, which could
+         * be swapped meanwhile); /proc may be missing, then the name's.          */
+        char *real = realpath(link, NULL);
+        if (!real || real[0] != '/') {
+            free(real);
+            real = realpath(root, NULL);
+        }
+        if (!real) goto fail;
+        size_t n = strlen(real);
+        fs->root = (char *)GN_MALLOC(n + 1);
+        if (fs->root) memcpy(fs->root, real, n + 1);
+        free(real);
+        if (!fs->root) goto fail;
+        fs->rootlen = n;
+    }
+    return fs;
+fail:
+    gn_http_fs_free(fs);
+    return NULL;
+}
+
+GONET_API void gn_http_fs_free(gn_http_fs *fs) {
+    if (!fs) return;
+    gn__fs_close(fs->rootfd);
+    GN_FREE(fs->root);
+    GN_FREE(fs->prefix);
+    GN_FREE(fs);
+}
+
+GONET_API int gn_http_fs_strip_prefix(gn_http_fs *fs, const char *prefix) {
+    if (!fs || !prefix || (prefix[0] && prefix[0] != '/')) return GN_EINVAL;
+    size_t n = strlen(prefix);
+    while (n > 0 && prefix[n - 1] == '/') n--;
+    char *p = NULL;
+    if (n) {
+        if (!(p = (char *)GN_MALLOC(n + 1))) return GN_ENOMEM;
+        memcpy(p, prefix, n);
+        p[n] = 0;
+    }
+    GN_FREE(fs->prefix);
+    fs->prefix = p;
+    fs->prefixlen = n;
+    return 0;
+}
+
+GONET_API void gn_http_fs_serve(gn_http_response *w, gn_http_request *r, void *ud) {
+    gn_http_fs *fs = (gn_http_fs *)ud;
+    if (!w || !r) return;
+    if (!fs) {
+        gn__fs_error(w, 500);
+        return;
+    }
+    if (!gn__fs_method_ok(w, r)) return;
+    if (gn__fs_nul(r)) {
+        gn__fs_error(w, 400);
+        return;
+    }
+    const char *url = gn_http_path(r);
+    if (fs->prefix) {
+        if (strncmp(url, fs->prefix, fs->prefixlen) != 0 ||
+            (url[fs->prefixlen] && url[fs->prefixlen] != '/')) {
+            gn__fs_error(w, 404);
+            return;
+        }
+        url += fs->prefixlen;
+        if (!*url) {   /* "/static": to "static/", where the listing's links work */
+            const char *base;
+            size_t bl;
+            gn__fs_base(fs->prefix, &base, &bl);
+            gn__fs_redirect(w, r, "", base, bl, 1);
+            return;
+        }
+    }
+    if (gn__fs_dotdot(url)) {
+        gn__fs_error(w, 400);
+        return;
+    }
+    size_t ul = strlen(url);
+    if (ul >= 11 && strcmp(url + ul - 11, "/index.html") == 0) {   /* as Go: to "./" */
+        gn__fs_redirect(w, r, "./", "", 0, 0);
+        return;
+    }
+    /* Clean: drop empty and "." elements; ".." was refused above.                */
+    char *rel = (char *)GN_MALLOC(ul + 1);
+    if (!rel) {
+        gn__fs_error(w, 500);
+        return;
+    }
+    size_t n = 0;
+    for (const char *s = url; *s;) {
+        while (*s == '/') s++;
+        const char *e = s;
+        while (*e && *e != '/') e++;
+        if (e > s && !(e - s == 1 && *s == '.')) {
+            if (n) rel[n++] = '/';
+            memcpy(rel + n, s, (size_t)(e - s));
+            n += (size_t)(e - s);
+        }
+        s = e;
+    }
+    rel[n] = 0;
+    gn__fs_serve_path(w, r, fs, rel, url, 1);
+    GN_FREE(rel);
+}
+
+GONET_API int gn_http_serve_file(gn_http_response *w, gn_http_request *r, const char *path) {
+    if (!w || !r || !path || !*path) return GN_EINVAL;
+    if (!gn__fs_method_ok(w, r)) return 405;
+    if (gn__fs_nul(r) || gn__fs_dotdot(gn_http_path(r))) return gn__fs_error(w, 400);
+    return gn__fs_serve_path(w, r, NULL, path, gn_http_path(r), 0);
+}
+/* ==== end src/http_fs.c ==== */
+
+/* ==== begin src/http_client.c ==== */
+/* http_client.c — the HTTP/1.1 client: gn_http_do, the response it hands back,
+ * and per-host pools of keep-alive connections (Go's http.Client and Transport,
+ * simplified: no proxies, no TLS, no HTTP/2, no transparent gzip, no cookies).
+ *
+ * One allocation per connection, none per request. A pooled connection (a
+ * gn__cl_conn) owns its read buffer, write buffer, header array and the
+ * gn_http_resp itself: the response a caller gets IS its connection's, parsed
+ * in place (http_parse.c's zero-copy head), so a keep-alive request costs no
+ * malloc, and gn_http_resp_free is what gives the connection back. That is
+ * also why a response holds its connection until it is freed, even after its
+ * body has ended.
+ *
+ * Pools. Idle connections are kept per "host:port", newest first (LIFO): the
+ * most recently used one is the least likely to have hit the server's idle
+ * timeout, and the older ones age out. Every idle connection is also on one
+ * client-wide list in the order it went idle, so expiry (idle_conn_timeout)
+ * sweeps the oldest end of that list whenever any pool is touched, and the
+ * client frees what is left. No timer: an idle client then costs nothing and
+ * nothing fires against memory the caller is freeing; the price is that a
+ * connection to a host nobody asks for again stays open until the client is
+ * used or freed (the server's own idle timeout usually closes its end first).
+ *
+ * Slots. With max_conns_per_host, each open connection (idle, busy or being
+ * dialled) holds a slot of its host. A request that finds no idle connection
+ * and no free slot queues FIFO; a connection that goes idle, or a slot that
+ * frees, is handed to the first waiter directly rather than to whoever takes
+ * the lock next, so a waiter cannot starve behind newcomers. The hand-off
+ * sends on the waiter's one-slot channel while holding the client's mutex, so a
+ * waiter that gives up (timeout, cancel) and frees its channel after taking
+ * the mutex never races a sender. The mutex is a gn_mutex (it parks, never
+ * spins) held only for list work: connections are closed after it is dropped.
+ *
+ * Cancellation. Deadlines do the work: opts.timeout and the context's deadline
+ * become the connection's deadlines, response_header_timeout its read deadline
+ * while the head is awaited. A context cancel needs a watcher: a coroutine per
+ * exchange (only when the context can be cancelled) that moves the
+ * connection's deadlines into the past, as net.c's dial watcher does. Every
+ * deadline change goes through the watch's lock, so a later deadline cannot
+ * undo a cancel; the exchange stops the watcher, and waits until it has left
+ * its select (the caller may free the context next), before the connection is
+ * closed or pooled; a reference count frees the watch, since the watcher may
+ * still be inside the channel code when the exchange resumes.
+ *
+ * Stale connections. A server closes keep-alive connections on its own idle
+ * timer. One it closed while ours sat in the pool is dropped when taken out:
+ * the poller has recorded the hang-up (EPOLLRDHUP), so this costs no system
+ * call, and a POST is not sent into a dead connection (Go gets the same from a
+ * read loop per connection). That leaves the race where the server closes as
+ * the request arrives, seen only when the request is written or the head read.
+ * Retries (Go's rule, widened to PUT and DELETE as RFC 9110 §9.2.2 allows): if
+ * that fails on a reused connection with EOF, a reset or a broken pipe before
+ * any byte of a response arrived, a request that is idempotent (GET HEAD
+ * OPTIONS TRACE PUT DELETE, or one with an Idempotency-Key) and replayable (no
+ * body, or a buffer) is sent once more, on a fresh connection dialled into the
+ * same slot. A streamed body is never sent twice: the caller sees the error.
+ *
+ * Lifetime. Each connection holds a reference on the client; gn_http_client_free
+ * closes the idle ones and the client goes when the last response is freed.
+ * Free responses and the client while the runtime runs, from coroutines.
+ *
+ * >>http-client                                                                  */
+
+#define GN__CL_DIAL_TIMEOUT   (10 * GN_SECOND)
+#define GN__CL_HEADER_TIMEOUT (30 * GN_SECOND)
+#define GN__CL_IDLE_TIMEOUT   (90 * GN_SECOND)
+#define GN__CL_MAX_IDLE       8
+#define GN__CL_MAX_HEAD       (64 * 1024)
+#define GN__CL_RBUF           4096        /* a connection's first read buffer         */
+#define GN__CL_ROOM           1024        /* at least this much buffer after a head,
+                                             for the body; else it grows by RBUF   */
+#define GN__CL_DIRECT         2048        /* a body read this large, with nothing
+                                             buffered, goes straight to the caller   */
+#define GN__CL_CHUNK          (32 * 1024) /* read from a body_reader at a time        */
+#define GN__CL_NHDRS          32          /* header slots to start with; grows        */
+#define GN__CL_MAX_1XX        5           /* interim responses skipped, as Go         */
+#define GN__CL_DRAIN          (4 * 1024)  /* a redirect's body read so its connection
+                                             can be reused (Go: 2 KiB)               */
+#define GN__CL_BUCKETS        64
+#define GN__CL_HOST_MAX       255
+
+typedef struct gn__cl_conn   gn__cl_conn;
+typedef struct gn__cl_host   gn__cl_host;
+typedef struct gn__cl_waiter gn__cl_waiter;
+typedef struct gn__cl_watch  gn__cl_watch;
+
+struct gn_http_resp {
+    gn__cl_conn  *pc;           /* the connection this response lives in            */
+    gn__http_head h;            /* strings point into pc->buf                      */
+    gn__chunked   ck;
+    int64_t       left;         /* GN__HTTP_BODY_LENGTH: body bytes still to come   */
+    size_t        rpos, rend;   /* body bytes buffered: pc->buf[rpos, rend)         */
+    int           kind;         /* GN__HTTP_BODY_*                                  */
+    int           head_req;     /* answers a HEAD                                   */
+    int           done;         /* the body has ended                               */
+    int           err;          /* sticky body error                                */
+    int           reusable;     /* the head allows the connection to be reused     */
+};
+
+struct gn__cl_conn {
+    gn_http_resp    resp;
+    gn_http_client *cl;
+    gn__cl_host    *host;
+    gn_conn        *conn;       /* NULL: a slot whose connection is still to dial  */
+    gn__cl_conn    *hnext, *hprev;   /* the host's idle list, newest first         */
+    gn__cl_conn    *lnext, *lprev;   /* the client's idle list: lnext is older     */
+    gn__cl_watch   *watch;      /* the context watcher of the exchange, or NULL    */
+    int64_t         idle_at;
+    int64_t         rdl, wdl;   /* the deadlines set on conn                       */
+    int             uses;       /* responses this connection has carried           */
+    char           *buf, *wbuf;
+    size_t          cap, wcap;
+    gn_http_header *hdrs;
+    size_t          hcap;
+};
+
+/* A request parked for a slot; lives on its stack. pc is set by the hand-off.  */
+struct gn__cl_waiter {
+    gn__cl_waiter *next, *prev;
+    gn_chan       *ch;          /* capacity 1: the wake-up                          */
+    gn__cl_conn   *pc;
+};
+
+struct gn__cl_host {
+    gn__cl_host   *next;        /* hash chain                                       */
+    gn__cl_conn   *idle;
+    gn__cl_waiter *wfirst, *wlast;
+    int            nidle, nconns;
+    char           key[];       /* "host:port", host in lower case                  */
+};
+
+struct gn_http_client {
+    gn_http_client_opts o;      /* defaults filled in                               */
+    gn_mutex     mu;
+    gn__cl_host *hosts[GN__CL_BUCKETS];
+    gn__cl_conn *lru_new, *lru_old;
+    int          npc;           /* gn__cl_conns alive, each a reference             */
+    int          freed;
+};
+
+/* ---- URLs ---------------------------------------------------------------------- */
+typedef struct gn__cl_url {
+    const char *auth;   size_t auth_len;     /* "host[:port]" as written: Host      */
+    const char *host;   size_t host_len;     /* brackets kept for IPv6              */
+    const char *target; size_t target_len;   /* path and query, no fragment; may be
+                                                empty or start with '?' ("/" added) */
+    char addr[GN__CL_HOST_MAX + 8];          /* "host:port" to dial: the pool key   */
+} gn__cl_url;
+
+/* The length of a scheme followed by ':' at the start of s, or 0.               */
+GN__PRIVATE size_t gn__cl_scheme_len(const char *s) {
+    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z'))) return 0;
+    size_t i = 1;
+    while (GN__HC(s[i], GN__HC_SCHEME)) i++;
+    return s[i] == ':' ? i : 0;
+}
+
+/* "http://host[:port][/path][?query][#fragment]". https is GN_ENOSYS: there is
+ * no TLS in this library (put a TLS-terminating proxy in front, or use another
+ * client); any other scheme, userinfo, a bad host or port, or a control byte
+ * is GN_EINVAL. The fragment is not sent, as in Go.                             */
+GN__PRIVATE int gn__cl_parse_url(const char *url, gn__cl_url *u) {
+    if (!url) return GN_EINVAL;
+    size_t sl = gn__cl_scheme_len(url);
+    if (!sl || strncmp(url + sl, "://", 3) != 0) return GN_EINVAL;
+    if (sl == 5 && gn__http_ieq(url, "https", 5)) return GN_ENOSYS;
+    if (sl != 4 || !gn__http_ieq(url, "http", 4)) return GN_EINVAL;
+    const char *a = url + sl + 3, *p = a;
+    while (*p && *p != '/' && *p != '?' && *p != '#') p++;
+    size_t al = (size_t)(p - a);
+    /* '@' is no host byte, so userinfo fails here too.                          */
+    if (al == 0 || !gn__http_valid_host(a, al, 1)) return GN_EINVAL;
+    const char *he = a;
+    if (*a == '[') he = (const char *)memchr(a, ']', al) + 1;
+    else
+        while (he < p && *he != ':') he++;
+    size_t hl = (size_t)(he - a);
+    if (hl > GN__CL_HOST_MAX) return GN_EINVAL;
+    unsigned port = 80;
+    if (he < p && he + 1 < p) {   /* "host:" alone means the default port, as Go  */
+        port = 0;
+        for (const char *d = he + 1; d < p; d++) {
+            port = port * 10 + (unsigned)(*d - '0');
+            if (port > 65535) return GN_EINVAL;
+        }
+        if (port == 0) return GN_EINVAL;
+    }
+    const char *te = p;
+    for (; *te && *te != '#'; te++) {
+        unsigned char ch = (unsigned char)*te;
+        if (ch < 0x20 || ch == 0x7f) return GN_EINVAL;
+    }
+    u->auth = a;
+    u->auth_len = al;
+    u->host = a;
+    u->host_len = hl;
+    u->target = p;
+    u->target_len = (size_t)(te - p);
+    for (size_t i = 0; i < hl; i++) u->addr[i] = (char)gn__http_lower((unsigned char)a[i]);
+    snprintf(u->addr + hl, sizeof u->addr - hl, ":%u", port);
+    return 0;
+}
+
+/* RFC 3986 §5.2.4: removes "." and ".." segments of in[0, n) into out (n bytes
+ * suffice: the result is never longer). in is scribbled on. Returns the length. */
+GN__PRIVATE size_t gn__cl_dots(char *in, size_t n, char *out) {
+    size_t i = 0, o = 0;
+    while (i < n) {
+        size_t rem = n - i;
+        const char *s = in + i;
+        if (rem >= 3 && memcmp(s, "../", 3) == 0) { i += 3; continue; }
+        if (rem >= 2 && memcmp(s, "./", 2) == 0) { i += 2; continue; }
+        if (rem >= 3 && memcmp(s, "/./", 3) == 0) { i += 2; continue; }
+        if (rem == 2 && memcmp(s, "/.", 2) == 0) { in[++i] = '/'; continue; }
+        int up = rem >= 4 && memcmp(s, "/../", 4) == 0;
+        if (up || (rem == 3 && memcmp(s, "/..", 3) == 0)) {
+            /* "/../x" goes on as "/x", a final "/.." as "/"; drop a segment.      */
+            i += up ? 3 : 2;
+            in[i] = '/';
+            while (o > 0 && out[o - 1] != '/') o--;
+            if (o > 0) o--;
+            continue;
+        }
+        if ((rem == 1 && s[0] == '.') || (rem == 2 && s[0] == '.' && s[1] == '.')) break;
+        size_t j = i + (in[i] == '/');
+        while (j < n && in[j] != '/') j++;
+        memcpy(out + o, in + i, j - i);
+        o += j - i;
+        i = j;
+    }
+    return o;
+}
+
+/* Resolves a Location against the request's URL (RFC 3986 §5.2) into a fresh
+ * GN_MALLOC'd absolute URL. *rel: the reference named no host.                 */
+GN__PRIVATE int gn__cl_resolve(const gn__cl_url *b, const char *loc, char **out, int *rel) {
+    size_t ll = strcspn(loc, "#");
+    size_t sl = gn__cl_scheme_len(loc);
+    int net = ll >= 2 && loc[0] == '/' && loc[1] == '/';
+    *rel = !(sl && sl < ll) && !net;
+    size_t size = 8 + b->auth_len + b->target_len + ll + 2;
+    char *r = (char *)GN_MALLOC(size);
+    if (!r) return GN_ENOMEM;
+    size_t o = 0;
+    if (!*rel) {
+        if (net) {
+            memcpy(r, "http:", 5);
+            o = 5;
+        }
+        memcpy(r + o, loc, ll);
+        r[o + ll] = 0;
+        *out = r;
+        return 0;
+    }
+    memcpy(r, "http://", 7);
+    memcpy(r + 7, b->auth, b->auth_len);
+    o = 7 + b->auth_len;
+    size_t bpl = strcspn(b->target, "?");   /* the base path                       */
+    if (bpl > b->target_len) bpl = b->target_len;
+    if (ll == 0 || loc[0] == '?') {
+        if (bpl == 0) r[o++] = '/';
+        memcpy(r + o, b->target, bpl);
+        o += bpl;
+        if (ll) memcpy(r + o, loc, ll);
+        else memcpy(r + o, b->target + bpl, b->target_len - bpl);
+        o += ll ? ll : b->target_len - bpl;
+        r[o] = 0;
+        *out = r;
+        return 0;
+    }
+    size_t lpl = strcspn(loc, "?");
+    if (lpl > ll) lpl = ll;
+    char *merged = (char *)GN_MALLOC(bpl + lpl + 2);
+    if (!merged) {
+        GN_FREE(r);
+        return GN_ENOMEM;
+    }
+    size_t m = 0;
+    if (loc[0] != '/') {   /* relative path: the base's directory, then loc      */
+        size_t dir = bpl;
+        while (dir > 0 && b->target[dir - 1] != '/') dir--;
+        if (dir == 0) merged[m++] = '/';
+        memcpy(merged + m, b->target, dir);
+        m += dir;
+    }
+    memcpy(merged + m, loc, lpl);
+    m += lpl;
+    o += gn__cl_dots(merged, m, r + o);
+    GN_FREE(merged);
+    memcpy(r + o, loc + lpl, ll - lpl);
+    o += ll - lpl;
+    r[o] = 0;
+    *out = r;
+    return 0;
+}
+
+/* ---- the request, checked ------------------------------------------------------- */
+typedef struct gn__cl_req {
+    const char *method;  size_t method_len;
+    gn__cl_url u;
+    const gn_http_header *hdrs;
+    size_t nhdrs;
+    size_t hbytes;                /* the caller's header lines, for sizing           */
+    const char *host_hdr;         /* the caller's Host value, or NULL                */
+    size_t host_hdr_len;
+    const void *body;
+    size_t body_len;
+    gn_read_func reader;
+    void *rctx;
+    int64_t clen;                 /* with reader: >= 0 a length, -1 chunked         */
+    int head, connect, close, idem_key;
+    int use_host;                 /* send host_hdr instead of the URL's authority    */
+    int strip;                    /* a redirect to another host: drop credentials    */
+} gn__cl_req;
+
+GN__PRIVATE size_t gn__cl_nlen(const gn_http_header *f) {
+    return f->name_len ? f->name_len : strlen(f->name);
+}
+GN__PRIVATE size_t gn__cl_vlen(const gn_http_header *f) {
+    return f->value_len ? f->value_len : f->value ? strlen(f->value) : 0;
+}
+
+#define GN__CL_IS(p, n, word) GN__HTTP_IS((p), (n), word)
+
+/* Headers the caller may not frame the message with; we do.                   */
+GN__PRIVATE int gn__cl_framing(const char *n, size_t l) {
+    return GN__CL_IS(n, l, "content-length") || GN__CL_IS(n, l, "transfer-encoding");
+}
+/* Credentials that Go does not forward to another host on a redirect.        */
+GN__PRIVATE int gn__cl_sensitive(const char *n, size_t l) {
+    return GN__CL_IS(n, l, "authorization") || GN__CL_IS(n, l, "www-authenticate") ||
+           GN__CL_IS(n, l, "cookie") || GN__CL_IS(n, l, "cookie2") ||
+           GN__CL_IS(n, l, "proxy-authorization");
+}
+
+GN__PRIVATE int gn__cl_is_token(const char *p, size_t n) {
+    if (n == 0) return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!GN__HC(p[i], GN__HC_TCHAR)) return 0;
+    return 1;
+}
+
+/* Checks the caller's request and fills rq. Field names must be tokens and
+ * values free of CR, LF and NUL (no header injection); a zero name_len or
+ * value_len means strlen.                                                       */
+GN__PRIVATE int gn__cl_prepare(gn__cl_req *rq, const gn_http_client_request *req) {
+    memset(rq, 0, sizeof *rq);
+    rq->method = req->method ? req->method : "GET";
+    rq->method_len = strlen(rq->method);
+    if (!gn__cl_is_token(rq->method, rq->method_len)) return GN_EINVAL;
+    int rc = gn__cl_parse_url(req->url, &rq->u);
+    if (rc) return rc;
+    if (req->nheaders && !req->headers) return GN_EINVAL;
+    rq->hdrs = req->headers;
+    rq->nhdrs = req->nheaders;
+    for (size_t i = 0; i < rq->nhdrs; i++) {
+        const gn_http_header *f = &rq->hdrs[i];
+        if (!f->name || (!f->value && f->value_len)) return GN_EINVAL;
+        size_t nl = gn__cl_nlen(f), vl = gn__cl_vlen(f);
+        if (!gn__cl_is_token(f->name, nl)) return GN_EINVAL;
+        for (size_t k = 0; k < vl; k++)
+            if (!GN__HC(f->value[k], GN__HC_VALUE)) return GN_EINVAL;
+        rq->hbytes += nl + vl + 4;
+        if (GN__CL_IS(f->name, nl, "host")) {
+            if (!gn__http_valid_host(f->value, vl, 1)) return GN_EINVAL;
+            rq->host_hdr = f->value;
+            rq->host_hdr_len = vl;
+        } else if (GN__CL_IS(f->name, nl, "connection")) {
+            gn__http_list l;
+            const char *el;
+            size_t en;
+            gn__http_list_init(&l, f->value ? f->value : "", vl);
+            while (gn__http_list_next(&l, &el, &en))
+                if (GN__CL_IS(el, en, "close")) rq->close = 1;
+        } else if (GN__CL_IS(f->name, nl, "idempotency-key") ||
+                   GN__CL_IS(f->name, nl, "x-idempotency-key")) {
+            rq->idem_key = 1;
+        }
+    }
+    rq->use_host = rq->host_hdr != NULL;
+    if (req->body_reader) {
+        if (req->body || req->body_len || req->content_length < -1) return GN_EINVAL;
+        rq->reader = req->body_reader;
+        rq->rctx = req->body_ctx;
+        rq->clen = req->content_length;
+    } else {
+        if (req->body_len && !req->body) return GN_EINVAL;
+        rq->body = req->body;
+        rq->body_len = req->body_len;
+    }
+    rq->head = strcmp(rq->method, "HEAD") == 0;
+    rq->connect = strcmp(rq->method, "CONNECT") == 0;
+    return 0;
+}
+
+/* May go out twice: no streamed body, and idempotent.                           */
+GN__PRIVATE int gn__cl_retryable(const gn__cl_req *rq) {
+    if (rq->reader) return 0;
+    static const char *const idem[] = {"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"};
+    for (size_t i = 0; i < sizeof idem / sizeof idem[0]; i++)
+        if (strcmp(rq->method, idem[i]) == 0) return 1;
+    return rq->idem_key;
+}
+
+/* ---- the pool ------------------------------------------------------------------- */
+GN__PRIVATE gn__cl_host **gn__cl_slot(gn_http_client *c, const char *key) {
+    uint32_t x = 2166136261u;
+    for (const char *p = key; *p; p++) x = (x ^ (unsigned char)*p) * 16777619u;
+    gn__cl_host **s = &c->hosts[x & (GN__CL_BUCKETS - 1)];
+    while (*s && strcmp((*s)->key, key) != 0) s = &(*s)->next;
+    return s;
+}
+
+/* Under mu: a host with nothing open and nobody waiting goes.                  */
+GN__PRIVATE void gn__cl_host_gc(gn_http_client *c, gn__cl_host *h) {
+    if (h->nconns || h->wfirst) return;
+    gn__cl_host **s = gn__cl_slot(c, h->key);
+    if (*s == h) {
+        *s = h->next;
+        GN_FREE(h);
+    }
+}
+
+GN__PRIVATE void gn__cl_idle_push(gn_http_client *c, gn__cl_conn *pc) {
+    gn__cl_host *h = pc->host;
+    pc->hprev = NULL;
+    pc->hnext = h->idle;
+    if (h->idle) h->idle->hprev = pc;
+    h->idle = pc;
+    h->nidle++;
+    pc->lprev = NULL;
+    pc->lnext = c->lru_new;
+    if (c->lru_new) c->lru_new->lprev = pc;
+    else c->lru_old = pc;
+    c->lru_new = pc;
+}
+
+GN__PRIVATE void gn__cl_idle_unlink(gn_http_client *c, gn__cl_conn *pc) {
+    gn__cl_host *h = pc->host;
+    if (pc->hprev) pc->hprev->hnext = pc->hnext;
+    else h->idle = pc->hnext;
+    if (pc->hnext) pc->hnext->hprev = pc->hprev;
+    h->nidle--;
+    if (pc->lprev) pc->lprev->lnext = pc->lnext;
+    else c->lru_new = pc->lnext;
+    if (pc->lnext) pc->lnext->lprev = pc->lprev;
+    else c->lru_old = pc->lprev;
+    pc->hnext = pc->hprev = pc->lnext = pc->lprev = NULL;
+}
+
+/* Under mu: takes the idle connections that expired off the lists, oldest
+ * first, and returns them chained on hnext, to be released outside mu.          */
+GN__PRIVATE gn__cl_conn *gn__cl_prune(gn_http_client *c, int64_t now) {
+    gn__cl_conn *dead = NULL;
+    if (c->o.idle_conn_timeout <= 0) return NULL;
+    while (c->lru_old && now - c->lru_old->idle_at >= c->o.idle_conn_timeout) {
+        gn__cl_conn *pc = c->lru_old;
+        gn__cl_idle_unlink(c, pc);
+        pc->hnext = dead;
+        dead = pc;
+    }
+    return dead;
+}
+
+GN__PRIVATE gn__cl_conn *gn__cl_conn_new(gn_http_client *c, gn__cl_host *h) {
+    gn__cl_conn *pc = (gn__cl_conn *)GN_MALLOC(sizeof *pc);
+    if (!pc) return NULL;
+    memset(pc, 0, sizeof *pc);
+    pc->hdrs = (gn_http_header *)GN_MALLOC(GN__CL_NHDRS * sizeof *pc->hdrs);
+    if (!pc->hdrs) {
+        GN_FREE(pc);
+        return NULL;
+    }
+    pc->hcap = GN__CL_NHDRS;
+    pc->cl = c;
+    pc->host = h;
+    pc->resp.pc = pc;
+    return pc;
+}
+
+GN__PRIVATE void gn__cl_conn_free(gn__cl_conn *pc) {
+    GN_FREE(pc->buf);
+    GN_FREE(pc->wbuf);
+    GN_FREE(pc->hdrs);
+    GN_FREE(pc);
+}
+
+GN__PRIVATE void gn__cl_client_destroy(gn_http_client *c) {
+    for (int i = 0; i < GN__CL_BUCKETS; i++) {
+        while (c->hosts[i]) {
+            gn__cl_host *h = c->hosts[i];
+            c->hosts[i] = h->next;
+            GN_FREE(h);
+        }
+    }
+    GN_FREE(c);
+}
+
+GN__PRIVATE void gn__cl_release(gn__cl_conn *pc, int keep);
+
+GN__PRIVATE void gn__cl_release_all(gn__cl_conn *dead) {
+    while (dead) {
+        gn__cl_conn *next = dead->hnext;
+        dead->hnext = NULL;
+        gn__cl_release(dead, 0);
+        dead = next;
+    }
+}
+
+/* Gives pc back. keep: its connection is idle and may be reused; it goes to the
+ * first waiter, else to the idle list (room permitting). Otherwise the
+ * connection is closed and its slot (with pc and its buffers) goes to the first
+ * waiter, else pc is freed.                                                     */
+GN__PRIVATE void gn__cl_release(gn__cl_conn *pc, int keep) {
+    gn_http_client *c = pc->cl;
+    gn__cl_host *h = pc->host;
+    if (!keep && pc->conn) {
+        gn_close(pc->conn);
+        pc->conn = NULL;
+    }
+    gn_mutex_lock(&c->mu);
+    if (keep && !h->wfirst && (c->freed || h->nidle >= c->o.max_idle_per_host)) {
+        gn_mutex_unlock(&c->mu);
+        gn_close(pc->conn);
+        pc->conn = NULL;
+        keep = 0;
+        gn_mutex_lock(&c->mu);
+    }
+    gn__cl_waiter *w = h->wfirst;
+    if (w) {
+        h->wfirst = w->next;
+        if (h->wfirst) h->wfirst->prev = NULL;
+        else h->wlast = NULL;
+        if (!pc->conn) {
+            pc->uses = 0;
+            pc->rdl = pc->wdl = 0;
+        }
+        w->pc = pc;
+        gn_chan_try_send(w->ch, NULL);   /* under mu: see the top comment */
+        gn_mutex_unlock(&c->mu);
+        return;
+    }
+    if (keep) {
+        pc->idle_at = gn_now();
+        gn__cl_idle_push(c, pc);
+        gn__cl_conn *dead = gn__cl_prune(c, pc->idle_at);
+        gn_mutex_unlock(&c->mu);
+        gn__cl_release_all(dead);
+        return;
+    }
+    h->nconns--;
+    c->npc--;
+    gn__cl_host_gc(c, h);
+    int last = c->freed && c->npc == 0;
+    gn_mutex_unlock(&c->mu);
+    gn__cl_conn_free(pc);
+    if (last) gn__cl_client_destroy(c);
+}
+
+/* A connection for key: an idle one (newest first), else a new slot (conn NULL:
+ * dial it), else waits for one until deadline or the context ends.           */
+GN__PRIVATE int gn__cl_acquire(gn_http_client *c, const char *key, int64_t deadline,
+                               gn_context *ctx, gn__cl_conn **out) {
+    *out = NULL;
+    int rc = 0;
+    gn_mutex_lock(&c->mu);
+    gn__cl_conn *dead = gn__cl_prune(c, gn_now());
+    gn__cl_host **s = gn__cl_slot(c, key), *h = *s;
+    if (!h) {
+        size_t kl = strlen(key);
+        h = (gn__cl_host *)GN_MALLOC(sizeof *h + kl + 1);
+        if (!h) {
+            gn_mutex_unlock(&c->mu);
+            gn__cl_release_all(dead);
+            return GN_ENOMEM;
+        }
+        memset(h, 0, sizeof *h);
+        memcpy(h->key, key, kl + 1);
+        *s = h;
+    }
+    /* Idle connections the server has hung up on meanwhile are dropped here;
+     * the first one's slot (and buffers) serve for a new dial.                 */
+    gn__cl_conn *pc = NULL, *hung = NULL;
+    while (h->idle) {
+        pc = h->idle;
+        gn__cl_idle_unlink(c, pc);
+        if (!gn__conn_hung_up(pc->conn)) break;   /* what the poller saw: no system call */
+        if (hung) {
+            pc->hnext = dead;
+            dead = pc;
+        } else {
+            hung = pc;
+        }
+        pc = NULL;
+    }
+    if (pc && hung) {
+        hung->hnext = dead;
+        dead = hung;
+        hung = NULL;
+    }
+    if (pc || hung) {
+        if (!pc) pc = hung;
+    } else if (c->o.max_conns_per_host <= 0 || h->nconns < c->o.max_conns_per_host) {
+        pc = gn__cl_conn_new(c, h);
+        if (pc) {
+            h->nconns++;
+            c->npc++;
+        } else {
+            gn__cl_host_gc(c, h);
+            rc = GN_ENOMEM;
+        }
+    } else {
+        gn__cl_waiter w;
+        memset(&w, 0, sizeof w);
+        w.ch = gn_chan_new(0, 1);
+        if (!w.ch) {
+            gn_mutex_unlock(&c->mu);
+            gn__cl_release_all(dead);
+            return GN_ENOMEM;
+        }
+        w.prev = h->wlast;
+        if (h->wlast) h->wlast->next = &w;
+        else h->wfirst = &w;
+        h->wlast = &w;
+        gn_mutex_unlock(&c->mu);
+        gn__cl_release_all(dead);
+        dead = NULL;
+        gn_select_case cs[2] = {{w.ch, GN_RECV, NULL, 0},
+                                {ctx ? gn_context_done(ctx) : NULL, GN_RECV, NULL, 0}};
+        int k = gn_select_until(cs, 2, deadline);
+        gn_mutex_lock(&c->mu);
+        pc = w.pc;
+        if (!pc) {
+            if (w.prev) w.prev->next = w.next;
+            else h->wfirst = w.next;
+            if (w.next) w.next->prev = w.prev;
+            else h->wlast = w.prev;
+            gn__cl_host_gc(c, h);
+            rc = k == 1 && gn_context_err(ctx) ? gn_context_err(ctx) : GN_ETIMEDOUT;
+        }
+        gn_mutex_unlock(&c->mu);
+        gn_chan_free(w.ch);
+        *out = pc;
+        return rc;
+    }
+    gn_mutex_unlock(&c->mu);
+    gn__cl_release_all(dead);
+    if (pc && pc == hung) {
+        gn_close(pc->conn);
+        pc->conn = NULL;
+    }
+    *out = pc;
+    return rc;
+}
+
+/* ---- the context watch ------------------------------------------------------------ */
+struct gn__cl_watch {
+    gn_context *ctx;
+    gn_chan    *stop;       /* closed when the exchange is over                     */
+    gn_chan    *exited;     /* buffered: the watcher is out of its select           */
+    gn_conn    *conn;
+    uint32_t    lock;
+    uint32_t    refs;       /* atomic                                                */
+    int         fired;      /* under lock: the context ended first                  */
+    int         err;        /* under lock: its error                                 */
+    int         finished;   /* under lock: conn is no longer the watcher's to touch */
+};
+
+GN__PRIVATE void gn__cl_watch_put(gn__cl_watch *w) {
+    if (gn__xadd(&w->refs, (uint32_t)-1) != 1) return;
+    gn_chan_free(w->stop);
+    gn_chan_free(w->exited);
+    GN_FREE(w);
+}
+
+GN__PRIVATE void gn__cl_watcher(void *arg) {
+    gn__cl_watch *w = (gn__cl_watch *)arg;
+    gn_select_case cs[2] = {{gn_context_done(w->ctx), GN_RECV, NULL, 0}, {w->stop, GN_RECV, NULL, 0}};
+    if (gn_select(cs, 2) == 0) {
+        gn__lock(&w->lock);
+        if (!w->finished) {
+            w->fired = 1;
+            w->err = gn_context_err(w->ctx);
+            if (!w->err) w->err = GN_ECANCELED;
+            gn_set_deadline(w->conn, 1);
+        }
+        gn__unlock(&w->lock);
+    }
+    gn_chan_send(w->exited, NULL);
+    gn__cl_watch_put(w);
+}
+
+GN__PRIVATE int gn__cl_watch_start(gn__cl_conn *pc, gn_context *ctx) {
+    gn__cl_watch *w = (gn__cl_watch *)GN_MALLOC(sizeof *w);
+    if (!w) return GN_ENOMEM;
+    memset(w, 0, sizeof *w);
+    w->ctx = ctx;
+    w->conn = pc->conn;
+    w->refs = 2;
+    w->stop = gn_chan_new(0, 0);
+    w->exited = gn_chan_new(0, 1);
+    if (!w->stop || !w->exited || gn_go(gn__cl_watcher, w) < 0) {
+        gn_chan_free(w->stop);
+        gn_chan_free(w->exited);
+        GN_FREE(w);
+        return GN_ENOMEM;
+    }
+    pc->watch = w;
+    return 0;
+}
+
+/* Ends the watch; 1 if the context had ended the exchange.                      */
+GN__PRIVATE int gn__cl_watch_stop(gn__cl_conn *pc) {
+    gn__cl_watch *w = pc->watch;
+    if (!w) return 0;
+    pc->watch = NULL;
+    gn__lock(&w->lock);
+    w->finished = 1;
+    int fired = w->fired;
+    gn__unlock(&w->lock);
+    gn_chan_close(w->stop);
+    gn_chan_recv(w->exited, NULL);
+    gn__cl_watch_put(w);
+    return fired;
+}
+
+/* The context's error if the watch fired, else 0.                              */
+GN__PRIVATE int gn__cl_watch_err(gn__cl_conn *pc) {
+    gn__cl_watch *w = pc->watch;
+    if (!w) return 0;
+    gn__lock(&w->lock);
+    int err = w->fired ? w->err : 0;
+    gn__unlock(&w->lock);
+    return err;
+}
+
+/* Sets the connection's deadlines (0: none), unless a cancel already moved them:
+ * then its error.                                                                */
+GN__PRIVATE int gn__cl_deadlines(gn__cl_conn *pc, int64_t rd, int64_t wd) {
+    gn__cl_watch *w = pc->watch;
+    int rc = 0;
+    if (w) gn__lock(&w->lock);
+    if (w && w->fired) {
+        rc = w->err;
+    } else {
+        if (rd != pc->rdl) gn_set_read_deadline(pc->conn, rd);
+        if (wd != pc->wdl) gn_set_write_deadline(pc->conn, wd);
+        pc->rdl = rd;
+        pc->wdl = wd;
+    }
+    if (w) gn__unlock(&w->lock);
+    return rc;
+}
+
+GN__PRIVATE int64_t gn__cl_min_dl(int64_t a, int64_t b) {
+    if (!a) return b;
+    if (!b) return a;
+    return a < b ? a : b;
+}
+
+/* ---- writing the request ----------------------------------------------------------- */
+GN__PRIVATE int gn__cl_reserve(char **buf, size_t *cap, size_t need) {
+    if (*cap >= need) return 0;
+    size_t n = *cap ? *cap : 1024;
+    while (n < need) n *= 2;
+    char *b = (char *)GN_REALLOC(*buf, n);
+    if (!b) return GN_ENOMEM;
+    *buf = b;
+    *cap = n;
+    return 0;
+}
+
+GN__PRIVATE char *gn__cl_put(char *o, const char *s, size_t n) {
+    memcpy(o, s, n);
+    return o + n;
+}
+#define GN__CL_PUTS(o, lit) gn__cl_put((o), (lit), sizeof(lit) - 1)
+
+GN__PRIVATE char *gn__cl_dec(char *o, uint64_t v) {
+    char t[24];
+    int n = 0;
+    do {
+        t[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n) *o++ = t[--n];
+    return o;
+}
+
+/* The head, and a buffer body with it, in one system call (writev).            */
+GN__PRIVATE int gn__cl_write_head(gn__cl_conn *pc, const gn__cl_req *rq) {
+    static const char ua[] = "User-Agent: gonet/" GONET_VERSION_STRING "\r\n";
+    static const char hexd[] = "0123456789ABCDEF";
+    size_t host_len = rq->use_host ? rq->host_hdr_len : rq->u.auth_len;
+    size_t need = rq->method_len + rq->u.target_len * 3 + host_len + rq->hbytes + sizeof ua + 128;
+    if (gn__cl_reserve(&pc->wbuf, &pc->wcap, need)) return GN_ENOMEM;
+    char *o = pc->wbuf;
+    o = gn__cl_put(o, rq->method, rq->method_len);
+    *o++ = ' ';
+    const unsigned char *t = (const unsigned char *)rq->u.target;
+    if (rq->u.target_len == 0 || t[0] == '?') *o++ = '/';
+    for (size_t i = 0; i < rq->u.target_len; i++) {
+        if (t[i] <= 0x20 || t[i] >= 0x7f) {   /* space and non-ASCII, escaped as Go does */
+            *o++ = '%';
+            *o++ = hexd[t[i] >> 4];
+            *o++ = hexd[t[i] & 15];
+        } else {
+            *o++ = (char)t[i];
+        }
+    }
+    o = GN__CL_PUTS(o, " HTTP/1.1\r\nHost: ");
+    o = gn__cl_put(o, rq->use_host ? rq->host_hdr : rq->u.auth, host_len);
+    o = GN__CL_PUTS(o, "\r\n");
+    int ua_seen = 0;
+    for (size_t i = 0; i < rq->nhdrs; i++) {
+        const gn_http_header *f = &rq->hdrs[i];
+        size_t nl = gn__cl_nlen(f), vl = gn__cl_vlen(f);
+        const char *v = f->value;
+        for (; vl && GN__HC_WS(v[0]); vl--) v++;   /* OWS is not the value's; Go trims it */
+        while (vl && GN__HC_WS(v[vl - 1])) vl--;
+        if (gn__cl_framing(f->name, nl) || GN__CL_IS(f->name, nl, "host")) continue;
+        if (rq->strip && gn__cl_sensitive(f->name, nl)) continue;
+        if (GN__CL_IS(f->name, nl, "user-agent")) {
+            ua_seen = 1;
+            if (vl == 0) continue;   /* an empty User-Agent sends none, as in Go */
+        }
+        o = gn__cl_put(o, f->name, nl);
+        o = GN__CL_PUTS(o, ": ");
+        if (vl) o = gn__cl_put(o, v, vl);
+        o = GN__CL_PUTS(o, "\r\n");
+    }
+    if (!ua_seen) o = gn__cl_put(o, ua, sizeof ua - 1);
+    if (rq->reader && rq->clen < 0) {
+        o = GN__CL_PUTS(o, "Transfer-Encoding: chunked\r\n");
+    } else {
+        uint64_t n = rq->reader ? (uint64_t)rq->clen : rq->body_len;
+        int body_method = strcmp(rq->method, "POST") == 0 || strcmp(rq->method, "PUT") == 0 ||
+                          strcmp(rq->method, "PATCH") == 0;
+        if (n || rq->reader || body_method) {
+            o = GN__CL_PUTS(o, "Content-Length: ");
+            o = gn__cl_dec(o, n);
+            o = GN__CL_PUTS(o, "\r\n");
+        }
+    }
+    o = GN__CL_PUTS(o, "\r\n");
+    struct iovec iov[2];
+    iov[0].iov_base = pc->wbuf;
+    iov[0].iov_len = (size_t)(o - pc->wbuf);
+    iov[1].iov_base = (void *)(uintptr_t)rq->body;   /* only read */
+    iov[1].iov_len = rq->reader ? 0 : rq->body_len;
+    int64_t w = gn__conn_writev(pc->conn, iov, iov[1].iov_len ? 2 : 1);
+    return w < 0 ? (int)w : 0;
+}
+
+/* A streamed body after the head: in chunks, or up to its length. An error of
+ * the body_reader goes to *rerr (and is returned).                             */
+GN__PRIVATE int gn__cl_write_body(gn__cl_conn *pc, const gn__cl_req *rq, int *rerr) {
+    *rerr = 0;
+    if (!rq->reader) return 0;
+    enum { PRE = 18 };   /* room for "<hex>\r\n" before the data */
+    if (gn__cl_reserve(&pc->wbuf, &pc->wcap, PRE + GN__CL_CHUNK + 8)) return GN_ENOMEM;
+    int chunked = rq->clen < 0;
+    uint64_t left = chunked ? UINT64_MAX : (uint64_t)rq->clen;
+    int zeros = 0;
+    char *d = pc->wbuf + PRE;
+    while (left > 0) {
+        size_t want = GN__CL_CHUNK;
+        if (left < want) want = (size_t)left;
+        int64_t m = rq->reader(rq->rctx, d, want);
+        if (m == GN_EOF) {
+            if (chunked) break;
+            return *rerr = GN_EUNEXPECTEDEOF;   /* shorter than its content_length */
+        }
+        if (m < 0) return *rerr = (int)m;
+        if (m == 0) {
+            if (++zeros >= 100) return *rerr = GN_ENOPROGRESS;
+            continue;
+        }
+        if ((uint64_t)m > want) return *rerr = GN_EINVAL;   /* a reader that overran */
+        zeros = 0;
+        int64_t w;
+        if (chunked) {
+            char *s = d - 2;
+            s[0] = '\r';
+            s[1] = '\n';
+            uint64_t v = (uint64_t)m;
+            do {
+                *--s = "0123456789abcdef"[v & 15];
+                v >>= 4;
+            } while (v);
+            d[m] = '\r';
+            d[m + 1] = '\n';
+            w = gn_write(pc->conn, s, (size_t)(d + m + 2 - s));
+        } else {
+            w = gn_write(pc->conn, d, (size_t)m);
+            left -= (uint64_t)m;
+        }
+        if (w < 0) return (int)w;
+    }
+    if (chunked) {
+        int64_t w = gn_write(pc->conn, "0\r\n\r\n", 5);
+        if (w < 0) return (int)w;
+    }
+    return 0;
+}
+
+/* ---- reading the response head ---------------------------------------------------- */
+
+/* The parser refused for too many fields (not bytes): grows the header array to
+ * the number of lines there are. 1 grown, 0 not that case, or GN_ENOMEM.       */
+GN__PRIVATE int gn__cl_more_hdrs(gn__cl_conn *pc, size_t len, size_t maxh) {
+    size_t lim = len < maxh ? len : maxh, lines = 0;
+    for (const char *p = pc->buf, *e = pc->buf + lim; (p = (const char *)memchr(p, '\n', (size_t)(e - p))) != NULL; p++)
+        lines++;
+    if (lines <= pc->hcap) return 0;
+    gn_http_header *h = (gn_http_header *)GN_REALLOC(pc->hdrs, lines * sizeof *h);
+    if (!h) return GN_ENOMEM;
+    pc->hdrs = h;
+    pc->hcap = lines;
+    return 1;
+}
+
+/* Grows the read buffer under a parsed head, moving the head's strings along. */
+GN__PRIVATE int gn__cl_regrow(gn__cl_conn *pc, gn__http_head *h, size_t cap) {
+    size_t roff = (size_t)(h->reason - pc->buf);
+    for (size_t i = 0; i < h->nhdrs; i++) {   /* offsets, before the old block goes */
+        h->hdrs[i].name = (const char *)(uintptr_t)(h->hdrs[i].name - pc->buf);
+        h->hdrs[i].value = (const char *)(uintptr_t)(h->hdrs[i].value - pc->buf);
+    }
+    char *b = (char *)GN_REALLOC(pc->buf, cap);
+    if (b) {
+        pc->buf = b;
+        pc->cap = cap;
+    }
+    h->reason = pc->buf + roff;
+    for (size_t i = 0; i < h->nhdrs; i++) {
+        h->hdrs[i].name = pc->buf + (uintptr_t)h->hdrs[i].name;
+        h->hdrs[i].value = pc->buf + (uintptr_t)h->hdrs[i].value;
+    }
+    return b ? 0 : GN_ENOMEM;
+}
+
+/* Reads and parses the response head into pc->resp, skipping 1xx interim
+ * responses but 101. *got: some byte of a response arrived.                   */
+GN__PRIVATE int gn__cl_read_head(gn__cl_conn *pc, const gn__cl_req *rq, int *got) {
+    size_t maxh = pc->cl->o.max_header_bytes, full = maxh + GN__CL_ROOM;
+    if (!pc->buf) {
+        pc->cap = GN__CL_RBUF < full ? GN__CL_RBUF : full;
+        pc->buf = (char *)GN_MALLOC(pc->cap);
+        if (!pc->buf) {
+            pc->cap = 0;
+            return GN_ENOMEM;
+        }
+    }
+    size_t len = 0, prev = 0;
+    int n1xx = 0, r = 0;
+    gn__http_head h;
+    for (;;) {
+        if (len > 0) {
+            r = gn__http_parse_response(pc->buf, len, prev, &h, pc->hdrs, pc->hcap, maxh);
+            if (r == GN_ETOOLARGE) {
+                int g = gn__cl_more_hdrs(pc, len, maxh);
+                if (g < 0) return g;
+                if (g > 0) {
+                    prev = 0;
+                    continue;
+                }
+            }
+            if (r < 0) return r;
+            if (r > 0) {
+                if (h.status >= 200 || h.status == 101) break;
+                if (++n1xx > GN__CL_MAX_1XX) return GN_EHTTP;
+                memmove(pc->buf, pc->buf + r, len - (size_t)r);
+                len -= (size_t)r;
+                prev = 0;
+                continue;
+            }
+            prev = len;
+        }
+        if (len == pc->cap) {
+            if (pc->cap >= full) return GN_ETOOLARGE;   /* not reached: the parser says so first */
+            size_t ncap = pc->cap * 2 < full ? pc->cap * 2 : full;
+            /* prev stays right: it counts bytes from the start, wherever they are. */
+            char *b = (char *)GN_REALLOC(pc->buf, ncap);
+            if (!b) return GN_ENOMEM;
+            pc->buf = b;
+            pc->cap = ncap;
+        }
+        int64_t m = gn_read(pc->conn, pc->buf + len, pc->cap - len);
+        if (m == GN_EOF) return len == 0 && n1xx == 0 ? GN_EOF : GN_EUNEXPECTEDEOF;
+        if (m < 0) return (int)m;
+        len += (size_t)m;
+        *got = 1;
+    }
+    size_t hl = (size_t)r;
+    if (pc->cap - hl < GN__CL_ROOM && gn__cl_regrow(pc, &h, hl + GN__CL_RBUF) < 0) return GN_ENOMEM;
+    gn_http_resp *resp = &pc->resp;
+    resp->pc = pc;
+    resp->h = h;
+    resp->head_req = rq->head;
+    resp->kind = gn__http_response_body(&h, rq->head);
+    resp->rpos = hl;
+    resp->rend = len;
+    resp->left = 0;
+    resp->err = 0;
+    resp->done = 0;
+    resp->reusable = h.keep_alive && !rq->close;
+    if (h.status == 101 || (rq->connect && h.status / 100 == 2)) {
+        /* Another protocol follows, which this client does not speak.         */
+        resp->kind = GN__HTTP_BODY_NONE;
+        resp->reusable = 0;
+    }
+    switch (resp->kind) {
+    case GN__HTTP_BODY_NONE: resp->done = 1; break;
+    case GN__HTTP_BODY_LENGTH:
+        resp->left = h.content_length;
+        resp->done = resp->left == 0;
+        break;
+    case GN__HTTP_BODY_CHUNKED: gn__chunked_init(&resp->ck, NULL, 0, 0); break;
+    default: resp->reusable = 0; break;   /* until close */
+    }
+    return 0;
+}
+
+/* One request and its response head on pc's connection. *got: some byte of a
+ * response arrived (the request can no longer be retried).                     */
+GN__PRIVATE int gn__cl_exchange(gn__cl_conn *pc, const gn__cl_req *rq, int64_t rht, int64_t deadline,
+                                int *got) {
+    *got = 0;
+    int rc = gn__cl_deadlines(pc, deadline, deadline);
+    if (rc) return rc;
+    int rerr = 0;
+    rc = gn__cl_write_head(pc, rq);
+    if (rc == 0) rc = gn__cl_write_body(pc, rq, &rerr);
+    if (rerr) return rerr;
+    if (rc < 0 && rc != -EPIPE && rc != -ECONNRESET) return rc;
+    /* The server may have answered and closed before taking the whole body (a
+     * 413, say): its response then says more than the broken pipe does.      */
+    int wrc = rc;
+    rc = gn__cl_deadlines(pc, gn__cl_min_dl(rht > 0 ? gn__deadline_after(rht) : 0, deadline), deadline);
+    if (rc == 0) rc = gn__cl_read_head(pc, rq, got);
+    if (rc == 0 && wrc) pc->resp.reusable = 0;
+    if (rc < 0) return wrc ? wrc : rc;
+    return gn__cl_deadlines(pc, deadline, deadline);
+}
+
+/* Errors a stale pooled connection gives.                                       */
+GN__PRIVATE int gn__cl_stale(int rc) {
+    return rc == GN_EOF || rc == -ECONNRESET || rc == -EPIPE || rc == -ECONNABORTED;
+}
+
+GN__PRIVATE int gn__cl_ctx_err(int rc, gn_context *ctx) {
+    if ((rc == GN_ETIMEDOUT || rc == GN_ECANCELED) && ctx && gn_context_err(ctx))
+        return gn_context_err(ctx);
+    return rc;
+}
+
+/* One request, without redirects: 0 and *out, or an error.                      */
+GN__PRIVATE int gn__cl_roundtrip(gn_http_client *c, const gn__cl_req *rq, gn_context *ctx,
+                                 int64_t deadline, gn_http_resp **out) {
+    gn__cl_conn *pc;
+    int rc = gn__cl_acquire(c, rq->u.addr, deadline, ctx, &pc);
+    if (rc) return gn__cl_ctx_err(rc, ctx);
+    for (int attempt = 0;; attempt++) {
+        if (!pc->conn) {
+            int64_t dd = c->o.dial_timeout > 0 ? gn__deadline_after(c->o.dial_timeout) : 0;
+            rc = gn__dial(ctx, &pc->conn, "tcp", rq->u.addr, gn__cl_min_dl(dd, deadline));
+            if (rc) {
+                pc->conn = NULL;
+                gn__cl_release(pc, 0);
+                return gn__cl_ctx_err(rc, ctx);
+            }
+            pc->uses = 0;
+            pc->rdl = pc->wdl = 0;
+        }
+        int reused = pc->uses > 0, got = 0;
+        if (ctx && gn_context_done(ctx) && (rc = gn__cl_watch_start(pc, ctx)) != 0) {
+            gn__cl_release(pc, 0);
+            return rc;
+        }
+        rc = gn__cl_exchange(pc, rq, c->o.response_header_timeout, deadline, &got);
+        if (rc == 0) {
+            pc->uses++;
+            *out = &pc->resp;
+            return 0;
+        }
+        int fired = gn__cl_watch_stop(pc);
+        if (attempt == 0 && reused && !got && !fired && gn__cl_stale(rc) && gn__cl_retryable(rq)) {
+            gn_close(pc->conn);   /* dial again into the same slot */
+            pc->conn = NULL;
+            continue;
+        }
+        gn__cl_release(pc, 0);
+        return gn__cl_ctx_err(rc, ctx);
+    }
+}
+
+/* ---- the client --------------------------------------------------------------------- */
+GONET_API gn_http_client *gn_http_client_new(const gn_http_client_opts *opts) {
+    gn_http_client *c = (gn_http_client *)GN_MALLOC(sizeof *c);
+    if (!c) return NULL;
+    memset(c, 0, sizeof *c);
+    if (opts) c->o = *opts;
+    gn_http_client_opts *o = &c->o;
+    /* Zero: the default. A negative duration: none. max_idle_per_host < 0:
+     * nothing is kept. max_redirects < 0: as 0.                               */
+    if (o->dial_timeout == 0) o->dial_timeout = GN__CL_DIAL_TIMEOUT;
+    if (o->response_header_timeout == 0) o->response_header_timeout = GN__CL_HEADER_TIMEOUT;
+    if (o->idle_conn_timeout == 0) o->idle_conn_timeout = GN__CL_IDLE_TIMEOUT;
+    if (o->timeout < 0) o->timeout = 0;
+    if (o->max_idle_per_host == 0) o->max_idle_per_host = GN__CL_MAX_IDLE;
+    if (o->max_conns_per_host < 0) o->max_conns_per_host = 0;
+    if (o->max_redirects < 0) o->max_redirects = 0;
+    if (o->max_header_bytes == 0) o->max_header_bytes = GN__CL_MAX_HEAD;
+    if (o->max_header_bytes > (size_t)INT_MAX / 2) o->max_header_bytes = (size_t)INT_MAX / 2;
+    return c;
+}
+
+GONET_API void gn_http_client_free(gn_http_client *c) {
+    if (!c) return;
+    gn_mutex_lock(&c->mu);
+    c->freed = 1;
+    gn__cl_conn *dead = NULL;
+    while (c->lru_old) {
+        gn__cl_conn *pc = c->lru_old;
+        gn__cl_idle_unlink(c, pc);
+        pc->hnext = dead;
+        dead = pc;
+    }
+    int last = c->npc == 0;
+    gn_mutex_unlock(&c->mu);
+    gn__cl_release_all(dead);   /* the last one frees c */
+    if (last) gn__cl_client_destroy(c);
+}
+
+/* Reads what is left of a redirect's body, up to a bound, so that its
+ * connection can be reused.                                                     */
+GN__PRIVATE void gn__cl_drain(gn_http_resp *r) {
+    char tmp[512];
+    size_t total = 0;
+    while (total < GN__CL_DRAIN) {
+        int64_t n = gn_http_resp_read(r, tmp, sizeof tmp);
+        if (n <= 0) break;
+        total += (size_t)n;
+    }
+}
+
+/* The lower-case host name of u (no port, no brackets) into buf[256].           */
+GN__PRIVATE void gn__cl_hostname(const gn__cl_url *u, char *buf) {
+    const char *h = u->host;
+    size_t n = u->host_len;
+    if (n >= 2 && h[0] == '[') {
+        h++;
+        n -= 2;
+    }
+    for (size_t i = 0; i < n; i++) buf[i] = (char)gn__http_lower((unsigned char)h[i]);
+    buf[n] = 0;
+}
+
+/* Go's rule for credentials on a redirect: kept for the same host or one of
+ * its subdomains.                                                               */
+GN__PRIVATE int gn__cl_same_domain(const char *dst, const char *src) {
+    size_t dl = strlen(dst), sl = strlen(src);
+    if (dl == sl) return strcmp(dst, src) == 0;
+    return dl > sl && dst[dl - sl - 1] == '.' && strcmp(dst + dl - sl, src) == 0;
+}
+
+/* Redirects (opts.max_redirects > 0): 301, 302, 303, 307 and 308 with a Location
+ * are followed, up to max_redirects; the next one is returned as it is (Go's
+ * ErrUseLastResponse), as is one without a Location. 301/302/303 turn any method
+ * but GET and HEAD into a GET without a body (as Go, and browsers, do); 307/308
+ * repeat the method and the body, unless the body is a stream: that redirect is
+ * returned. A relative Location resolves against the request's URL; a caller's
+ * Host header survives a relative one only; credentials (Authorization, Cookie,
+ * ...) go only to the first request's host and its subdomains. An unparsable
+ * Location is GN_EHTTP; an https one GN_ENOSYS. The overall timeout and the
+ * context span all the hops.
+ * req->ctx governs the body reads too, so it must outlive the response: free
+ * the context after gn_http_resp_free (its watcher waits on the context).
+ * Outside a coroutine: GN_ESTATE (after the request is checked).              */
+GONET_API int gn_http_do(gn_http_client *c, const gn_http_client_request *req, gn_http_resp **out) {
+    if (out) *out = NULL;
+    if (!c || !req || !out) return GN_EINVAL;
+    gn__cl_req rq;
+    int rc = gn__cl_prepare(&rq, req);
+    if (rc) return rc;
+    if (!gn__getg()) return GN_ESTATE;
+    gn_context *ctx = req->ctx;
+    if (ctx && (rc = gn_context_err(ctx)) != 0) return rc;
+    int64_t deadline = gn__cl_min_dl(c->o.timeout > 0 ? gn__deadline_after(c->o.timeout) : 0,
+                                     ctx ? gn_context_deadline(ctx) : 0);
+    char first[GN__CL_HOST_MAX + 1], here[GN__CL_HOST_MAX + 1];
+    gn__cl_hostname(&rq.u, first);
+    int user_host = rq.use_host;
+    char *owned = NULL;   /* the URL of the current hop, after a redirect */
+    for (int hops = 0;; hops++) {
+        gn_http_resp *r = NULL;
+        rc = gn__cl_roundtrip(c, &rq, ctx, deadline, &r);
+        if (rc < 0) break;
+        int st = r->h.status;
+        const char *loc = NULL;
+        if (hops < c->o.max_redirects && (st == 301 || st == 302 || st == 303 || st == 307 || st == 308))
+            loc = gn_http_resp_header(r, "Location");
+        if (!loc || ((st == 307 || st == 308) && rq.reader)) {
+            *out = r;
+            break;
+        }
+        char *next = NULL;
+        int rel = 0;
+        rc = gn__cl_resolve(&rq.u, loc, &next, &rel);
+        gn__cl_drain(r);
+        gn_http_resp_free(r);
+        if (rc < 0) break;
+        rc = gn__cl_parse_url(next, &rq.u);
+        if (rc < 0) {
+            GN_FREE(next);
+            if (rc == GN_EINVAL) rc = GN_EHTTP;
+            break;
+        }
+        GN_FREE(owned);
+        owned = next;
+        if (st != 307 && st != 308 && !rq.head && strcmp(rq.method, "GET") != 0) {
+            rq.method = "GET";
+            rq.method_len = 3;
+            rq.body = NULL;
+            rq.body_len = 0;
+            rq.reader = NULL;
+            rq.connect = 0;
+        }
+        rq.use_host = user_host && rel;
+        gn__cl_hostname(&rq.u, here);
+        rq.strip = !gn__cl_same_domain(here, first);
+    }
+    GN_FREE(owned);
+    return rc < 0 ? rc : 0;
+}
+
+GONET_API int gn_http_get(gn_http_client *c, const char *url, gn_http_resp **out) {
+    gn_http_client_request req;
+    memset(&req, 0, sizeof req);
+    req.url = url;
+    return gn_http_do(c, &req, out);
+}
+
+/* ---- the response --------------------------------------------------------------------- */
+GONET_API int gn_http_resp_status(const gn_http_resp *r) { return r ? r->h.status : GN_EINVAL; }
+
+GONET_API const char *gn_http_resp_header(const gn_http_resp *r, const char *name) {
+    if (!r || !name) return NULL;
+    const gn_http_header *f = gn__http_find(&r->h, name);
+    return f ? f->value : NULL;
+}
+
+GONET_API size_t gn_http_resp_headers(const gn_http_resp *r, const gn_http_header **out) {
+    if (!r) {
+        if (out) *out = NULL;
+        return 0;
+    }
+    if (out) *out = r->h.hdrs;
+    return r->h.nhdrs;
+}
+
+/* A HEAD's answer reports its Content-Length (as Go does); no body means 0.    */
+GONET_API int64_t gn_http_resp_content_length(const gn_http_resp *r) {
+    if (!r) return GN_EINVAL;
+    if (r->head_req) return r->h.content_length;
+    if (r->kind == GN__HTTP_BODY_NONE) return 0;
+    if (r->kind == GN__HTTP_BODY_LENGTH) return r->h.content_length;
+    return -1;
+}
+
+/* Refills the buffer after the head with at most max bytes (0: as many as fit). */
+GN__PRIVATE int64_t gn__cl_fill(gn_http_resp *r, uint64_t max) {
+    gn__cl_conn *pc = r->pc;
+    size_t base = r->h.head_len, room = pc->cap - base;
+    if (max && max < room) room = (size_t)max;
+    int64_t m = gn_read(pc->conn, pc->buf + base, room);
+    if (m > 0) {
+        r->rpos = base;
+        r->rend = base + (size_t)m;
+    }
+    return m;
+}
+
+GN__PRIVATE int64_t gn__cl_body(gn_http_resp *r, char *dst, size_t n) {
+    gn__cl_conn *pc = r->pc;
+    int64_t m;
+    switch (r->kind) {
+    case GN__HTTP_BODY_LENGTH:
+        if (r->rpos == r->rend) {
+            uint64_t want = (uint64_t)r->left < n ? (uint64_t)r->left : n;
+            if (want >= GN__CL_DIRECT) {
+                m = gn_read(pc->conn, dst, (size_t)want);
+                if (m == GN_EOF) return GN_EUNEXPECTEDEOF;
+                if (m < 0) return m;
+                r->left -= m;
+                r->done = r->left == 0;
+                return m;
+            }
+            m = gn__cl_fill(r, (uint64_t)r->left);
+            if (m == GN_EOF) return GN_EUNEXPECTEDEOF;
+            if (m < 0) return m;
+        }
+        m = (int64_t)(r->rend - r->rpos);
+        if (m > r->left) m = r->left;
+        if ((uint64_t)m > n) m = (int64_t)n;
+        memcpy(dst, pc->buf + r->rpos, (size_t)m);
+        r->rpos += (size_t)m;
+        r->left -= m;
+        r->done = r->left == 0;
+        return m;
+    case GN__HTTP_BODY_CHUNKED:
+        for (;;) {
+            if (r->rpos < r->rend) {
+                const char *d;
+                size_t dl;
+                int64_t used = gn__chunked_feed(&r->ck, pc->buf + r->rpos, r->rend - r->rpos, n, &d, &dl);
+                if (used < 0) return used;
+                r->rpos += (size_t)used;
+                if (dl) {
+                    memcpy(dst, d, dl);
+                    return (int64_t)dl;
+                }
+                if (r->ck.done) return GN_EOF;
+                continue;
+            }
+            uint64_t dleft = gn__chunked_data_left(&r->ck);
+            if (dleft && n >= GN__CL_DIRECT) {
+                m = gn_read(pc->conn, dst, dleft < n ? (size_t)dleft : n);
+                if (m == GN_EOF) return GN_EUNEXPECTEDEOF;
+                if (m > 0) gn__chunked_skip_data(&r->ck, (uint64_t)m);
+                return m;
+            }
+            m = gn__cl_fill(r, 0);
+            if (m == GN_EOF) return GN_EUNEXPECTEDEOF;
+            if (m < 0) return m;
+        }
+    case GN__HTTP_BODY_CLOSE:
+        if (r->rpos == r->rend) {
+            if (n >= GN__CL_DIRECT) return gn_read(pc->conn, dst, n);
+            m = gn__cl_fill(r, 0);
+            if (m < 0) return m;
+        }
+        m = (int64_t)(r->rend - r->rpos);
+        if ((uint64_t)m > n) m = (int64_t)n;
+        memcpy(dst, pc->buf + r->rpos, (size_t)m);
+        r->rpos += (size_t)m;
+        return m;
+    default:
+        return GN_EOF;
+    }
+}
+
+GONET_API int64_t gn_http_resp_read(gn_http_resp *r, void *buf, size_t n) {
+    if (!r || (!buf && n)) return GN_EINVAL;
+    if (r->err) return r->err;
+    if (r->done) return GN_EOF;
+    if (n == 0) return 0;
+    int64_t m = gn__cl_body(r, (char *)buf, n);
+    if (m == GN_EOF) {
+        r->done = 1;
+    } else if (m < 0) {
+        int werr = m == GN_ETIMEDOUT ? gn__cl_watch_err(r->pc) : 0;
+        r->err = werr ? werr : (int)m;
+        return r->err;
+    }
+    return m;
+}
+
+GONET_API int64_t gn_http_resp_body_reader(void *response, void *buf, size_t n) {
+    return gn_http_resp_read((gn_http_resp *)response, buf, n);
+}
+
+/* max is taken literally: 0 accepts only an empty body.                       */
+GONET_API int64_t gn_http_resp_read_all(gn_http_resp *r, size_t max, char **out) {
+    if (out) *out = NULL;
+    if (!r || !out) return GN_EINVAL;
+    if (max > SIZE_MAX - 2) max = SIZE_MAX - 2;
+    if (r->kind == GN__HTTP_BODY_LENGTH && (uint64_t)r->left > max) return GN_ETOOLARGE;
+    /* Room for max + 1 bytes tells "exactly max" from "more than max".         */
+    size_t cap = r->kind == GN__HTTP_BODY_LENGTH ? (size_t)r->left : 4096, len = 0;
+    if (cap > max + 1) cap = max + 1;
+    char *b = (char *)GN_MALLOC(cap + 1);
+    if (!b) return GN_ENOMEM;
+    for (;;) {
+        if (len == cap) {
+            if (r->done && !r->err) break;
+            if (cap > max) {
+                GN_FREE(b);
+                return GN_ETOOLARGE;
+            }
+            size_t ncap = cap < 2048 ? 4096 : cap > (max + 1) / 2 ? max + 1 : cap * 2;
+            if (ncap > max + 1) ncap = max + 1;
+            char *nb = (char *)GN_REALLOC(b, ncap + 1);
+            if (!nb) {
+                GN_FREE(b);
+                return GN_ENOMEM;
+            }
+            b = nb;
+            cap = ncap;
+        }
+        int64_t m = gn_http_resp_read(r, b + len, cap - len);
+        if (m == GN_EOF) break;
+        if (m < 0) {
+            GN_FREE(b);
+            return m;
+        }
+        len += (size_t)m;
+    }
+    if (len > max) {
+        GN_FREE(b);
+        return GN_ETOOLARGE;
+    }
+    b[len] = 0;
+    *out = b;
+    return (int64_t)len;
+}
+
+/* The connection goes back to the pool only if the body ended, the head allowed
+ * keep-alive, and nothing came after the body (the server sent more than it
+ * framed: nothing to trust on that connection). A chunked body whose last
+ * chunk is already buffered counts as read.                                     */
+GONET_API void gn_http_resp_free(gn_http_resp *r) {
+    if (!r) return;
+    gn__cl_conn *pc = r->pc;
+    if (!r->done && !r->err && r->kind == GN__HTTP_BODY_CHUNKED) {
+        while (r->rpos < r->rend) {
+            const char *d;
+            size_t dl;
+            int64_t used = gn__chunked_feed(&r->ck, pc->buf + r->rpos, r->rend - r->rpos, 0, &d, &dl);
+            if (used < 0 || dl) break;
+            r->rpos += (size_t)used;
+            if (r->ck.done) {
+                r->done = 1;
+                break;
+            }
+        }
+    }
+    int keep = r->reusable && r->done && !r->err && r->rpos == r->rend;
+    if (gn__cl_watch_stop(pc)) keep = 0;
+    gn__cl_release(pc, keep);
+}
+/* ==== end src/http_client.c ==== */
 
 #endif /* GONET_IMPLEMENTATION */
 

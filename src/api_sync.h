@@ -36,13 +36,14 @@ GONET_API void gn_rwmutex_lock(gn_rwmutex *m);
 GONET_API int  gn_rwmutex_unlock(gn_rwmutex *m);    /* GN_ESTATE if not locked      */
 
 typedef struct gn_waitgroup {
-    int64_t  count_;
+    uint64_t state_;    /* counter (high 32 bits, signed) and waiters (low 32)  */
     uint32_t lock_;
     gn__waitq waiters_;
 } gn_waitgroup;
 #define GN_WAITGROUP_INIT {0, 0, {0, 0}}
 
-/* GN_EINVAL (and no change) if the counter would go negative.                 */
+/* GN_EINVAL (and no change) if the counter would go negative or past
+ * INT32_MAX. As in Go, the wait group may be freed as soon as a wait returns. */
 GONET_API int  gn_waitgroup_add(gn_waitgroup *wg, int64_t delta);
 GONET_API int  gn_waitgroup_done(gn_waitgroup *wg);
 GONET_API void gn_waitgroup_wait(gn_waitgroup *wg);

@@ -19,9 +19,10 @@
      9. Stacks and memory             stack sizes, guard pages, a million coroutines
     10. Errors                        return codes, gn_strerror
     11. Stats                         gn_stats_read
-    12. Networking                    gn_listen gn_accept gn_dial gn_read gn_write deadlines UDP
-    13. Where gonet differs from Go
-    14. Platforms
+    12. Networking                    gn_listen gn_accept gn_dial gn_read gn_write deadlines UDP bufio
+    13. HTTP                          gn_http_server_* gn_http_mux_* gn_http_do gn_http_fs_*
+    14. Where gonet differs from Go
+    15. Platforms
 
    1. QUICK START ---------------------------------------------------------------
        static void worker(void *arg) {
@@ -193,8 +194,76 @@
      doubling to 1 s. Writes to sockets never raise SIGPIPE (MSG_NOSIGNAL);
      writes to a pipe wrapped with gn_conn_from_fd can, as in C: ignore SIGPIPE
      if that matters to you.
+     Decisions where Go and C part ways: ports are numbers (0-65535, no service
+     names); a zero-length gn_read returns 0 at once; on UDP an empty datagram
+     is a datagram (gn_write of 0 bytes sends one, gn_read of one returns 0);
+     an IPv4 peer of a dual-stack socket is printed "127.0.0.1:p", as in Go.
+     A dial with a context is cut short when the context ends (GN_ECANCELED or
+     GN_ETIMEDOUT, from gn_context_err).
 
-  13. WHERE GONET DIFFERS FROM GO -----------------------------------------------------------
+     bufio (Go's bufio) buffers any gn_read_func / gn_write_func: gn_conn_reader
+     and gn_conn_writer adapt a connection; pipes, files and memory supply their
+     own. gn_bufreader_init over your buffer (at least GN_BUFREADER_MIN_SIZE,
+     16 bytes) or gn_bufreader_new (one allocation, gn_bufreader_free); _reset
+     switches the source and keeps the buffer. Where Go returns data and an error
+     together, a C call returns the data, and the error comes from the next call
+     that needs input; the exceptions are peek, read_slice (GN_EBUFFULL when the
+     buffer fills with no delimiter) and read_full (GN_EUNEXPECTEDEOF for a short
+     input). read_line gives lines longer than the buffer in pieces (is_prefix);
+     read_bytes and read_string return malloc'd copies. The writer's first error
+     sticks; gn_bufwriter_free does not flush. Neither is safe for concurrent
+     use. A read that fills the buffer exactly costs one more read (EAGAIN) next
+     time, since only a short read proves the socket empty.
+
+  13. HTTP --------------------------------------------------------------------------------
+     HTTP/1.1 in the shape of Go's net/http. A handler is
+         void handler(gn_http_response *w, gn_http_request *r, void *ud);
+     it runs in the connection's coroutine and may block freely. Serve with
+         gn_http_server_opts o = {0};  o.handler = handler;  o.ud = ...;
+         gn_http_server *s = gn_http_server_new(&o);
+         gn_http_listen_and_serve(s, ":8080");      // or gn_http_serve(s, listener)
+     and stop with gn_http_shutdown(s, deadline): listeners close, idle
+     connections close, active ones finish their response (with
+     "Connection: close") and are waited for until deadline, then cut.
+     Options left at 0 take safe defaults (Go's zero means "no timeout", which
+     leaves a server open to slowloris): read header 10 s, read 60 s, write 60 s,
+     idle 120 s, 16 KiB of request head (431 beyond), 64 MiB of body (413).
+       The request: method, target, decoded path, raw query, host, remote
+     address, headers (case-insensitive lookup, repeats kept), path values of
+     the mux pattern, query values, and the body as a stream
+     (gn_http_body_read, Content-Length or chunked; "100 Continue" is sent on
+     the first read when the client asked for it). Strings live until the
+     handler returns. gn_http_request_context is cancelled when the handler
+     returns or the client goes away.
+       The response: set/add/del headers until the first write; write_header;
+     write; flush. A response that fits the write buffer (4 KiB) goes out with
+     a Content-Length in one system call with its head; a longer one is
+     streamed chunked (HTTP/1.0: until close) unless the handler set a
+     Content-Length. Date is added; Content-Type is sniffed (HTML, JSON, text,
+     binary) when not set; HEAD gets the headers of GET; a handler that writes
+     nothing sends an empty 200. gn_http_error and gn_http_redirect are Go's.
+     gn_http_hijack hands the raw connection over (the server still counts it
+     until it is closed; shutdown waits for it).
+       The wire: keep-alive and pipelining (responses in order; responses to
+     requests already buffered go out together). A strict parser: request
+     smuggling shapes (Content-Length with Transfer-Encoding, differing lengths,
+     bad chunk sizes, obs-fold, bare CR), control characters and oversized
+     heads get their 4xx (or 501/505) and a closed connection. An unread body
+     is drained (up to 256 KiB) or the connection closed, as Go does.
+       Cost: an idle keep-alive connection holds no coroutine and no buffer:
+     it waits in the poller, which starts a coroutine when bytes arrive. A
+     request on a warm connection allocates nothing and costs one read and
+     one write.
+       The mux (gn_http_mux_*) takes Go 1.22 patterns: "[METHOD ][HOST]/path"
+     with {name}, {name...} and {$}; the most specific pattern wins, conflicts
+     are refused at registration (GN_ECONFLICT, gn_http_mux_error says why),
+     GET serves HEAD, 405 comes with Allow, 404, and unclean paths or "/dir"
+     for "/dir/" redirect. Register every pattern before serving.
+       The client (gn_http_do, gn_http_get) keeps per-host pools of keep-alive
+     connections, with dial, response-header and overall timeouts, optional
+     redirects, and streams bodies both ways. No TLS: "https" is GN_ENOSYS.
+
+  14. WHERE GONET DIFFERS FROM GO -----------------------------------------------------------
      * No preemption: a coroutine that never reaches a switch point keeps its P.
        Signals cannot safely interrupt C code (malloc, locks), so this is a choice.
      * Fixed-size stacks (see 9) instead of growing ones.
@@ -205,7 +274,7 @@
        as in Go, so a coroutine that changes it must restore it before its
        next switch point.
 
-  14. PLATFORMS -----------------------------------------------------------------------------
+  15. PLATFORMS -----------------------------------------------------------------------------
      Linux on x86_64 and aarch64 (assembly context switch, epoll), and any
      other Linux CPU with GN_CTX_UCONTEXT. kqueue (macOS, BSD) and IOCP
      (Windows) backends are planned.

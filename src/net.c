@@ -23,6 +23,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 
 typedef struct gn__fd {
     int       fd;
@@ -33,6 +34,10 @@ typedef struct gn__fd {
     uint32_t  closed;               /* atomic                                       */
     uint32_t  drained;              /* atomic: the last read was short             */
     gn_mutex  rmu, wmu;             /* one reader, one writer at a time             */
+    void    (*on_close)(void *);    /* atomic: called by the first close (the HTTP
+                                     * server tracks hijacked connections so)      */
+    void     *on_close_arg;
+    uint32_t  on_close_taken;       /* atomic: whoever sets it to 1 calls on_close */
 } gn__fd;
 
 struct gn_conn     { gn__fd f; };
@@ -89,10 +94,18 @@ GN__PRIVATE int gn__fd_release(gn__fd *f) {
     return 1;
 }
 
+/* Runs the close hook, if one is set and nobody ran it yet.                     */
+GN__PRIVATE void gn__fd_run_on_close(gn__fd *f) {
+    void (*fn)(void *) = gn__load(&f->on_close);
+    uint32_t z = 0;
+    if (fn && gn__cas(&f->on_close_taken, &z, 1u)) fn(f->on_close_arg);
+}
+
 GN__PRIVATE int gn__fd_close(gn__fd *f) {
     uint32_t z = 0;
     if (!gn__cas(&f->closed, &z, 1u)) return GN_ECLOSED;
     if (f->pd) gn__pd_evict(f->pd);
+    gn__fd_run_on_close(f);
     return 1;
 }
 
@@ -151,6 +164,47 @@ GN__PRIVATE int64_t gn__fd_write(gn__fd *f, const void *buf, size_t n) {
         if ((err = gn__fd_wait(f, 'w')) != 0) return err;
     }
     return (int64_t)n;
+}
+
+/* Writes the iovecs in order, all of them or an error, in as few system calls
+ * as the socket allows (a response head and its body go out in one). iov is
+ * consumed: its entries are advanced past what was written.                   */
+GN__PRIVATE int64_t gn__fd_writev(gn__fd *f, struct iovec *iov, int n) {
+    int64_t total = 0;
+    while (n > 0 && iov[0].iov_len == 0) { iov++; n--; }
+    while (n > 0) {
+        int err = gn__fd_check(f, 'w');
+        if (err) return err;
+        ssize_t w;
+        if (f->is_socket) {   /* sendmsg, for MSG_NOSIGNAL: a gone peer is EPIPE, not a signal */
+            struct msghdr mh;
+            memset(&mh, 0, sizeof mh);
+            mh.msg_iov = iov;
+            mh.msg_iovlen = (size_t)(n > IOV_MAX ? IOV_MAX : n);
+            w = sendmsg(f->fd, &mh, MSG_NOSIGNAL);
+        } else {
+            w = writev(f->fd, iov, n > IOV_MAX ? IOV_MAX : n);
+        }
+        if (w < 0) {
+            int e = errno;
+            if (e == EINTR) continue;
+            if (e != EAGAIN && e != EWOULDBLOCK) return gn__err_from_errno(e);
+            if ((err = gn__fd_wait(f, 'w')) != 0) return err;
+            continue;
+        }
+        total += w;
+        size_t left = (size_t)w;
+        while (n > 0 && left >= iov[0].iov_len) {
+            left -= iov[0].iov_len;
+            iov++;
+            n--;
+        }
+        if (n > 0) {
+            iov[0].iov_base = (char *)iov[0].iov_base + left;
+            iov[0].iov_len -= left;
+        }
+    }
+    return total;
 }
 
 /* ---- addresses ------------------------------------------------------------------- */
@@ -692,6 +746,83 @@ GONET_API int64_t gn_write(gn_conn *c, const void *buf, size_t n) {
     if (!gn__fd_acquire(&c->f)) return GN_ECLOSED;
     gn_mutex_lock(&c->f.wmu);
     int64_t r = gn__fd_write(&c->f, buf, n);
+    gn_mutex_unlock(&c->f.wmu);
+    gn__conn_put(c);
+    return r;
+}
+
+/* Waits until c may have bytes to read, without reading them: a server parks
+ * an idle connection here holding no buffer. Only after a short read (the
+ * socket is known to be empty) does it park; otherwise it returns at once and
+ * the read that follows finds out.                                              */
+GN__PRIVATE int gn__conn_wait_readable(gn_conn *c) {
+    if (!gn__fd_acquire(&c->f)) return GN_ECLOSED;
+    gn__fd *f = &c->f;
+    gn_mutex_lock(&f->rmu);
+    int rc = gn__fd_check(f, 'r');
+    if (rc == 0 && f->pd && gn__load_relaxed(&f->drained) && !gn__load(&f->pd->hup)) {
+        rc = gn__fd_wait(f, 'r');
+        if (rc == 0) gn__store_relaxed(&f->drained, 0u);   /* the edge is taken: read next */
+    }
+    gn_mutex_unlock(&f->rmu);
+    gn__conn_put(c);
+    return rc;
+}
+
+/* Like gn__conn_wait_readable, but instead of parking, arms the poller to start
+ * fn(arg) in a new coroutine when c is readable (or its read deadline passes,
+ * or it is closed), and returns 0: the caller's coroutine is free to end, and
+ * an idle connection holds no coroutine. 1: readable now, read. < 0: the error
+ * a read would get.                                                             */
+GN__PRIVATE int gn__conn_park_idle(gn_conn *c, void (*fn)(void *), void *arg) {
+    if (!gn__fd_acquire(&c->f)) return GN_ECLOSED;
+    gn__fd *f = &c->f;
+    int rc = gn__fd_check(f, 'r');
+    if (rc == 0) rc = 1;
+    if (rc == 1 && f->pd && gn__load_relaxed(&f->drained) && !gn__load(&f->pd->hup)) {
+        gn__store_relaxed(&f->drained, 0u);   /* whoever runs next reads first */
+        rc = gn__pd_spawn_on_read(f->pd, fn, arg);
+        if (rc == 1 && f->is_socket) {
+            /* Readiness was recorded, but the last read came back short: it may
+             * predate that read (an fd registered with bytes waiting, a read
+             * that did not wait). Look before holding a buffer for nothing.   */
+            char b;
+            ssize_t k = recv(f->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+            if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+                rc = gn__pd_spawn_on_read(f->pd, fn, arg);
+        }
+    }
+    gn__conn_put(c);
+    return rc;
+}
+
+/* Watches c for the peer going away while nobody reads it (a handler at work):
+ * arms the poller to start fn(arg) on readiness, deadline or close; fn then
+ * looks at gn__conn_hung_up. 0: armed. 1: readiness was there already (and is
+ * consumed: the next read must not wait for an edge). < 0: closed or timed out.
+ * gn__conn_unwatch takes an armed watch back: 1 if it had not fired.           */
+GN__PRIVATE int gn__conn_watch(gn_conn *c, void (*fn)(void *), void *arg) {
+    gn__fd *f = &c->f;
+    if (!f->pd) return GN_ENOSYS;
+    gn__store_relaxed(&f->drained, 0u);
+    return gn__pd_spawn_on_read(f->pd, fn, arg);
+}
+GN__PRIVATE int gn__conn_unwatch(gn_conn *c) {
+    gn__pd *pd = c->f.pd;
+    uintptr_t sp = GN__PD_SPAWN;
+    if (!pd || !gn__cas(&pd->rg, &sp, (uintptr_t)0)) return 0;
+    gn__xadd(&gn__pds.waiters, -1);
+    return 1;
+}
+GN__PRIVATE int gn__conn_hung_up(gn_conn *c) {
+    return gn__load(&c->f.closed) || (c->f.pd && (gn__load(&c->f.pd->hup) || gn__load(&c->f.pd->closing)));
+}
+
+/* gn_write for several buffers at once.                                         */
+GN__PRIVATE int64_t gn__conn_writev(gn_conn *c, struct iovec *iov, int n) {
+    if (!gn__fd_acquire(&c->f)) return GN_ECLOSED;
+    gn_mutex_lock(&c->f.wmu);
+    int64_t r = gn__fd_writev(&c->f, iov, n);
     gn_mutex_unlock(&c->f.wmu);
     gn__conn_put(c);
     return r;

@@ -7,6 +7,9 @@
  *     READY      readiness arrived while nobody waited; the next wait takes it
  *     WAIT       a G is about to park (set before the park, replaced by the G
  *                in the park callback)
+ *     SPAWN      nobody waits, but readiness (or a deadline, or a close) starts
+ *                a new coroutine, spawn_fn(spawn_arg): how a server keeps an
+ *                idle connection without a coroutine (read direction only)
  *     a gn__g *  that G is parked and waits
  * The poller turns readiness into READY or wakes the G; a deadline or a close
  * wakes it too, and the G then sees the reason in the pd (timed out, closing).
@@ -24,6 +27,8 @@
 
 #define GN__PD_READY ((uintptr_t)1)
 #define GN__PD_WAIT  ((uintptr_t)2)
+#define GN__PD_SPAWN ((uintptr_t)3)
+#define GN__PD_SPAWNED ((gn__g *)GN__PD_SPAWN)   /* what gn__pd_unblock returns for it */
 
 typedef struct gn__pd {
     int         fd;
@@ -38,6 +43,8 @@ typedef struct gn__pd {
                                     * reads never wait for another edge             */
     uint32_t    rseq, wseq;        /* deadline generations, under lock              */
     gn__rtimer  rt, wt;            /* deadline timers                             */
+    void      (*spawn_fn)(void *); /* for SPAWN; set before rg becomes SPAWN        */
+    void       *spawn_arg;
     struct gn__pd *free_next;
 } gn__pd;
 
@@ -114,12 +121,25 @@ GN__PRIVATE gn__g *gn__pd_unblock(uintptr_t *gpp, int ioready) {
         uintptr_t old = gn__load(gpp);
         if (old == GN__PD_READY) return NULL;
         if (old == 0 && !ioready) return NULL;
-        uintptr_t nv = ioready ? GN__PD_READY : 0;
+        /* A parked G takes READY when it wakes; a spawned one never sees it, so
+         * leaving it would make the next wait return at once (and read EAGAIN). */
+        uintptr_t nv = ioready && old != GN__PD_SPAWN ? GN__PD_READY : 0;
         if (gn__cas(gpp, &old, nv)) {
             if (old == GN__PD_WAIT) return NULL;   /* it will see the new state    */
             if (old != 0) gn__xadd(&gn__pds.waiters, -1);
             return (gn__g *)old;
         }
+    }
+}
+
+/* Delivers what gn__pd_unblock took: readies a G, or starts the coroutine a
+ * SPAWN slot asked for.                                                          */
+GN__PRIVATE void gn__pd_wake(gn__pd *pd, gn__g *g) {
+    if (g == GN__PD_SPAWNED) {
+        if (gn__newproc(pd->spawn_fn, pd->spawn_arg, 0) < 0)
+            gn__fatal("cannot start the coroutine for a ready connection");
+    } else if (g) {
+        gn__ready(g);
     }
 }
 
@@ -154,6 +174,7 @@ GN__PRIVATE int gn__pd_wait(gn__pd *pd, int mode) {
             continue;
         }
         if (old != 0) gn__fatal("two coroutines wait on one fd in the same direction");
+        /* (SPAWN included: its owner must not also read.)                        */
         if (gn__cas(gpp, &old, GN__PD_WAIT)) break;
     }
     /* A deadline or close may have landed between the check and WAIT.          */
@@ -163,12 +184,50 @@ GN__PRIVATE int gn__pd_wait(gn__pd *pd, int mode) {
     return old == GN__PD_READY ? 0 : gn__pd_check(pd, mode);
 }
 
+/* Arms pd so that readiness (or a deadline or close) starts fn(arg) in a new
+ * coroutine, and returns 0; the caller's coroutine may then end. Returns 1 if
+ * the fd is already readable (nothing armed: read now), or the error that
+ * stops a read (closed, timed out).                                             */
+GN__PRIVATE int gn__pd_spawn_on_read(gn__pd *pd, void (*fn)(void *), void *arg) {
+    int err = gn__pd_check(pd, 'r');
+    if (err) return err;
+    pd->spawn_fn = fn;
+    pd->spawn_arg = arg;
+    for (;;) {
+        uintptr_t old = gn__load(&pd->rg);
+        if (old == GN__PD_READY) {
+            uintptr_t r = GN__PD_READY;
+            if (gn__cas(&pd->rg, &r, (uintptr_t)0)) return 1;
+            continue;
+        }
+        if (old != 0) gn__fatal("a coroutine waits on an fd armed to spawn");
+        gn__xadd(&gn__pds.waiters, 1);
+        if (gn__cas(&pd->rg, &old, GN__PD_SPAWN)) break;
+        gn__xadd(&gn__pds.waiters, -1);
+    }
+    /* A deadline or close that landed before SPAWN was visible woke nobody.     */
+    if ((err = gn__pd_check(pd, 'r')) != 0) {
+        uintptr_t sp = GN__PD_SPAWN;
+        if (gn__cas(&pd->rg, &sp, (uintptr_t)0)) {
+            gn__xadd(&gn__pds.waiters, -1);
+            return err;
+        }
+    }
+    return 0;
+}
+
 /* The poller's entry: readiness for pd in the given directions; hup says the
  * peer closed its side or the fd failed, a state no later edge will announce. */
 GN__PRIVATE void gn__pd_ready(gn__pd *pd, int readable, int writable, int hup, gn__glist *out) {
     gn__g *g;
     if (hup && !gn__load_relaxed(&pd->hup)) gn__store(&pd->hup, 1u);
-    if (readable && (g = gn__pd_unblock(&pd->rg, 1)) != NULL) gn__glist_push(out, g);
+    if (readable && (g = gn__pd_unblock(&pd->rg, 1)) != NULL) {
+        if (g == GN__PD_SPAWNED) {   /* a new G, handed back like a woken one */
+            g = gn__newg_here(pd->spawn_fn, pd->spawn_arg);
+            if (!g) gn__fatal("cannot start the coroutine for a ready connection");
+        }
+        gn__glist_push(out, g);
+    }
     if (writable && (g = gn__pd_unblock(&pd->wg, 1)) != NULL) gn__glist_push(out, g);
 }
 
@@ -183,7 +242,7 @@ GN__PRIVATE void gn__pd_deadline_fire(gn__pd *pd, int mode, uintptr_t seq) {
     gn__store(mode == 'r' ? &pd->rd : &pd->wd, (int64_t)-1);
     gn__g *g = gn__pd_unblock(mode == 'r' ? &pd->rg : &pd->wg, 0);
     gn__unlock(&pd->lock);
-    if (g) gn__ready(g);
+    gn__pd_wake(pd, g);
 }
 GN__PRIVATE void gn__pd_rtimer_fire(void *arg, uintptr_t seq) { gn__pd_deadline_fire((gn__pd *)arg, 'r', seq); }
 GN__PRIVATE void gn__pd_wtimer_fire(void *arg, uintptr_t seq) { gn__pd_deadline_fire((gn__pd *)arg, 'w', seq); }
@@ -195,6 +254,7 @@ GN__PRIVATE void gn__pd_wtimer_fire(void *arg, uintptr_t seq) { gn__pd_deadline_
 GN__PRIVATE int gn__pd_set_deadline(gn__pd *pd, int64_t d, int mode) {
     if (d < 0) d = 0;
     gn__glist wake = {NULL, NULL, 0};
+    int spawn = 0;
     gn__lock(&pd->dl_lock);
     for (int dir = 0; dir < 2; dir++) {
         int m = dir == 0 ? 'r' : 'w';
@@ -212,13 +272,15 @@ GN__PRIVATE int gn__pd_set_deadline(gn__pd *pd, int64_t d, int mode) {
             gn__timer_start(t, v);
         } else if (v < 0) {
             gn__g *g = gn__pd_unblock(m == 'r' ? &pd->rg : &pd->wg, 0);
-            if (g) gn__glist_push(&wake, g);
+            if (g == GN__PD_SPAWNED) spawn = 1;
+            else if (g) gn__glist_push(&wake, g);
         }
         gn__unlock(&pd->lock);
     }
     gn__unlock(&pd->dl_lock);
     gn__g *g;
     while ((g = gn__glist_pop(&wake)) != NULL) gn__ready(g);
+    if (spawn) gn__pd_wake(pd, GN__PD_SPAWNED);
     return 0;
 }
 
@@ -233,8 +295,8 @@ GN__PRIVATE void gn__pd_evict(gn__pd *pd) {
     gn__g *r = gn__pd_unblock(&pd->rg, 0);
     gn__g *w = gn__pd_unblock(&pd->wg, 0);
     gn__unlock(&pd->lock);
-    if (r) gn__ready(r);
-    if (w) gn__ready(w);
+    gn__pd_wake(pd, r);
+    gn__pd_wake(pd, w);
 }
 
 /* Before the pd is reused: stop its timers (outside its lock: a firing timer

@@ -148,6 +148,8 @@ GN__PRIVATE void gn__park(gn__unlockf unlock, void *arg, const char *reason);
 /* Makes a parked G runnable; it runs next on this P when called from a P.
  * Callable from any thread, inside or outside the runtime.                      */
 GN__PRIVATE void gn__ready(gn__g *g);
+GN__PRIVATE int64_t gn__newproc(void (*fn)(void *), void *arg, size_t stack_size);
+GN__PRIVATE gn__g *gn__newg_here(void (*fn)(void *), void *arg);
 /* A fast per-thread random number (not for cryptography).                        */
 GN__PRIVATE uint32_t gn__rand(void);
 

@@ -62,6 +62,8 @@ struct gn__m {
     gn__p         *p, *nextp, *oldp;     /* held P; P handed over; P before blocking  */
     gn__g         *lockedg;              /* pinned G                                  */
     gn__g         *handoff_g;            /* taken from the queue but pinned elsewhere */
+    gn__glist      gspare;               /* idle Gs kept for the poller, which may start
+                                          * coroutines while this M holds no P         */
     int            spinning;
     int            blocking;             /* inside gn_blocking_enter/exit             */
     uint32_t       park;                 /* note: sleep here when idle                */
@@ -735,6 +737,9 @@ GN__PRIVATE gn__g *gn__findrunnable(gn__m *m) {
             gn__unlock(&gn__rt.lock);
             return g;
         }
+        /* Keep a few idle Gs: blocked in the poller without a P, this M may have
+         * to start coroutines for connections parked there (gn__newg_here).   */
+        while (m->gspare.n < 4 && p->gfree.n > 0) gn__glist_push(&m->gspare, gn__glist_pop(&p->gfree));
         gn__pidleput(gn__releasep(m));
         gn__unlock(&gn__rt.lock);
 
@@ -869,19 +874,24 @@ GN__PRIVATE int64_t gn__newproc(void (*fn)(void *), void *arg, size_t stack_size
     return id;
 }
 
-GN__PRIVATE int64_t gn__newproc_on(gn__p *p, void (*fn)(void *), void *arg, size_t stack_size) {
-    if (!gn__load(&gn__rt.running) || gn__load(&gn__rt.stopping)) return GN_ESTATE;
+/* A new G for fn(arg), RUNNABLE but not queued (from p's free list if p), or
+ * NULL on ENOMEM. *id gets its id, which stays valid once g runs and exits.   */
+GN__PRIVATE gn__g *gn__newg(gn__p *p, void (*fn)(void *), void *arg, size_t stack_size, int64_t *id) {
     size_t size = stack_size ? stack_size : gn__rt.stack_size;
     if (size < 8192) size = 8192;
     int default_size = gn__round_page(size + GN__G_SPACE) == gn__round_page(gn__rt.stack_size + GN__G_SPACE);
-    gn__g *g = default_size ? gn__gfget(p) : NULL;
+    gn__g *g = NULL;
+    if (default_size) {
+        gn__m *m = p ? NULL : gn__getm();
+        g = m && m->gspare.n ? gn__glist_pop(&m->gspare) : gn__gfget(p);
+    }
     if (g) {
 #if GN__ASAN
         __asan_unpoison_memory_region(g->stack_lo, g->stack_size);
 #endif
     } else {
         g = gn__g_alloc(size, default_size);
-        if (!g) return GN_ENOMEM;
+        if (!g) return NULL;
     }
     g->fn = fn;
     g->arg = arg;
@@ -891,20 +901,36 @@ GN__PRIVATE int64_t gn__newproc_on(gn__p *p, void (*fn)(void *), void *arg, size
     g->select_done = 0;
     g->wait_reason = NULL;
     gn__ctx_init(&g->ctx, g->stack_lo, g->stack_size, gn__g_main);
-    int64_t id;   /* once g is queued it may run, exit and be reused: keep its id here */
     if (p) {
         if (p->goid_next == p->goid_end) {
             p->goid_next = gn__xadd(&gn__rt.goid_gen, 16) + 1;
             p->goid_end = p->goid_next + 16;
         }
-        g->id = id = p->goid_next++;
+        g->id = *id = p->goid_next++;
         gn__count(&p->st_created, 1);
-        gn__store(&g->status, GN__G_RUNNABLE);
+    } else {
+        g->id = *id = gn__xadd(&gn__rt.goid_gen, 1) + 1;
+        gn__xadd(&gn__rt.st_created_nop, 1);
+    }
+    gn__store(&g->status, GN__G_RUNNABLE);
+    return g;
+}
+
+/* gn__newg for the poller, on whatever M and P it runs (maybe neither).     */
+GN__PRIVATE gn__g *gn__newg_here(void (*fn)(void *), void *arg) {
+    gn__m *m = gn__getm();
+    int64_t id;
+    return gn__newg(m ? m->p : NULL, fn, arg, 0, &id);
+}
+
+GN__PRIVATE int64_t gn__newproc_on(gn__p *p, void (*fn)(void *), void *arg, size_t stack_size) {
+    if (!gn__load(&gn__rt.running) || gn__load(&gn__rt.stopping)) return GN_ESTATE;
+    int64_t id;   /* once g is queued it may run, exit and be reused: keep its id here */
+    gn__g *g = gn__newg(p, fn, arg, stack_size, &id);
+    if (!g) return GN_ENOMEM;
+    if (p) {
         gn__runq_put(p, g, 1);
     } else {
-        g->id = id = gn__xadd(&gn__rt.goid_gen, 1) + 1;
-        gn__xadd(&gn__rt.st_created_nop, 1);
-        gn__store(&g->status, GN__G_RUNNABLE);
         gn__lock(&gn__rt.lock);
         gn__globrunqput(g);
         gn__unlock(&gn__rt.lock);

@@ -179,19 +179,27 @@ GONET_API int gn_rwmutex_unlock(gn_rwmutex *m) {
  * (an Add after the zero, which Go calls a misuse), the waiters stay for the
  * next zero rather than leave early.                                            */
 GONET_API int gn_waitgroup_add(gn_waitgroup *wg, int64_t delta) {
-    if (!wg) return GN_EINVAL;
-    int64_t v = gn__load_relaxed(&wg->count_);
+    if (!wg || delta < INT32_MIN || delta > INT32_MAX) return GN_EINVAL;
+    uint64_t st = gn__load(&wg->state_), next;
+    int64_t count;
+    uint32_t waiters;
     do {
-        if ((delta < 0 && v + delta < 0) || (delta > 0 && v > INT64_MAX - delta)) return GN_EINVAL;
-    } while (!gn__cas(&wg->count_, &v, v + delta));
-    if (v + delta != 0 || delta == 0) return 0;
+        count = (int64_t)(int32_t)(uint32_t)(st >> 32) + delta;
+        waiters = (uint32_t)st;
+        if (count < 0 || count > INT32_MAX) return GN_EINVAL;
+        /* The last Done with waiters clears them too: they are all queued (a
+         * waiter counts itself and queues under the lock), and any later wait
+         * sees zero and returns.                                               */
+        next = count == 0 && waiters ? 0 : (uint64_t)(uint32_t)count << 32 | waiters;
+    } while (!gn__cas(&wg->state_, &st, next));
+    if (count != 0 || waiters == 0 || delta == 0) return 0;   /* wg untouched from here */
     gn__glist wake = {NULL, NULL, 0};
     gn__waiter *w;
     gn__lock(&wg->lock_);
-    if (gn__load(&wg->count_) == 0)
-        while ((w = gn__waitq_pop(&wg->waiters_)) != NULL) gn__glist_push(&wake, w->g);
+    for (uint32_t i = 0; i < waiters && (w = gn__waitq_pop(&wg->waiters_)) != NULL; i++)
+        gn__glist_push(&wake, w->g);
     gn__unlock(&wg->lock_);
-    gn__g *g;
+    gn__g *g;   /* each waits for this to run, so wg lives until here */
     while ((g = gn__glist_pop(&wake)) != NULL) gn__ready(g);
     return 0;
 }
@@ -200,17 +208,20 @@ GONET_API int gn_waitgroup_done(gn_waitgroup *wg) { return gn_waitgroup_add(wg, 
 
 GONET_API void gn_waitgroup_wait(gn_waitgroup *wg) {
     if (!wg) return;
-    if (gn__load(&wg->count_) == 0) return;
+    if ((gn__load(&wg->state_) >> 32) == 0) return;
     gn__g *g = gn__getg();
     if (!g) {
-        while (gn__load(&wg->count_) != 0) gn__os_yield_thread();
+        while ((gn__load(&wg->state_) >> 32) != 0) gn__os_yield_thread();
         return;
     }
     gn__lock(&wg->lock_);
-    if (gn__load_relaxed(&wg->count_) == 0) {
-        gn__unlock(&wg->lock_);
-        return;
-    }
+    uint64_t st = gn__load(&wg->state_);
+    do {
+        if ((st >> 32) == 0) {
+            gn__unlock(&wg->lock_);
+            return;
+        }
+    } while (!gn__cas(&wg->state_, &st, st + 1));
     gn__waitq_park(&wg->waiters_, &wg->lock_, g, "waitgroup");
 }
 

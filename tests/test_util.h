@@ -33,7 +33,7 @@ static void set_scale(void) {
 #define AADD(p, v)   __atomic_fetch_add((p), (v), __ATOMIC_SEQ_CST)
 #define ASTORE(p, v) __atomic_store_n((p), (v), __ATOMIC_SEQ_CST)
 
-static int run_procs(int procs, void (*fn)(void *), void *arg) {
+static inline int run_procs(int procs, void (*fn)(void *), void *arg) {
     gn_config cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.procs = procs;

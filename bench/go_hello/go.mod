@@ -1,0 +1,3 @@
+module gonethellobench
+
+go 1.19

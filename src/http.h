@@ -1,0 +1,18 @@
+/* http.h — what the HTTP parts share inside the implementation: the parsed
+ * message head (http_parse.c fills it), path values (http_mux.c finds them,
+ * the request carries them), and the few hooks between the parts.
+ *
+ * >>http-internal                                                                */
+
+/* A path value the mux matched: name and decoded value, both NUL-terminated and
+ * alive while the handler runs.                                                 */
+typedef struct gn__pathval {
+    const char *name;
+    const char *value;
+} gn__pathval;
+
+/* The server's: hands the matched pattern's values to the request, for
+ * gn_http_path_value. vals stays alive until the handler returns.               */
+GN__PRIVATE void gn__http_set_pathvalues(gn_http_request *r, const gn__pathval *vals, int n);
+/* The request target's escaped path ("/a%20b"), NUL-terminated.                 */
+GN__PRIVATE const char *gn__http_escaped_path(const gn_http_request *r);

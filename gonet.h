@@ -20,6 +20,7 @@
     10. Errors                        return codes, gn_strerror
     11. Stats                         gn_stats_read
     12. Networking                    gn_listen gn_accept gn_dial gn_read gn_write deadlines UDP bufio
+                                      gn_signal_notify (Go's os/signal)
     13. HTTP                          gn_http_server_* gn_http_mux_* gn_http_do gn_http_fs_*
     14. Where gonet differs from Go
     15. Platforms
@@ -214,6 +215,14 @@
      sticks; gn_bufwriter_free does not flush. Neither is safe for concurrent
      use. A read that fills the buffer exactly costs one more read (EAGAIN) next
      time, since only a short read proves the socket empty.
+
+     Signals (Go's os/signal): gn_signal_notify(c, SIGTERM) sends the signal
+     number (an int) to channel c without blocking, so give c a buffer; several
+     channels may watch one signal. gn_signal_stop(c), gn_signal_ignore(signo)
+     and gn_signal_reset(signo) are Go's Stop, Ignore and Reset. A signal nobody
+     watches gets back its former disposition, and so does every signal when the
+     run ends. The runtime's own threads block asynchronous signals: send them to
+     the process (kill), not to a thread of the runtime.
 
   13. HTTP --------------------------------------------------------------------------------
      HTTP/1.1 in the shape of Go's net/http. A handler is
@@ -907,6 +916,78 @@ GONET_API int gn_leave_group(gn_conn *c, const char *group, const char *ifname);
 }
 #endif
 /* ==== end src/api_net.h ==== */
+
+/* ==== begin src/api_signal.h ==== */
+/* api_signal.h — signals on channels, Go's os/signal.
+ *
+ *   gn_chan *sig = gn_chan_new(sizeof(int), 1);      // give it a buffer
+ *   gn_signal_notify(sig, SIGINT);
+ *   gn_signal_notify(sig, SIGTERM);
+ *   int signo;
+ *   gn_chan_recv(sig, &signo);                        // parks until one comes
+ *   gn_signal_stop(sig);                              // before gn_chan_free(sig)
+ *
+ * Delivery. A caught signal's number, an int, is sent to every channel that
+ * watches it, without waiting, as Go does: a channel that has no room for it
+ * (or, unbuffered, no receiver waiting at that moment) misses it. So give the
+ * channel a buffer: 1 is enough to learn that a signal came, more to see
+ * several kinds. Several channels may watch one signal, and one channel
+ * several signals. Like Go, signals of one number that arrive before the
+ * previous one was delivered count as one: never count signals.
+ *
+ * Which threads catch them. The runtime's own threads block asynchronous
+ * signals; a signal is caught by the thread that called gn_run or by another
+ * thread of yours that does not block it. So signal the process
+ * (kill(getpid(), sig), kill(1) from a shell); raise() or pthread_kill()
+ * aimed at a runtime thread, e.g. from a coroutine with procs > 1, stays
+ * pending there and is never caught. gn_signal_notify changes no signal mask.
+ *
+ * Lifetime. What is set here lasts until it is undone or the run ends: when
+ * gn_run returns, deliveries stop and every disposition changed here is put
+ * back, so the next gn_run starts clean. While the runtime runs, call
+ * gn_signal_stop(c) before gn_chan_free(c); after gn_run has returned, c may
+ * be freed as it is. gn_signal_stop and gn_signal_reset give a signal that
+ * nothing watches any more the disposition it had before this API took it
+ * over (normally the default). While a signal is watched, a handler of yours
+ * for it is not called. The handler is installed with SA_RESTART, so most
+ * system calls it interrupts carry on. A forked child gets what exec would
+ * give it: watched signals their former disposition, ignored ones ignored.
+ * Under ThreadSanitizer with procs > 1, a signal that reaches the gn_run
+ * thread while it idles may wait until the thread has work again (TSan
+ * defers it); one P, or a thread of yours that catches the signals, avoids it.
+ *
+ * Errors. GN_EINVAL for a NULL channel, a channel whose element size is not
+ * sizeof(int), or a signal that may not be caught: out of range (1..64 on
+ * Linux), SIGKILL and SIGSTOP (no process can), SIGSEGV, SIGBUS, SIGFPE and
+ * SIGILL (the runtime and the program need them as they are), and the
+ * signals the C library keeps for its threads (32 and 33 on glibc, below
+ * SIGRTMIN). GN_ESTATE when no runtime runs (notify, ignore). Otherwise
+ * -errno from the system, or GN_ENOMEM.                                        */
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Sends signo to c whenever it is caught, from now until gn_signal_stop(c),
+ * gn_signal_ignore/reset(signo) or the end of the run. The first call of a run
+ * starts one coroutine that delivers signals. Callable from any thread while
+ * the runtime runs. 0, or an error above.                                      */
+GONET_API int gn_signal_notify(gn_chan *c, int signo);
+/* Stops every delivery to c; once it returns nothing more is sent to c, which
+ * may then be freed. Signals nobody watches any more get back their former
+ * disposition. 0 (also when c watched nothing, or no runtime runs), GN_EINVAL. */
+GONET_API int gn_signal_stop(gn_chan *c);
+/* Ignores signo (SIG_IGN) and stops delivering it to any channel (Go's
+ * signal.Ignore). A later gn_signal_notify catches it again. 0 or an error.    */
+GONET_API int gn_signal_ignore(int signo);
+/* Undoes gn_signal_notify and gn_signal_ignore for signo: no channel gets it
+ * and it has its former disposition back (Go's signal.Reset). 0, GN_EINVAL.    */
+GONET_API int gn_signal_reset(int signo);
+
+#ifdef __cplusplus
+}
+#endif
+/* ==== end src/api_signal.h ==== */
 
 /* ==== begin src/api_http.h ==== */
 /* api_http.h — HTTP/1.1 in the shape of Go's net/http: requests, the response
@@ -1708,6 +1789,8 @@ GN__PRIVATE void gn__park(gn__unlockf unlock, void *arg, const char *reason);
 GN__PRIVATE void gn__ready(gn__g *g);
 GN__PRIVATE int64_t gn__newproc(void (*fn)(void *), void *arg, size_t stack_size);
 GN__PRIVATE gn__g *gn__newg_here(void (*fn)(void *), void *arg);
+/* The end of a run, for signal.c: called by gn__teardown once every M has stopped. */
+GN__PRIVATE void gn__signal_teardown(void);
 /* A fast per-thread random number (not for cryptography).                        */
 GN__PRIVATE uint32_t gn__rand(void);
 
@@ -3829,6 +3912,7 @@ GN__PRIVATE void gn__teardown(gn__m *m0) {
     if (gn__rt.sysmon_on) gn__os_thread_join(gn__rt.sysmon_thread);
     for (gn__m *m = gn__rt.allm; m; m = m->alllink)
         if (m != m0) gn__os_thread_join(m->thread);
+    gn__signal_teardown();   /* signal.c: dispositions back, watchers forgotten */
     gn__m *m = gn__rt.allm;
     while (m) {
         gn__m *next = m->alllink;
@@ -6789,6 +6873,344 @@ GN__PRIVATE int gn__group(gn_conn *c, const char *group, const char *ifname, int
 GONET_API int gn_join_group(gn_conn *c, const char *group, const char *ifname) { return gn__group(c, group, ifname, 1); }
 GONET_API int gn_leave_group(gn_conn *c, const char *group, const char *ifname) { return gn__group(c, group, ifname, 0); }
 /* ==== end src/net.c ==== */
+
+/* ==== begin src/signal.c ==== */
+/* signal.c — signals on channels (Go's os/signal): a handler that only marks
+ * the signal pending and pokes a pipe, and a coroutine that delivers.
+ *
+ * The handler (gn__sig_handler, installed with SA_RESTART | SA_ONSTACK) is
+ * async-signal-safe: it sets the signal's bit in an atomic pending mask and,
+ * when the bit was clear, writes one byte to a non-blocking pipe; errno is
+ * kept. A byte per newly pending bit bounds what the pipe ever holds (well
+ * under its size), and repeats of a pending signal coalesce, as in Go.
+ *
+ * The watcher, a coroutine started by the first gn_signal_notify of a run,
+ * reads the pipe through a poll descriptor of its own (the pd layer directly:
+ * it needs neither a gn_conn's locks nor its close protocol), then takes the
+ * pending mask with one exchange and sends each signal to the channels that
+ * watch it with gn_chan_try_send. Draining before the exchange means no
+ * signal is lost: a bit set after the exchange wrote a byte the next read
+ * sees, at worst causing one wake-up with nothing to do.
+ *
+ * The table of watchers and the dispositions are under one lock, which the
+ * watcher also holds while it sends: so once gn_signal_stop(c) has returned,
+ * no send to c is in flight and c may be freed.
+ *
+ * Rejected: signalfd (the signal must be blocked in every thread of the
+ * process, the user's too, or it is delivered the old way); sigwait on a
+ * dedicated thread (the same blocking problem, plus a thread); a handler that
+ * sends on the channel (not async-signal-safe: channels take locks).
+ *
+ * Runs end. gn__signal_teardown, called from gn__teardown once every M has
+ * stopped, puts back every disposition this file changed and forgets the
+ * watchers and the watcher's pd (the pd table and the poller go with the run;
+ * the watcher coroutine is discarded like any other). The pipe stays open for
+ * the life of the process, as Go's does: closing it could race a handler
+ * still running on a thread of the user's, whose write could then land in a
+ * descriptor that reused the number. A forked child makes a pipe of its own
+ * (sharing the parent's would let one process eat the other's wake-ups) and
+ * leaves the inherited ends alone, since it may have reused their numbers.
+ * Forking also resets, in the child, what exec would: a signal caught for
+ * channels gets its former disposition back (the child has no watcher, and
+ * would swallow it), an ignored one stays ignored (pthread_atfork).
+ *
+ * >>signal                                                                        */
+
+#define GN__SIG_MAX   64   /* signals 1..64: Linux's NSIG - 1                       */
+#define GN__SIG_WORDS 2    /* pending and wanted sets: 32-bit words, lock-free
+                            * everywhere, also where 64-bit atomics are not       */
+
+enum { GN__SIG_DEFAULT = 0, GN__SIG_CATCH, GN__SIG_IGNORE };
+
+typedef struct gn__sigwatch {
+    gn_chan  *c;
+    uint32_t  want[GN__SIG_WORDS];
+} gn__sigwatch;
+
+static struct {
+    uint32_t         lock;         /* everything down to pd                          */
+    gn__sigwatch    *w;            /* the channels that watch something              */
+    int              nw, cw;
+    unsigned char    state[GN__SIG_MAX + 1];    /* GN__SIG_*                         */
+    struct sigaction saved[GN__SIG_MAX + 1];    /* what we replaced, while state != 0 */
+    gn__pd          *pd;           /* the watcher's, while it exists in this run    */
+    int              rfd;          /* the pipe, for the life of the process          */
+    pid_t            pipe_pid;     /* whose pipe it is (0: none yet)                 */
+    int              atfork;       /* the fork handler is registered                 */
+    int              wfd;          /* atomic: read by the handler                   */
+    uint32_t         pending[GN__SIG_WORDS];   /* atomic: caught, not yet delivered  */
+} gn__sig;
+
+#define GN__SIG_WORD(s) ((unsigned)((s) - 1) / 32u)
+#define GN__SIG_BIT(s)  (1u << ((unsigned)((s) - 1) % 32u))
+
+/* 1 if signo may be watched or ignored (see api_signal.h for why not).       */
+GN__PRIVATE int gn__sig_valid(int s) {
+    if (s < 1 || s > GN__SIG_MAX || s >= NSIG) return 0;
+    switch (s) {
+    case SIGKILL: case SIGSTOP: case SIGSEGV: case SIGBUS: case SIGFPE: case SIGILL:
+        return 0;
+    default:
+        break;
+    }
+#if defined(SIGRTMIN) && defined(SIGRTMAX)
+    if (s > 31 && (s < SIGRTMIN || s > SIGRTMAX)) return 0;   /* the C library's own */
+#endif
+    return 1;
+}
+
+GN__PRIVATE void gn__sig_handler(int sig) {
+    int saved = errno;
+    uint32_t bit = GN__SIG_BIT(sig);
+    uint32_t old = __atomic_fetch_or(&gn__sig.pending[GN__SIG_WORD(sig)], bit, __ATOMIC_SEQ_CST);
+    if (!(old & bit)) {
+        char b = (char)sig;
+        if (write(gn__load_relaxed(&gn__sig.wfd), &b, 1) < 0) { /* full: a wake-up is pending */ }
+    }
+    errno = saved;
+}
+
+/* ---- delivering ------------------------------------------------------------------ */
+GN__PRIVATE void gn__sig_dispatch(void) {
+    uint32_t got[GN__SIG_WORDS], any = 0;
+    for (int i = 0; i < GN__SIG_WORDS; i++) any |= got[i] = gn__xchg(&gn__sig.pending[i], 0u);
+    if (!any) return;
+    gn__lock(&gn__sig.lock);
+    for (int s = 1; s <= GN__SIG_MAX; s++) {
+        if (!(got[GN__SIG_WORD(s)] & GN__SIG_BIT(s))) continue;
+        for (int i = 0; i < gn__sig.nw; i++)
+            if (gn__sig.w[i].want[GN__SIG_WORD(s)] & GN__SIG_BIT(s))
+                gn_chan_try_send(gn__sig.w[i].c, &s);   /* full or closed: dropped */
+    }
+    gn__unlock(&gn__sig.lock);
+}
+
+GN__PRIVATE void gn__sig_drain(int fd) {
+    char buf[128];
+    for (;;) {
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n > 0) continue;
+        if (n < 0 && errno == EINTR) continue;
+        return;   /* EAGAIN: empty (0, the write end closed, cannot happen)     */
+    }
+}
+
+GN__PRIVATE void gn__sig_watcher(void *arg) {
+    gn__pd *pd = (gn__pd *)arg;
+    for (;;) {
+        gn__sig_drain(pd->fd);   /* empty the pipe first, then look: see the top */
+        gn__sig_dispatch();
+        if (gn__pd_wait(pd, 'r') == GN_ECLOSED) return;   /* never evicted, in fact */
+    }
+}
+
+GN__PRIVATE void gn__sig_restore(int s);
+
+/* In the child of a fork, which has only the forking thread (whose state the
+ * lock may be left in): what exec would do. Async-signal-safe.               */
+GN__PRIVATE void gn__sig_atfork_child(void) {
+    gn__sig.lock = 0;
+    for (int s = 1; s <= GN__SIG_MAX; s++)
+        if (gn__sig.state[s] == GN__SIG_CATCH) gn__sig_restore(s);
+    gn__sig.nw = 0;        /* the table's memory is the parent's copy: kept, reused */
+    gn__sig.pd = NULL;     /* a run, if any, does not go on in the child            */
+}
+
+/* Under the lock: the pipe, then the watcher of this run. 0 or an error.      */
+GN__PRIVATE int gn__sig_start(void) {
+    if (gn__sig.pd) return 0;
+    if (!gn__sig.atfork) {
+        int rc = pthread_atfork(NULL, NULL, gn__sig_atfork_child);
+        if (rc != 0) return gn__err_from_errno(rc);
+        gn__sig.atfork = 1;
+    }
+    pid_t pid = getpid();
+    if (gn__sig.pipe_pid != pid) {
+        int p[2];
+        if (pipe2(p, O_CLOEXEC | O_NONBLOCK) != 0) return gn__err_from_errno(errno);
+        gn__sig.rfd = p[0];
+        gn__store(&gn__sig.wfd, p[1]);
+        gn__sig.pipe_pid = pid;
+    }
+    /* Left over from an earlier run: a handler that was still running as it ended. */
+    gn__sig_drain(gn__sig.rfd);
+    for (int i = 0; i < GN__SIG_WORDS; i++) gn__store(&gn__sig.pending[i], 0u);
+    gn__pd *pd = gn__pd_alloc();
+    if (!pd) return GN_ENOMEM;
+    pd->fd = gn__sig.rfd;
+    int rc = gn__netpoll_arm(pd);
+    if (rc < 0) {
+        gn__pd_release(pd);
+        return rc;
+    }
+    int64_t id = gn_go(gn__sig_watcher, pd);
+    if (id < 0) {
+        gn__netpoll_disarm(pd);
+        gn__pd_retire(pd);
+        gn__pd_release(pd);
+        return (int)id;
+    }
+    gn__sig.pd = pd;
+    return 0;
+}
+
+/* ---- the table and the dispositions (all under the lock) ------------------------- */
+GN__PRIVATE int gn__sig_find(gn_chan *c) {
+    for (int i = 0; i < gn__sig.nw; i++)
+        if (gn__sig.w[i].c == c) return i;
+    return -1;
+}
+
+GN__PRIVATE void gn__sig_remove_at(int i) {
+    gn__sig.w[i] = gn__sig.w[--gn__sig.nw];
+}
+
+GN__PRIVATE int gn__sig_watched(int s) {
+    for (int i = 0; i < gn__sig.nw; i++)
+        if (gn__sig.w[i].want[GN__SIG_WORD(s)] & GN__SIG_BIT(s)) return 1;
+    return 0;
+}
+
+/* Sets signo's disposition to handler (ours or SIG_IGN), keeping the one it
+ * replaces the first time. 0 or -errno.                                      */
+GN__PRIVATE int gn__sig_take(int s, void (*handler)(int), int state) {
+    if (gn__sig.state[s] == state) return 0;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = handler;
+    sa.sa_flags = handler == SIG_IGN ? 0 : SA_RESTART | SA_ONSTACK;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(s, &sa, gn__sig.state[s] == GN__SIG_DEFAULT ? &gn__sig.saved[s] : NULL) != 0)
+        return gn__err_from_errno(errno);
+    gn__sig.state[s] = (unsigned char)state;
+    return 0;
+}
+
+/* Puts back the disposition signo had before we took it.                     */
+GN__PRIVATE void gn__sig_restore(int s) {
+    if (gn__sig.state[s] == GN__SIG_DEFAULT) return;
+    sigaction(s, &gn__sig.saved[s], NULL);
+    gn__sig.state[s] = GN__SIG_DEFAULT;
+}
+
+/* No channel watches s any more; drops the watchers left with nothing.       */
+GN__PRIVATE void gn__sig_unwatch_all(int s) {
+    for (int i = gn__sig.nw - 1; i >= 0; i--) {
+        uint32_t *want = gn__sig.w[i].want;
+        want[GN__SIG_WORD(s)] &= ~GN__SIG_BIT(s);
+        int empty = 1;
+        for (int k = 0; k < GN__SIG_WORDS; k++) empty &= want[k] == 0;
+        if (empty) gn__sig_remove_at(i);
+    }
+}
+
+GN__PRIVATE int gn__sig_watch(gn_chan *c, int s) {
+    int i = gn__sig_find(c);
+    if (i < 0) {
+        if (gn__sig.nw == gn__sig.cw) {
+            int cap = gn__sig.cw ? gn__sig.cw * 2 : 8;
+            gn__sigwatch *w = (gn__sigwatch *)GN_REALLOC(gn__sig.w, (size_t)cap * sizeof *w);
+            if (!w) return GN_ENOMEM;
+            gn__sig.w = w;
+            gn__sig.cw = cap;
+        }
+        i = gn__sig.nw++;
+        memset(&gn__sig.w[i], 0, sizeof gn__sig.w[i]);
+        gn__sig.w[i].c = c;
+    }
+    gn__sig.w[i].want[GN__SIG_WORD(s)] |= GN__SIG_BIT(s);
+    return 0;
+}
+
+/* ---- the API ---------------------------------------------------------------------- */
+/* Holds the runtime open for a caller outside it (see sched.c); 0 if none runs. */
+GN__PRIVATE int gn__sig_enter(int *outside) {
+    *outside = gn__getm() == NULL;
+    return *outside ? gn__outside_enter() : 1;
+}
+
+GONET_API int gn_signal_notify(gn_chan *c, int signo) {
+    if (!c || c->elem_size != sizeof(int) || !gn__sig_valid(signo)) return GN_EINVAL;
+    int outside;
+    if (!gn__sig_enter(&outside)) return GN_ESTATE;
+    int saved = errno;
+    gn__lock(&gn__sig.lock);
+    int rc = gn__sig_start();
+    int fresh = rc == 0 && gn__sig_find(c) < 0;
+    if (rc == 0) rc = gn__sig_watch(c, signo);
+    if (rc == 0 && (rc = gn__sig_take(signo, gn__sig_handler, GN__SIG_CATCH)) < 0) {
+        int i = gn__sig_find(c);   /* cannot happen for a valid signal; undo anyway */
+        gn__sig.w[i].want[GN__SIG_WORD(signo)] &= ~GN__SIG_BIT(signo);
+        if (fresh) gn__sig_remove_at(i);
+    }
+    gn__unlock(&gn__sig.lock);
+    errno = saved;
+    if (outside) gn__outside_exit();
+    return rc;
+}
+
+GONET_API int gn_signal_stop(gn_chan *c) {
+    if (!c) return GN_EINVAL;
+    int saved = errno;
+    gn__lock(&gn__sig.lock);
+    int i = gn__sig_find(c);
+    if (i >= 0) {
+        uint32_t want[GN__SIG_WORDS];
+        memcpy(want, gn__sig.w[i].want, sizeof want);
+        gn__sig_remove_at(i);
+        for (int s = 1; s <= GN__SIG_MAX; s++)
+            if ((want[GN__SIG_WORD(s)] & GN__SIG_BIT(s)) && gn__sig.state[s] == GN__SIG_CATCH &&
+                !gn__sig_watched(s))
+                gn__sig_restore(s);
+    }
+    gn__unlock(&gn__sig.lock);
+    errno = saved;
+    return 0;
+}
+
+GONET_API int gn_signal_ignore(int signo) {
+    if (!gn__sig_valid(signo)) return GN_EINVAL;
+    int outside;
+    if (!gn__sig_enter(&outside)) return GN_ESTATE;
+    int saved = errno;
+    gn__lock(&gn__sig.lock);
+    gn__sig_unwatch_all(signo);
+    int rc = gn__sig_take(signo, SIG_IGN, GN__SIG_IGNORE);
+    gn__unlock(&gn__sig.lock);
+    errno = saved;
+    if (outside) gn__outside_exit();
+    return rc;
+}
+
+GONET_API int gn_signal_reset(int signo) {
+    if (!gn__sig_valid(signo)) return GN_EINVAL;
+    int saved = errno;
+    gn__lock(&gn__sig.lock);
+    gn__sig_unwatch_all(signo);
+    gn__sig_restore(signo);
+    gn__unlock(&gn__sig.lock);
+    errno = saved;
+    return 0;
+}
+
+/* The run is over (sched.c's gn__teardown, every M stopped, the poller still
+ * open): dispositions back, watchers forgotten, the watcher's pd let go.      */
+GN__PRIVATE void gn__signal_teardown(void) {
+    int saved = errno;
+    gn__lock(&gn__sig.lock);
+    for (int s = 1; s <= GN__SIG_MAX; s++) gn__sig_restore(s);
+    GN_FREE(gn__sig.w);
+    gn__sig.w = NULL;
+    gn__sig.nw = gn__sig.cw = 0;
+    if (gn__sig.pd) {
+        gn__netpoll_disarm(gn__sig.pd);
+        gn__sig.pd = NULL;   /* its memory goes with the pd table               */
+    }
+    for (int i = 0; i < GN__SIG_WORDS; i++) gn__store(&gn__sig.pending[i], 0u);
+    gn__unlock(&gn__sig.lock);
+    errno = saved;
+}
+/* ==== end src/signal.c ==== */
 
 /* ==== begin src/http.h ==== */
 /* http.h — what the HTTP parts share inside the implementation: the parsed

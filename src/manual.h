@@ -20,6 +20,7 @@
     10. Errors                        return codes, gn_strerror
     11. Stats                         gn_stats_read
     12. Networking                    gn_listen gn_accept gn_dial gn_read gn_write deadlines UDP bufio
+                                      gn_signal_notify (Go's os/signal)
     13. HTTP                          gn_http_server_* gn_http_mux_* gn_http_do gn_http_fs_*
     14. Where gonet differs from Go
     15. Platforms
@@ -214,6 +215,14 @@
      sticks; gn_bufwriter_free does not flush. Neither is safe for concurrent
      use. A read that fills the buffer exactly costs one more read (EAGAIN) next
      time, since only a short read proves the socket empty.
+
+     Signals (Go's os/signal): gn_signal_notify(c, SIGTERM) sends the signal
+     number (an int) to channel c without blocking, so give c a buffer; several
+     channels may watch one signal. gn_signal_stop(c), gn_signal_ignore(signo)
+     and gn_signal_reset(signo) are Go's Stop, Ignore and Reset. A signal nobody
+     watches gets back its former disposition, and so does every signal when the
+     run ends. The runtime's own threads block asynchronous signals: send them to
+     the process (kill), not to a thread of the runtime.
 
   13. HTTP --------------------------------------------------------------------------------
      HTTP/1.1 in the shape of Go's net/http. A handler is

@@ -150,6 +150,8 @@ GN__PRIVATE void gn__park(gn__unlockf unlock, void *arg, const char *reason);
 GN__PRIVATE void gn__ready(gn__g *g);
 GN__PRIVATE int64_t gn__newproc(void (*fn)(void *), void *arg, size_t stack_size);
 GN__PRIVATE gn__g *gn__newg_here(void (*fn)(void *), void *arg);
+/* The end of a run, for signal.c: called by gn__teardown once every M has stopped. */
+GN__PRIVATE void gn__signal_teardown(void);
 /* A fast per-thread random number (not for cryptography).                        */
 GN__PRIVATE uint32_t gn__rand(void);
 

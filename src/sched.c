@@ -1213,6 +1213,7 @@ GN__PRIVATE void gn__teardown(gn__m *m0) {
     if (gn__rt.sysmon_on) gn__os_thread_join(gn__rt.sysmon_thread);
     for (gn__m *m = gn__rt.allm; m; m = m->alllink)
         if (m != m0) gn__os_thread_join(m->thread);
+    gn__signal_teardown();   /* signal.c: dispositions back, watchers forgotten */
     gn__m *m = gn__rt.allm;
     while (m) {
         gn__m *next = m->alllink;

@@ -1085,6 +1085,22 @@ GONET_API const char  *gn_http_mux_error(const gn_http_mux *m);  /* the last reg
 /* The mux as a handler: ud is the gn_http_mux.                                 */
 GONET_API void         gn_http_mux_serve(gn_http_response *w, gn_http_request *r, void *mux);
 
+/* ---- middleware --------------------------------------------------------------------
+ * A middleware is a handler that wraps a handler: a struct holding the next
+ * handler and its settings is the ud. Go's http.TimeoutHandler: the wrapped
+ * handler runs with a buffering writer; if it has not returned after timeout,
+ * the client gets a 503 with message (or a short HTML page) at once, the
+ * handler's request context is cancelled and its later writes fail with
+ * GN_ETIMEDOUT. The connection goes on only once the handler has returned.
+ * Flush is a no-op and hijacking is refused under it (as in Go).              */
+typedef struct gn_http_timeout {
+    gn_http_handler_func handler;
+    void       *ud;
+    int64_t     timeout;
+    const char *message;             /* NULL: a short HTML "Timeout" page          */
+} gn_http_timeout;
+GONET_API void gn_http_timeout_serve(gn_http_response *w, gn_http_request *r, void *timeout);
+
 /* ---- files (Go's http.FileServer, ServeFile and ServeContent) ------------------
  * Serves the files under a root directory: index.html for a directory that has
  * one, else a sorted HTML listing; "/dir" redirects to "dir/", a file asked for
@@ -5279,6 +5295,129 @@ GONET_API void *gn_context_value(gn_context *ctx, const void *key) {
         if (c->has_value && c->key == key) return c->value;
     return NULL;
 }
+
+/* ---- watching a context --------------------------------------------------------- */
+/* gn__ctxwatch lets a context cancel something blocked in the poller, which a
+ * done channel alone cannot reach: net.c's dialer (the connect in flight) and
+ * the HTTP client (an exchange). A watcher coroutine selects on the context's
+ * done channel and a stop channel; if done wins, it runs on_done(arg, err)
+ * under the watch's lock unless the owner has finished. on_done runs on the
+ * watcher holding a spin lock, so it must be short and must not park (moving
+ * a deadline into the past is what it is for). The owner changes arg, or
+ * whatever on_done touches, under the same lock, so a cancel is never undone.
+ *
+ * Lifetimes. The owner's caller may free the context as soon as the owner is
+ * done, so stop waits until the watcher has left its select and will not touch
+ * ctx again: the watcher's last word is a send on `exited` (buffered), which
+ * stop receives. The watch itself is freed by whichever side lets go last
+ * (refs): a waker may still be inside the channel code when the woken one
+ * runs, so neither side may free what the other could still be touching.
+ *
+ * >>ctxwatch                                                                    */
+
+typedef struct gn__ctxwatch gn__ctxwatch;
+struct gn__ctxwatch {
+    gn_context *ctx;
+    gn_chan    *stop;               /* closed by stop: the owner is done           */
+    gn_chan    *exited;             /* buffered: the watcher's last word           */
+    void      (*on_done)(void *arg, int err);
+    void       *arg;                /* under lock                                  */
+    uint32_t    lock;
+    uint32_t    refs;               /* atomic: the watcher's and the owner's       */
+    int         err;                /* under lock: nonzero once on_done has run    */
+    int         finished;           /* under lock: the owner is done, touch nothing */
+};
+
+GN__PRIVATE void gn__ctxwatch_put(gn__ctxwatch *w) {
+    if (gn__xadd(&w->refs, (uint32_t)-1) != 1) return;
+    gn_chan_free(w->stop);
+    gn_chan_free(w->exited);
+    GN_FREE(w);
+}
+
+GN__PRIVATE void gn__ctxwatcher(void *arg) {
+    gn__ctxwatch *w = (gn__ctxwatch *)arg;
+    gn_select_case cs[2] = {{gn_context_done(w->ctx), GN_RECV, NULL, 0}, {w->stop, GN_RECV, NULL, 0}};
+    if (gn_select(cs, 2) == 0) {
+        int err = gn_context_err(w->ctx);
+        gn__lock(&w->lock);
+        if (!w->finished) {
+            w->err = err ? err : GN_ECANCELED;
+            w->on_done(w->arg, w->err);
+        }
+        gn__unlock(&w->lock);
+    }
+    gn_chan_send(w->exited, NULL);
+    gn__ctxwatch_put(w);
+}
+
+/* Starts watching ctx: 0 and *out, or GN_ENOMEM. *out is NULL (and the result
+ * 0) when there is nothing to watch: no ctx, or one that cannot be cancelled,
+ * or no coroutine to wait for the watcher in (stop has to park).               */
+GN__PRIVATE int gn__ctxwatch_start(gn__ctxwatch **out, gn_context *ctx,
+                                   void (*on_done)(void *arg, int err), void *arg) {
+    *out = NULL;
+    if (!gn_context_done(ctx) || !gn__getg()) return 0;
+    gn__ctxwatch *w = (gn__ctxwatch *)GN_MALLOC(sizeof *w);
+    if (!w) return GN_ENOMEM;
+    memset(w, 0, sizeof *w);
+    w->ctx = ctx;
+    w->on_done = on_done;
+    w->arg = arg;
+    w->refs = 2;
+    w->stop = gn_chan_new(0, 0);
+    w->exited = gn_chan_new(0, 1);
+    if (!w->stop || !w->exited || gn_go(gn__ctxwatcher, w) < 0) {
+        gn_chan_free(w->stop);
+        gn_chan_free(w->exited);
+        GN_FREE(w);
+        return GN_ENOMEM;
+    }
+    *out = w;
+    return 0;
+}
+
+/* Ends the watch and frees it (NULL: nothing), once the watcher has left its
+ * select; 1 if on_done ran (the context won), else 0.                           */
+GN__PRIVATE int gn__ctxwatch_stop(gn__ctxwatch *w) {
+    if (!w) return 0;
+    gn__lock(&w->lock);
+    w->finished = 1;
+    int fired = w->err != 0;
+    gn__unlock(&w->lock);
+    gn_chan_close(w->stop);
+    gn_chan_recv(w->exited, NULL);
+    gn__ctxwatch_put(w);
+    return fired;
+}
+
+/* Holds off on_done while the owner changes what it touches. lock returns the
+ * context's error if on_done has already run, else 0. Both accept NULL.        */
+GN__PRIVATE int gn__ctxwatch_lock(gn__ctxwatch *w) {
+    if (!w) return 0;
+    gn__lock(&w->lock);
+    return w->err;
+}
+
+GN__PRIVATE void gn__ctxwatch_unlock(gn__ctxwatch *w) {
+    if (w) gn__unlock(&w->lock);
+}
+
+/* The context's error if on_done has run, else 0 (also for NULL).              */
+GN__PRIVATE int gn__ctxwatch_err(gn__ctxwatch *w) {
+    int err = gn__ctxwatch_lock(w);
+    gn__ctxwatch_unlock(w);
+    return err;
+}
+
+/* on_done's argument becomes arg; as gn__ctxwatch_err, read at the same time,
+ * so a nonzero result means on_done ran with the old one.                      */
+GN__PRIVATE int gn__ctxwatch_retarget(gn__ctxwatch *w, void *arg) {
+    int err = gn__ctxwatch_lock(w);
+    if (w) w->arg = arg;
+    gn__ctxwatch_unlock(w);
+    return err;
+}
 /* ==== end src/context.c ==== */
 
 /* ==== begin src/time.c ==== */
@@ -6381,73 +6520,32 @@ GONET_API int gn_listener_set_deadline(gn_listener *l, int64_t deadline) {
 }
 
 /* ---- dialing --------------------------------------------------------------------- */
-/* A context watch for gn_dial_context: a coroutine that waits for the context
- * and, when it is cancelled, fails the attempt in flight by moving its write
- * deadline into the past. The dialer waits on `exited` until the watcher is
- * out of its select (the caller may free the context once the dial returns);
- * both hold a reference and the last one out frees the watch, since a waker
- * may still be inside the channel code when the woken one runs.               */
-typedef struct gn__dial_watch {
-    gn_context *ctx;
-    gn_chan    *stop;       /* closed by the dialer when it is finished             */
-    gn_chan    *exited;     /* buffered: the watcher's last word, ctx untouched after */
-    gn__pd     *pd;         /* the attempt in flight, under lock                   */
-    uint32_t    lock;
-    uint32_t    refs;       /* atomic                                               */
-    int         canceled;   /* under lock: the context fired first                 */
-    int         finished;   /* under lock: the dialer is done, touch nothing       */
-} gn__dial_watch;
-
-GN__PRIVATE void gn__dial_watch_put(gn__dial_watch *w) {
-    if (gn__xadd(&w->refs, (uint32_t)-1) != 1) return;
-    gn_chan_free(w->stop);
-    gn_chan_free(w->exited);
-    GN_FREE(w);
-}
-
-GN__PRIVATE void gn__dial_watcher(void *arg) {
-    gn__dial_watch *w = (gn__dial_watch *)arg;
-    gn_select_case cases[2] = {{gn_context_done(w->ctx), GN_RECV, NULL, 0},
-                               {w->stop, GN_RECV, NULL, 0}};
-    if (gn_select(cases, 2) == 0) {
-        gn__lock(&w->lock);
-        if (!w->finished) {
-            w->canceled = 1;
-            if (w->pd) gn__pd_set_deadline(w->pd, 1, 'w');
-        }
-        gn__unlock(&w->lock);
-    }
-    gn_chan_send(w->exited, NULL);
-    gn__dial_watch_put(w);
-}
-
-/* The attempt in flight becomes pd (NULL: none); 1 if the context has already
- * fired, so the attempt should not start.                                       */
-GN__PRIVATE int gn__dial_watch_attempt(gn__dial_watch *w, gn__pd *pd) {
-    if (!w) return 0;
-    gn__lock(&w->lock);
-    w->pd = pd;
-    int canceled = w->canceled;
-    gn__unlock(&w->lock);
-    return canceled;
+/* gn_dial_context's cancel, run by the context watch (context.c): it fails the
+ * attempt in flight, the watch's target (NULL: none), by moving its write
+ * deadline into the past.                                                       */
+GN__PRIVATE void gn__dial_cancel(void *pd, int err) {
+    (void)err;
+    if (pd) gn__pd_set_deadline((gn__pd *)pd, 1, 'w');
 }
 
 /* Connects one address before deadline (0: none). 0 and *out, or an error.      */
-GN__PRIVATE int gn__dial_one(const gn__addr *a, int64_t deadline, gn__dial_watch *w, gn_conn **out) {
+GN__PRIVATE int gn__dial_one(const gn__addr *a, int64_t deadline, gn__ctxwatch *w, gn_conn **out) {
     int fd = gn__socket(a->family, a->type, a->protocol);
     if (fd < 0) return fd;
     gn_conn *c;
     int rc = gn__new_conn(&c, fd, a->family, a->type);
     if (rc < 0) return rc;
-    if (gn__dial_watch_attempt(w, c->f.pd)) {
-        gn__dial_watch_attempt(w, NULL);
+    /* The deadline first: set after the watch points here, it could overwrite
+     * the past deadline of a cancel.                                          */
+    if (deadline && c->f.pd) gn__pd_set_deadline(c->f.pd, deadline, 'w');
+    if (gn__ctxwatch_retarget(w, c->f.pd)) {   /* the context has already fired */
+        gn__ctxwatch_retarget(w, NULL);
         gn_close(c);
         return GN_ECANCELED;
     }
     int r = connect(fd, (const struct sockaddr *)&a->ss, a->len);
     if (r != 0 && errno != EINPROGRESS && errno != EINTR) rc = gn__err_from_errno(errno);
     if (r != 0 && rc == 0) {
-        if (deadline && c->f.pd) gn__pd_set_deadline(c->f.pd, deadline, 'w');
         for (;;) {
             if ((rc = gn__fd_wait(&c->f, 'w')) != 0) break;
             int err = 0;
@@ -6472,9 +6570,9 @@ GN__PRIVATE int gn__dial_one(const gn__addr *a, int64_t deadline, gn__dial_watch
             rc = gn__err_from_errno(err);
             break;
         }
-        if (rc == 0 && deadline && c->f.pd) gn__pd_set_deadline(c->f.pd, 0, 'w');
     }
-    if (gn__dial_watch_attempt(w, NULL) && rc == GN_ETIMEDOUT) rc = GN_ECANCELED;
+    if (gn__ctxwatch_retarget(w, NULL) && rc == GN_ETIMEDOUT) rc = GN_ECANCELED;
+    if (rc == 0 && deadline && c->f.pd) gn__pd_set_deadline(c->f.pd, 0, 'w');
     if (rc != 0) {
         gn_close(c);
         return rc;
@@ -6499,23 +6597,11 @@ GN__PRIVATE int gn__dial(gn_context *ctx, gn_conn **out, const char *network, co
     gn__addr addrs[8];
     int n = gn__resolve_addrs(&net, address, 0, addrs, 8);
     if (n < 0) return n;
-    gn__dial_watch *w = NULL;
-    if (ctx && gn_context_done(ctx) && gn__getg()) {
-        w = (gn__dial_watch *)GN_MALLOC(sizeof *w);
-        if (!w) return GN_ENOMEM;
-        memset(w, 0, sizeof *w);
-        w->ctx = ctx;
-        w->refs = 2;
-        w->stop = gn_chan_new(0, 0);
-        w->exited = gn_chan_new(0, 1);
-        if (!w->stop || !w->exited || gn_go(gn__dial_watcher, w) < 0) {
-            gn_chan_free(w->stop);
-            gn_chan_free(w->exited);
-            GN_FREE(w);
-            return GN_ENOMEM;
-        }
-    }
-    int rc = GN_ENOHOST;
+    /* The caller may free ctx once we return: stop waits for the watcher.      */
+    gn__ctxwatch *w;
+    int rc = gn__ctxwatch_start(&w, ctx, gn__dial_cancel, NULL);
+    if (rc) return rc;
+    rc = GN_ENOHOST;
     for (int i = 0; i < n; i++) {
         if (deadline && gn_now() >= deadline) { rc = GN_ETIMEDOUT; break; }
         gn_conn *c = NULL;
@@ -6523,18 +6609,9 @@ GN__PRIVATE int gn__dial(gn_context *ctx, gn_conn **out, const char *network, co
         if (rc == 0) { *out = c; break; }
         if (rc == GN_ETIMEDOUT || rc == GN_ECANCELED) break;
     }
-    if (w) {
-        gn__lock(&w->lock);
-        w->finished = 1;
-        int canceled = w->canceled;
-        gn__unlock(&w->lock);
-        gn_chan_close(w->stop);
-        gn_chan_recv(w->exited, NULL);
-        gn__dial_watch_put(w);
-        if (canceled) {
-            if (*out) { gn_close(*out); *out = NULL; }
-            rc = GN_ECANCELED;
-        }
+    if (gn__ctxwatch_stop(w)) {
+        if (*out) { gn_close(*out); *out = NULL; }
+        rc = GN_ECANCELED;
     }
     /* A context that ended the dial speaks for itself: canceled or deadline.   */
     if ((rc == GN_ETIMEDOUT || rc == GN_ECANCELED) && ctx && gn_context_err(ctx)) rc = gn_context_err(ctx);
@@ -8262,6 +8339,10 @@ enum { GN__BODY_NONE, GN__BODY_LENGTH, GN__BODY_CHUNKED };
 enum { GN__WATCH_OFF, GN__WATCH_ARMED, GN__WATCH_RUNNING, GN__WATCH_DONE };
 
 typedef struct gn__http_conn gn__http_conn;
+typedef struct gn__http_detached gn__http_detached;
+GN__PRIVATE int gn__det_header(gn__http_detached *d, const char *name, const char *value, int op);
+GN__PRIVATE int64_t gn__det_write(gn__http_detached *d, const void *buf, size_t n);
+GN__PRIVATE int gn__det_status(gn__http_detached *d, int status);
 
 typedef struct gn__http_hdr {        /* a response field: offsets into the arena   */
     uint32_t name, nlen, value, vlen;
@@ -8302,6 +8383,7 @@ struct gn_http_response {
     int      nh;
     gn__http_hdr *hdrs;                 /* GN__HTTP_MAX_RESP_HEADERS, in the work block */
     size_t   alen, acap;                /* arena bytes used, and usable               */
+    struct gn__http_detached *det;      /* a buffered writer of the timeout middleware */
 };
 
 struct gn__http_conn {
@@ -8569,6 +8651,7 @@ GN__PRIVATE int gn__http_hdr_effect(gn_http_response *w, const char *name, const
 
 GONET_API int gn_http_del_header(gn_http_response *w, const char *name) {
     if (!w || !name) return GN_EINVAL;
+    if (w->det) return gn__det_header(w->det, name, NULL, 'd');
     if (w->head_sent || w->status) return GN_ESTATE;
     int j = 0;
     for (int i = 0; i < w->nh; i++)
@@ -8599,12 +8682,14 @@ GN__PRIVATE int gn__http_hdr_add(gn_http_response *w, const char *name, const ch
 
 GONET_API int gn_http_add_header(gn_http_response *w, const char *name, const char *value) {
     if (!w || !gn__http_valid_name(name) || !gn__http_valid_value(value)) return GN_EINVAL;
+    if (w->det) return gn__det_header(w->det, name, value, 'a');
     if (w->head_sent || w->status) return GN_ESTATE;
     return gn__http_hdr_add(w, name, value);
 }
 
 GONET_API int gn_http_set_header(gn_http_response *w, const char *name, const char *value) {
     if (!w || !gn__http_valid_name(name) || !gn__http_valid_value(value)) return GN_EINVAL;
+    if (w->det) return gn__det_header(w->det, name, value, 's');
     if (w->head_sent || w->status) return GN_ESTATE;
     gn_http_del_header(w, name);
     return gn_http_add_header(w, name, value);
@@ -8612,6 +8697,7 @@ GONET_API int gn_http_set_header(gn_http_response *w, const char *name, const ch
 
 GONET_API int gn_http_write_header(gn_http_response *w, int status) {
     if (!w || status < 100 || status > 999) return GN_EINVAL;
+    if (w->det) return gn__det_status(w->det, status);
     if (w->status) return GN_ESTATE;   /* Go logs "superfluous WriteHeader"; we say so */
     w->status = status;
     if (status < 200 || status == 204 || status == 304) w->no_body = 1;
@@ -8726,6 +8812,7 @@ GN__PRIVATE int gn__http_send_body(gn_http_response *w, const void *p, size_t n)
 
 GONET_API int64_t gn_http_write(gn_http_response *w, const void *buf, size_t n) {
     if (!w || (!buf && n)) return GN_EINVAL;
+    if (w->det) return gn__det_write(w->det, buf, n);
     if (w->err) return w->err;
     if (!w->status) gn_http_write_header(w, 200);
     if (n == 0) return 0;
@@ -8757,6 +8844,7 @@ GONET_API int64_t gn_http_write_string(gn_http_response *w, const char *s) {
 
 GONET_API int gn_http_flush(gn_http_response *w) {
     if (!w) return GN_EINVAL;
+    if (w->det) return 0;   /* buffered until the middleware decides */
     if (w->err) return w->err;
     int rc = 0;
     if (!w->head_sent) rc = gn__http_start_stream(w, NULL, 0);
@@ -9050,6 +9138,7 @@ GN__PRIVATE void gn__http_hijack_closed(void *arg) {
 
 GONET_API int gn_http_hijack(gn_http_response *w, gn_conn **out, const char **buffered, size_t *nbuffered) {
     if (!w || !out) return GN_EINVAL;
+    if (w->det) return GN_ENOSYS;   /* not under the timeout middleware, as in Go */
     gn__http_conn *hc = w->hc;
     if (w->head_sent || gn__load(&hc->state) == GN__HC_HIJACKED) return GN_ESTATE;
     if (hc->olen && gn__http_flush_out(hc) != 0) return GN_ECLOSED;
@@ -9063,6 +9152,151 @@ GONET_API int gn_http_hijack(gn_http_response *w, gn_conn **out, const char **bu
     if (buffered) *buffered = GN__HC_RBUF(hc) + hc->rpos;
     if (nbuffered) *nbuffered = hc->rend - hc->rpos;
     return 0;
+}
+
+/* ---- the timeout middleware (Go's http.TimeoutHandler) ----------------------------
+ * The wrapped handler runs in a coroutine of its own with a writer that only
+ * buffers (status, fields, body in memory). If it returns in time, what it
+ * wrote is replayed on the real writer. If not, the client gets a 503 at once,
+ * the handler's context is cancelled and its later writes fail with
+ * GN_ETIMEDOUT; the middleware still waits for it to return before the
+ * connection moves on, since it holds the request.                           */
+struct gn__http_detached {
+    gn_http_response w;                 /* what the wrapped handler writes to       */
+    gn_mutex mu;                        /* the handler against the middleware       */
+    int      status, timed_out;
+    int      nh;
+    char    *names[GN__HTTP_MAX_RESP_HEADERS], *values[GN__HTTP_MAX_RESP_HEADERS];
+    char    *body;
+    size_t   len, cap;
+    gn_http_timeout *cfg;
+    gn_http_request *r;
+    gn_chan *done;
+};
+
+GN__PRIVATE char *gn__strdup(const char *s) {
+    size_t n = strlen(s) + 1;
+    char *d = (char *)GN_MALLOC(n);
+    if (d) memcpy(d, s, n);
+    return d;
+}
+
+/* op: 's' set, 'a' add, 'd' delete.                                            */
+GN__PRIVATE int gn__det_header(gn__http_detached *d, const char *name, const char *value, int op) {
+    gn_mutex_lock(&d->mu);
+    int rc = d->timed_out ? GN_ETIMEDOUT : d->status ? GN_ESTATE : 0;
+    if (!rc && op != 'a') {
+        int j = 0;
+        for (int i = 0; i < d->nh; i++) {
+            if (strlen(d->names[i]) == strlen(name) && gn__http_ieq(d->names[i], name, strlen(name))) {
+                GN_FREE(d->names[i]);
+                GN_FREE(d->values[i]);
+            } else {
+                d->names[j] = d->names[i];
+                d->values[j++] = d->values[i];
+            }
+        }
+        d->nh = j;
+    }
+    if (!rc && op != 'd') {
+        if (d->nh == GN__HTTP_MAX_RESP_HEADERS) {
+            rc = GN_ETOOLARGE;
+        } else if (!(d->names[d->nh] = gn__strdup(name)) || !(d->values[d->nh] = gn__strdup(value))) {
+            GN_FREE(d->names[d->nh]);
+            rc = GN_ENOMEM;
+        } else {
+            d->nh++;
+        }
+    }
+    gn_mutex_unlock(&d->mu);
+    return rc;
+}
+
+GN__PRIVATE int gn__det_status(gn__http_detached *d, int status) {
+    gn_mutex_lock(&d->mu);
+    int rc = d->timed_out ? GN_ETIMEDOUT : d->status ? GN_ESTATE : 0;
+    if (!rc) d->status = d->w.status = status;
+    gn_mutex_unlock(&d->mu);
+    return rc;
+}
+
+GN__PRIVATE int64_t gn__det_write(gn__http_detached *d, const void *buf, size_t n) {
+    gn_mutex_lock(&d->mu);
+    int64_t rc = d->timed_out ? GN_ETIMEDOUT : 0;
+    if (!rc && !d->status) d->status = d->w.status = 200;
+    if (!rc && d->len + n > d->cap) {
+        size_t cap = d->cap ? d->cap : 4096;
+        while (cap < d->len + n) cap *= 2;
+        char *b = (char *)GN_REALLOC(d->body, cap);
+        if (!b) rc = GN_ENOMEM; else d->body = b, d->cap = cap;
+    }
+    if (!rc) {
+        if (n) memcpy(d->body + d->len, buf, n);
+        d->len += n;
+        rc = (int64_t)n;
+    }
+    gn_mutex_unlock(&d->mu);
+    return rc;
+}
+
+GN__PRIVATE void gn__http_timeout_run(void *arg) {
+    gn__http_detached *d = (gn__http_detached *)arg;
+    d->cfg->handler(&d->w, d->r, d->cfg->ud);
+    gn_chan_send(d->done, NULL);
+}
+
+GONET_API void gn_http_timeout_serve(gn_http_response *w, gn_http_request *r, void *timeout) {
+    gn_http_timeout *cfg = (gn_http_timeout *)timeout;
+    if (!w || !r || !cfg || !cfg->handler) return;
+    gn__http_detached *d = (gn__http_detached *)GN_MALLOC(sizeof *d);
+    gn_context *outer = gn_http_request_context(r);
+    gn_context *inner = outer ? gn_context_with_timeout(outer, cfg->timeout) : NULL;
+    gn_chan *done = gn_chan_new(0, 1);
+    if (!d || !inner || !done) {
+        GN_FREE(d);
+        gn_context_free(inner);
+        gn_chan_free(done);
+        gn_http_error(w, "Service Unavailable", 503);
+        return;
+    }
+    memset(d, 0, sizeof *d);
+    d->w.det = d;
+    d->w.clen = -1;
+    d->cfg = cfg;
+    d->r = r;
+    d->done = done;
+    r->ctx = inner;   /* the handler's gn_http_request_context: the deadline too */
+    gn_select_case c = {done, GN_RECV, NULL, 0};
+    int64_t deadline = gn_now() + cfg->timeout;
+    if (gn_go(gn__http_timeout_run, d) < 0) {
+        gn_http_error(w, "Service Unavailable", 503);
+    } else if (gn_select_until(&c, 1, deadline) == 0) {
+        /* In time: replay what it wrote.                                       */
+        for (int i = 0; i < d->nh; i++) gn_http_add_header(w, d->names[i], d->values[i]);
+        gn_http_write_header(w, d->status ? d->status : 200);
+        if (d->len) gn_http_write(w, d->body, d->len);
+    } else {
+        gn_mutex_lock(&d->mu);
+        d->timed_out = 1;
+        gn_mutex_unlock(&d->mu);
+        gn_http_set_header(w, "Content-Type", "text/html; charset=utf-8");
+        gn_http_write_header(w, 503);
+        gn_http_write_string(w, cfg->message ? cfg->message
+                                             : "<html><head><title>Timeout</title></head><body>"
+                                               "<h1>Timeout</h1></body></html>");
+        gn_http_flush(w);                  /* the client hears now ...                  */
+        gn_context_cancel(inner);
+        gn_chan_recv(done, NULL);          /* ... and the request outlives the handler */
+    }
+    r->ctx = outer;
+    gn_context_free(inner);
+    gn_chan_free(done);
+    for (int i = 0; i < d->nh; i++) {
+        GN_FREE(d->names[i]);
+        GN_FREE(d->values[i]);
+    }
+    GN_FREE(d->body);
+    GN_FREE(d);
 }
 
 /* ---- one connection --------------------------------------------------------------- */
@@ -11823,12 +12057,11 @@ GONET_API int gn_http_serve_file(gn_http_response *w, gn_http_request *r, const 
  * become the connection's deadlines, response_header_timeout its read deadline
  * while the head is awaited. A context cancel needs a watcher: a coroutine per
  * exchange (only when the context can be cancelled) that moves the
- * connection's deadlines into the past, as net.c's dial watcher does. Every
- * deadline change goes through the watch's lock, so a later deadline cannot
- * undo a cancel; the exchange stops the watcher, and waits until it has left
- * its select (the caller may free the context next), before the connection is
- * closed or pooled; a reference count frees the watch, since the watcher may
- * still be inside the channel code when the exchange resumes.
+ * connection's deadlines into the past: context.c's gn__ctxwatch, as the dialer
+ * uses. Every deadline change goes through the watch's lock, so a later
+ * deadline cannot undo a cancel; the exchange stops the watch, which waits
+ * until the watcher has left its select (the caller may free the context
+ * next), before the connection is closed or pooled.
  *
  * Stale connections. A server closes keep-alive connections on its own idle
  * timer. One it closed while ours sat in the pool is dropped when taken out:
@@ -11870,7 +12103,6 @@ GONET_API int gn_http_serve_file(gn_http_response *w, gn_http_request *r, const 
 typedef struct gn__cl_conn   gn__cl_conn;
 typedef struct gn__cl_host   gn__cl_host;
 typedef struct gn__cl_waiter gn__cl_waiter;
-typedef struct gn__cl_watch  gn__cl_watch;
 
 struct gn_http_resp {
     gn__cl_conn  *pc;           /* the connection this response lives in            */
@@ -11892,7 +12124,7 @@ struct gn__cl_conn {
     gn_conn        *conn;       /* NULL: a slot whose connection is still to dial  */
     gn__cl_conn    *hnext, *hprev;   /* the host's idle list, newest first         */
     gn__cl_conn    *lnext, *lprev;   /* the client's idle list: lnext is older     */
-    gn__cl_watch   *watch;      /* the context watcher of the exchange, or NULL    */
+    gn__ctxwatch   *watch;      /* the context watch of the exchange, or NULL      */
     int64_t         idle_at;
     int64_t         rdl, wdl;   /* the deadlines set on conn                       */
     int             uses;       /* responses this connection has carried           */
@@ -12442,101 +12674,23 @@ GN__PRIVATE int gn__cl_acquire(gn_http_client *c, const char *key, int64_t deadl
 }
 
 /* ---- the context watch ------------------------------------------------------------ */
-struct gn__cl_watch {
-    gn_context *ctx;
-    gn_chan    *stop;       /* closed when the exchange is over                     */
-    gn_chan    *exited;     /* buffered: the watcher is out of its select           */
-    gn_conn    *conn;
-    uint32_t    lock;
-    uint32_t    refs;       /* atomic                                                */
-    int         fired;      /* under lock: the context ended first                  */
-    int         err;        /* under lock: its error                                 */
-    int         finished;   /* under lock: conn is no longer the watcher's to touch */
-};
-
-GN__PRIVATE void gn__cl_watch_put(gn__cl_watch *w) {
-    if (gn__xadd(&w->refs, (uint32_t)-1) != 1) return;
-    gn_chan_free(w->stop);
-    gn_chan_free(w->exited);
-    GN_FREE(w);
-}
-
-GN__PRIVATE void gn__cl_watcher(void *arg) {
-    gn__cl_watch *w = (gn__cl_watch *)arg;
-    gn_select_case cs[2] = {{gn_context_done(w->ctx), GN_RECV, NULL, 0}, {w->stop, GN_RECV, NULL, 0}};
-    if (gn_select(cs, 2) == 0) {
-        gn__lock(&w->lock);
-        if (!w->finished) {
-            w->fired = 1;
-            w->err = gn_context_err(w->ctx);
-            if (!w->err) w->err = GN_ECANCELED;
-            gn_set_deadline(w->conn, 1);
-        }
-        gn__unlock(&w->lock);
-    }
-    gn_chan_send(w->exited, NULL);
-    gn__cl_watch_put(w);
-}
-
-GN__PRIVATE int gn__cl_watch_start(gn__cl_conn *pc, gn_context *ctx) {
-    gn__cl_watch *w = (gn__cl_watch *)GN_MALLOC(sizeof *w);
-    if (!w) return GN_ENOMEM;
-    memset(w, 0, sizeof *w);
-    w->ctx = ctx;
-    w->conn = pc->conn;
-    w->refs = 2;
-    w->stop = gn_chan_new(0, 0);
-    w->exited = gn_chan_new(0, 1);
-    if (!w->stop || !w->exited || gn_go(gn__cl_watcher, w) < 0) {
-        gn_chan_free(w->stop);
-        gn_chan_free(w->exited);
-        GN_FREE(w);
-        return GN_ENOMEM;
-    }
-    pc->watch = w;
-    return 0;
-}
-
-/* Ends the watch; 1 if the context had ended the exchange.                      */
-GN__PRIVATE int gn__cl_watch_stop(gn__cl_conn *pc) {
-    gn__cl_watch *w = pc->watch;
-    if (!w) return 0;
-    pc->watch = NULL;
-    gn__lock(&w->lock);
-    w->finished = 1;
-    int fired = w->fired;
-    gn__unlock(&w->lock);
-    gn_chan_close(w->stop);
-    gn_chan_recv(w->exited, NULL);
-    gn__cl_watch_put(w);
-    return fired;
-}
-
-/* The context's error if the watch fired, else 0.                              */
-GN__PRIVATE int gn__cl_watch_err(gn__cl_conn *pc) {
-    gn__cl_watch *w = pc->watch;
-    if (!w) return 0;
-    gn__lock(&w->lock);
-    int err = w->fired ? w->err : 0;
-    gn__unlock(&w->lock);
-    return err;
+/* A context cancel, run by the exchange's watch (context.c) on its connection.  */
+GN__PRIVATE void gn__cl_cancel(void *conn, int err) {
+    (void)err;
+    gn_set_deadline((gn_conn *)conn, 1);
 }
 
 /* Sets the connection's deadlines (0: none), unless a cancel already moved them:
  * then its error.                                                                */
 GN__PRIVATE int gn__cl_deadlines(gn__cl_conn *pc, int64_t rd, int64_t wd) {
-    gn__cl_watch *w = pc->watch;
-    int rc = 0;
-    if (w) gn__lock(&w->lock);
-    if (w && w->fired) {
-        rc = w->err;
-    } else {
+    int rc = gn__ctxwatch_lock(pc->watch);
+    if (!rc) {
         if (rd != pc->rdl) gn_set_read_deadline(pc->conn, rd);
         if (wd != pc->wdl) gn_set_write_deadline(pc->conn, wd);
         pc->rdl = rd;
         pc->wdl = wd;
     }
-    if (w) gn__unlock(&w->lock);
+    gn__ctxwatch_unlock(pc->watch);
     return rc;
 }
 
@@ -12862,7 +13016,7 @@ GN__PRIVATE int gn__cl_roundtrip(gn_http_client *c, const gn__cl_req *rq, gn_con
             pc->rdl = pc->wdl = 0;
         }
         int reused = pc->uses > 0, got = 0;
-        if (ctx && gn_context_done(ctx) && (rc = gn__cl_watch_start(pc, ctx)) != 0) {
+        if ((rc = gn__ctxwatch_start(&pc->watch, ctx, gn__cl_cancel, pc->conn)) != 0) {
             gn__cl_release(pc, 0);
             return rc;
         }
@@ -12872,7 +13026,8 @@ GN__PRIVATE int gn__cl_roundtrip(gn_http_client *c, const gn__cl_req *rq, gn_con
             *out = &pc->resp;
             return 0;
         }
-        int fired = gn__cl_watch_stop(pc);
+        int fired = gn__ctxwatch_stop(pc->watch);
+        pc->watch = NULL;
         if (attempt == 0 && reused && !got && !fired && gn__cl_stale(rc) && gn__cl_retryable(rq)) {
             gn_close(pc->conn);   /* dial again into the same slot */
             pc->conn = NULL;
@@ -13148,7 +13303,7 @@ GONET_API int64_t gn_http_resp_read(gn_http_resp *r, void *buf, size_t n) {
     if (m == GN_EOF) {
         r->done = 1;
     } else if (m < 0) {
-        int werr = m == GN_ETIMEDOUT ? gn__cl_watch_err(r->pc) : 0;
+        int werr = m == GN_ETIMEDOUT ? gn__ctxwatch_err(r->pc->watch) : 0;
         r->err = werr ? werr : (int)m;
         return r->err;
     }
@@ -13225,7 +13380,8 @@ GONET_API void gn_http_resp_free(gn_http_resp *r) {
         }
     }
     int keep = r->reusable && r->done && !r->err && r->rpos == r->rend;
-    if (gn__cl_watch_stop(pc)) keep = 0;
+    if (gn__ctxwatch_stop(pc->watch)) keep = 0;
+    pc->watch = NULL;
     gn__cl_release(pc, keep);
 }
 /* ==== end src/http_client.c ==== */

@@ -93,6 +93,22 @@ GONET_API const char  *gn_http_mux_error(const gn_http_mux *m);  /* the last reg
 /* The mux as a handler: ud is the gn_http_mux.                                 */
 GONET_API void         gn_http_mux_serve(gn_http_response *w, gn_http_request *r, void *mux);
 
+/* ---- middleware --------------------------------------------------------------------
+ * A middleware is a handler that wraps a handler: a struct holding the next
+ * handler and its settings is the ud. Go's http.TimeoutHandler: the wrapped
+ * handler runs with a buffering writer; if it has not returned after timeout,
+ * the client gets a 503 with message (or a short HTML page) at once, the
+ * handler's request context is cancelled and its later writes fail with
+ * GN_ETIMEDOUT. The connection goes on only once the handler has returned.
+ * Flush is a no-op and hijacking is refused under it (as in Go).              */
+typedef struct gn_http_timeout {
+    gn_http_handler_func handler;
+    void       *ud;
+    int64_t     timeout;
+    const char *message;             /* NULL: a short HTML "Timeout" page          */
+} gn_http_timeout;
+GONET_API void gn_http_timeout_serve(gn_http_response *w, gn_http_request *r, void *timeout);
+
 /* ---- files (Go's http.FileServer, ServeFile and ServeContent) ------------------
  * Serves the files under a root directory: index.html for a directory that has
  * one, else a sorted HTML listing; "/dir" redirects to "dir/", a file asked for

@@ -180,3 +180,126 @@ GONET_API void *gn_context_value(gn_context *ctx, const void *key) {
         if (c->has_value && c->key == key) return c->value;
     return NULL;
 }
+
+/* ---- watching a context --------------------------------------------------------- */
+/* gn__ctxwatch lets a context cancel something blocked in the poller, which a
+ * done channel alone cannot reach: net.c's dialer (the connect in flight) and
+ * the HTTP client (an exchange). A watcher coroutine selects on the context's
+ * done channel and a stop channel; if done wins, it runs on_done(arg, err)
+ * under the watch's lock unless the owner has finished. on_done runs on the
+ * watcher holding a spin lock, so it must be short and must not park (moving
+ * a deadline into the past is what it is for). The owner changes arg, or
+ * whatever on_done touches, under the same lock, so a cancel is never undone.
+ *
+ * Lifetimes. The owner's caller may free the context as soon as the owner is
+ * done, so stop waits until the watcher has left its select and will not touch
+ * ctx again: the watcher's last word is a send on `exited` (buffered), which
+ * stop receives. The watch itself is freed by whichever side lets go last
+ * (refs): a waker may still be inside the channel code when the woken one
+ * runs, so neither side may free what the other could still be touching.
+ *
+ * >>ctxwatch                                                                    */
+
+typedef struct gn__ctxwatch gn__ctxwatch;
+struct gn__ctxwatch {
+    gn_context *ctx;
+    gn_chan    *stop;               /* closed by stop: the owner is done           */
+    gn_chan    *exited;             /* buffered: the watcher's last word           */
+    void      (*on_done)(void *arg, int err);
+    void       *arg;                /* under lock                                  */
+    uint32_t    lock;
+    uint32_t    refs;               /* atomic: the watcher's and the owner's       */
+    int         err;                /* under lock: nonzero once on_done has run    */
+    int         finished;           /* under lock: the owner is done, touch nothing */
+};
+
+GN__PRIVATE void gn__ctxwatch_put(gn__ctxwatch *w) {
+    if (gn__xadd(&w->refs, (uint32_t)-1) != 1) return;
+    gn_chan_free(w->stop);
+    gn_chan_free(w->exited);
+    GN_FREE(w);
+}
+
+GN__PRIVATE void gn__ctxwatcher(void *arg) {
+    gn__ctxwatch *w = (gn__ctxwatch *)arg;
+    gn_select_case cs[2] = {{gn_context_done(w->ctx), GN_RECV, NULL, 0}, {w->stop, GN_RECV, NULL, 0}};
+    if (gn_select(cs, 2) == 0) {
+        int err = gn_context_err(w->ctx);
+        gn__lock(&w->lock);
+        if (!w->finished) {
+            w->err = err ? err : GN_ECANCELED;
+            w->on_done(w->arg, w->err);
+        }
+        gn__unlock(&w->lock);
+    }
+    gn_chan_send(w->exited, NULL);
+    gn__ctxwatch_put(w);
+}
+
+/* Starts watching ctx: 0 and *out, or GN_ENOMEM. *out is NULL (and the result
+ * 0) when there is nothing to watch: no ctx, or one that cannot be cancelled,
+ * or no coroutine to wait for the watcher in (stop has to park).               */
+GN__PRIVATE int gn__ctxwatch_start(gn__ctxwatch **out, gn_context *ctx,
+                                   void (*on_done)(void *arg, int err), void *arg) {
+    *out = NULL;
+    if (!gn_context_done(ctx) || !gn__getg()) return 0;
+    gn__ctxwatch *w = (gn__ctxwatch *)GN_MALLOC(sizeof *w);
+    if (!w) return GN_ENOMEM;
+    memset(w, 0, sizeof *w);
+    w->ctx = ctx;
+    w->on_done = on_done;
+    w->arg = arg;
+    w->refs = 2;
+    w->stop = gn_chan_new(0, 0);
+    w->exited = gn_chan_new(0, 1);
+    if (!w->stop || !w->exited || gn_go(gn__ctxwatcher, w) < 0) {
+        gn_chan_free(w->stop);
+        gn_chan_free(w->exited);
+        GN_FREE(w);
+        return GN_ENOMEM;
+    }
+    *out = w;
+    return 0;
+}
+
+/* Ends the watch and frees it (NULL: nothing), once the watcher has left its
+ * select; 1 if on_done ran (the context won), else 0.                           */
+GN__PRIVATE int gn__ctxwatch_stop(gn__ctxwatch *w) {
+    if (!w) return 0;
+    gn__lock(&w->lock);
+    w->finished = 1;
+    int fired = w->err != 0;
+    gn__unlock(&w->lock);
+    gn_chan_close(w->stop);
+    gn_chan_recv(w->exited, NULL);
+    gn__ctxwatch_put(w);
+    return fired;
+}
+
+/* Holds off on_done while the owner changes what it touches. lock returns the
+ * context's error if on_done has already run, else 0. Both accept NULL.        */
+GN__PRIVATE int gn__ctxwatch_lock(gn__ctxwatch *w) {
+    if (!w) return 0;
+    gn__lock(&w->lock);
+    return w->err;
+}
+
+GN__PRIVATE void gn__ctxwatch_unlock(gn__ctxwatch *w) {
+    if (w) gn__unlock(&w->lock);
+}
+
+/* The context's error if on_done has run, else 0 (also for NULL).              */
+GN__PRIVATE int gn__ctxwatch_err(gn__ctxwatch *w) {
+    int err = gn__ctxwatch_lock(w);
+    gn__ctxwatch_unlock(w);
+    return err;
+}
+
+/* on_done's argument becomes arg; as gn__ctxwatch_err, read at the same time,
+ * so a nonzero result means on_done ran with the old one.                      */
+GN__PRIVATE int gn__ctxwatch_retarget(gn__ctxwatch *w, void *arg) {
+    int err = gn__ctxwatch_lock(w);
+    if (w) w->arg = arg;
+    gn__ctxwatch_unlock(w);
+    return err;
+}

@@ -34,12 +34,11 @@
  * become the connection's deadlines, response_header_timeout its read deadline
  * while the head is awaited. A context cancel needs a watcher: a coroutine per
  * exchange (only when the context can be cancelled) that moves the
- * connection's deadlines into the past, as net.c's dial watcher does. Every
- * deadline change goes through the watch's lock, so a later deadline cannot
- * undo a cancel; the exchange stops the watcher, and waits until it has left
- * its select (the caller may free the context next), before the connection is
- * closed or pooled; a reference count frees the watch, since the watcher may
- * still be inside the channel code when the exchange resumes.
+ * connection's deadlines into the past: context.c's gn__ctxwatch, as the dialer
+ * uses. Every deadline change goes through the watch's lock, so a later
+ * deadline cannot undo a cancel; the exchange stops the watch, which waits
+ * until the watcher has left its select (the caller may free the context
+ * next), before the connection is closed or pooled.
  *
  * Stale connections. A server closes keep-alive connections on its own idle
  * timer. One it closed while ours sat in the pool is dropped when taken out:
@@ -81,7 +80,6 @@
 typedef struct gn__cl_conn   gn__cl_conn;
 typedef struct gn__cl_host   gn__cl_host;
 typedef struct gn__cl_waiter gn__cl_waiter;
-typedef struct gn__cl_watch  gn__cl_watch;
 
 struct gn_http_resp {
     gn__cl_conn  *pc;           /* the connection this response lives in            */
@@ -103,7 +101,7 @@ struct gn__cl_conn {
     gn_conn        *conn;       /* NULL: a slot whose connection is still to dial  */
     gn__cl_conn    *hnext, *hprev;   /* the host's idle list, newest first         */
     gn__cl_conn    *lnext, *lprev;   /* the client's idle list: lnext is older     */
-    gn__cl_watch   *watch;      /* the context watcher of the exchange, or NULL    */
+    gn__ctxwatch   *watch;      /* the context watch of the exchange, or NULL      */
     int64_t         idle_at;
     int64_t         rdl, wdl;   /* the deadlines set on conn                       */
     int             uses;       /* responses this connection has carried           */
@@ -653,101 +651,23 @@ GN__PRIVATE int gn__cl_acquire(gn_http_client *c, const char *key, int64_t deadl
 }
 
 /* ---- the context watch ------------------------------------------------------------ */
-struct gn__cl_watch {
-    gn_context *ctx;
-    gn_chan    *stop;       /* closed when the exchange is over                     */
-    gn_chan    *exited;     /* buffered: the watcher is out of its select           */
-    gn_conn    *conn;
-    uint32_t    lock;
-    uint32_t    refs;       /* atomic                                                */
-    int         fired;      /* under lock: the context ended first                  */
-    int         err;        /* under lock: its error                                 */
-    int         finished;   /* under lock: conn is no longer the watcher's to touch */
-};
-
-GN__PRIVATE void gn__cl_watch_put(gn__cl_watch *w) {
-    if (gn__xadd(&w->refs, (uint32_t)-1) != 1) return;
-    gn_chan_free(w->stop);
-    gn_chan_free(w->exited);
-    GN_FREE(w);
-}
-
-GN__PRIVATE void gn__cl_watcher(void *arg) {
-    gn__cl_watch *w = (gn__cl_watch *)arg;
-    gn_select_case cs[2] = {{gn_context_done(w->ctx), GN_RECV, NULL, 0}, {w->stop, GN_RECV, NULL, 0}};
-    if (gn_select(cs, 2) == 0) {
-        gn__lock(&w->lock);
-        if (!w->finished) {
-            w->fired = 1;
-            w->err = gn_context_err(w->ctx);
-            if (!w->err) w->err = GN_ECANCELED;
-            gn_set_deadline(w->conn, 1);
-        }
-        gn__unlock(&w->lock);
-    }
-    gn_chan_send(w->exited, NULL);
-    gn__cl_watch_put(w);
-}
-
-GN__PRIVATE int gn__cl_watch_start(gn__cl_conn *pc, gn_context *ctx) {
-    gn__cl_watch *w = (gn__cl_watch *)GN_MALLOC(sizeof *w);
-    if (!w) return GN_ENOMEM;
-    memset(w, 0, sizeof *w);
-    w->ctx = ctx;
-    w->conn = pc->conn;
-    w->refs = 2;
-    w->stop = gn_chan_new(0, 0);
-    w->exited = gn_chan_new(0, 1);
-    if (!w->stop || !w->exited || gn_go(gn__cl_watcher, w) < 0) {
-        gn_chan_free(w->stop);
-        gn_chan_free(w->exited);
-        GN_FREE(w);
-        return GN_ENOMEM;
-    }
-    pc->watch = w;
-    return 0;
-}
-
-/* Ends the watch; 1 if the context had ended the exchange.                      */
-GN__PRIVATE int gn__cl_watch_stop(gn__cl_conn *pc) {
-    gn__cl_watch *w = pc->watch;
-    if (!w) return 0;
-    pc->watch = NULL;
-    gn__lock(&w->lock);
-    w->finished = 1;
-    int fired = w->fired;
-    gn__unlock(&w->lock);
-    gn_chan_close(w->stop);
-    gn_chan_recv(w->exited, NULL);
-    gn__cl_watch_put(w);
-    return fired;
-}
-
-/* The context's error if the watch fired, else 0.                              */
-GN__PRIVATE int gn__cl_watch_err(gn__cl_conn *pc) {
-    gn__cl_watch *w = pc->watch;
-    if (!w) return 0;
-    gn__lock(&w->lock);
-    int err = w->fired ? w->err : 0;
-    gn__unlock(&w->lock);
-    return err;
+/* A context cancel, run by the exchange's watch (context.c) on its connection.  */
+GN__PRIVATE void gn__cl_cancel(void *conn, int err) {
+    (void)err;
+    gn_set_deadline((gn_conn *)conn, 1);
 }
 
 /* Sets the connection's deadlines (0: none), unless a cancel already moved them:
  * then its error.                                                                */
 GN__PRIVATE int gn__cl_deadlines(gn__cl_conn *pc, int64_t rd, int64_t wd) {
-    gn__cl_watch *w = pc->watch;
-    int rc = 0;
-    if (w) gn__lock(&w->lock);
-    if (w && w->fired) {
-        rc = w->err;
-    } else {
+    int rc = gn__ctxwatch_lock(pc->watch);
+    if (!rc) {
         if (rd != pc->rdl) gn_set_read_deadline(pc->conn, rd);
         if (wd != pc->wdl) gn_set_write_deadline(pc->conn, wd);
         pc->rdl = rd;
         pc->wdl = wd;
     }
-    if (w) gn__unlock(&w->lock);
+    gn__ctxwatch_unlock(pc->watch);
     return rc;
 }
 
@@ -1073,7 +993,7 @@ GN__PRIVATE int gn__cl_roundtrip(gn_http_client *c, const gn__cl_req *rq, gn_con
             pc->rdl = pc->wdl = 0;
         }
         int reused = pc->uses > 0, got = 0;
-        if (ctx && gn_context_done(ctx) && (rc = gn__cl_watch_start(pc, ctx)) != 0) {
+        if ((rc = gn__ctxwatch_start(&pc->watch, ctx, gn__cl_cancel, pc->conn)) != 0) {
             gn__cl_release(pc, 0);
             return rc;
         }
@@ -1083,7 +1003,8 @@ GN__PRIVATE int gn__cl_roundtrip(gn_http_client *c, const gn__cl_req *rq, gn_con
             *out = &pc->resp;
             return 0;
         }
-        int fired = gn__cl_watch_stop(pc);
+        int fired = gn__ctxwatch_stop(pc->watch);
+        pc->watch = NULL;
         if (attempt == 0 && reused && !got && !fired && gn__cl_stale(rc) && gn__cl_retryable(rq)) {
             gn_close(pc->conn);   /* dial again into the same slot */
             pc->conn = NULL;
@@ -1359,7 +1280,7 @@ GONET_API int64_t gn_http_resp_read(gn_http_resp *r, void *buf, size_t n) {
     if (m == GN_EOF) {
         r->done = 1;
     } else if (m < 0) {
-        int werr = m == GN_ETIMEDOUT ? gn__cl_watch_err(r->pc) : 0;
+        int werr = m == GN_ETIMEDOUT ? gn__ctxwatch_err(r->pc->watch) : 0;
         r->err = werr ? werr : (int)m;
         return r->err;
     }
@@ -1436,6 +1357,7 @@ GONET_API void gn_http_resp_free(gn_http_resp *r) {
         }
     }
     int keep = r->reusable && r->done && !r->err && r->rpos == r->rend;
-    if (gn__cl_watch_stop(pc)) keep = 0;
+    if (gn__ctxwatch_stop(pc->watch)) keep = 0;
+    pc->watch = NULL;
     gn__cl_release(pc, keep);
 }

@@ -37,6 +37,10 @@ enum { GN__BODY_NONE, GN__BODY_LENGTH, GN__BODY_CHUNKED };
 enum { GN__WATCH_OFF, GN__WATCH_ARMED, GN__WATCH_RUNNING, GN__WATCH_DONE };
 
 typedef struct gn__http_conn gn__http_conn;
+typedef struct gn__http_detached gn__http_detached;
+GN__PRIVATE int gn__det_header(gn__http_detached *d, const char *name, const char *value, int op);
+GN__PRIVATE int64_t gn__det_write(gn__http_detached *d, const void *buf, size_t n);
+GN__PRIVATE int gn__det_status(gn__http_detached *d, int status);
 
 typedef struct gn__http_hdr {        /* a response field: offsets into the arena   */
     uint32_t name, nlen, value, vlen;
@@ -77,6 +81,7 @@ struct gn_http_response {
     int      nh;
     gn__http_hdr *hdrs;                 /* GN__HTTP_MAX_RESP_HEADERS, in the work block */
     size_t   alen, acap;                /* arena bytes used, and usable               */
+    struct gn__http_detached *det;      /* a buffered writer of the timeout middleware */
 };
 
 struct gn__http_conn {
@@ -344,6 +349,7 @@ GN__PRIVATE int gn__http_hdr_effect(gn_http_response *w, const char *name, const
 
 GONET_API int gn_http_del_header(gn_http_response *w, const char *name) {
     if (!w || !name) return GN_EINVAL;
+    if (w->det) return gn__det_header(w->det, name, NULL, 'd');
     if (w->head_sent || w->status) return GN_ESTATE;
     int j = 0;
     for (int i = 0; i < w->nh; i++)
@@ -374,12 +380,14 @@ GN__PRIVATE int gn__http_hdr_add(gn_http_response *w, const char *name, const ch
 
 GONET_API int gn_http_add_header(gn_http_response *w, const char *name, const char *value) {
     if (!w || !gn__http_valid_name(name) || !gn__http_valid_value(value)) return GN_EINVAL;
+    if (w->det) return gn__det_header(w->det, name, value, 'a');
     if (w->head_sent || w->status) return GN_ESTATE;
     return gn__http_hdr_add(w, name, value);
 }
 
 GONET_API int gn_http_set_header(gn_http_response *w, const char *name, const char *value) {
     if (!w || !gn__http_valid_name(name) || !gn__http_valid_value(value)) return GN_EINVAL;
+    if (w->det) return gn__det_header(w->det, name, value, 's');
     if (w->head_sent || w->status) return GN_ESTATE;
     gn_http_del_header(w, name);
     return gn_http_add_header(w, name, value);
@@ -387,6 +395,7 @@ GONET_API int gn_http_set_header(gn_http_response *w, const char *name, const ch
 
 GONET_API int gn_http_write_header(gn_http_response *w, int status) {
     if (!w || status < 100 || status > 999) return GN_EINVAL;
+    if (w->det) return gn__det_status(w->det, status);
     if (w->status) return GN_ESTATE;   /* Go logs "superfluous WriteHeader"; we say so */
     w->status = status;
     if (status < 200 || status == 204 || status == 304) w->no_body = 1;
@@ -501,6 +510,7 @@ GN__PRIVATE int gn__http_send_body(gn_http_response *w, const void *p, size_t n)
 
 GONET_API int64_t gn_http_write(gn_http_response *w, const void *buf, size_t n) {
     if (!w || (!buf && n)) return GN_EINVAL;
+    if (w->det) return gn__det_write(w->det, buf, n);
     if (w->err) return w->err;
     if (!w->status) gn_http_write_header(w, 200);
     if (n == 0) return 0;
@@ -532,6 +542,7 @@ GONET_API int64_t gn_http_write_string(gn_http_response *w, const char *s) {
 
 GONET_API int gn_http_flush(gn_http_response *w) {
     if (!w) return GN_EINVAL;
+    if (w->det) return 0;   /* buffered until the middleware decides */
     if (w->err) return w->err;
     int rc = 0;
     if (!w->head_sent) rc = gn__http_start_stream(w, NULL, 0);
@@ -825,6 +836,7 @@ GN__PRIVATE void gn__http_hijack_closed(void *arg) {
 
 GONET_API int gn_http_hijack(gn_http_response *w, gn_conn **out, const char **buffered, size_t *nbuffered) {
     if (!w || !out) return GN_EINVAL;
+    if (w->det) return GN_ENOSYS;   /* not under the timeout middleware, as in Go */
     gn__http_conn *hc = w->hc;
     if (w->head_sent || gn__load(&hc->state) == GN__HC_HIJACKED) return GN_ESTATE;
     if (hc->olen && gn__http_flush_out(hc) != 0) return GN_ECLOSED;
@@ -838,6 +850,151 @@ GONET_API int gn_http_hijack(gn_http_response *w, gn_conn **out, const char **bu
     if (buffered) *buffered = GN__HC_RBUF(hc) + hc->rpos;
     if (nbuffered) *nbuffered = hc->rend - hc->rpos;
     return 0;
+}
+
+/* ---- the timeout middleware (Go's http.TimeoutHandler) ----------------------------
+ * The wrapped handler runs in a coroutine of its own with a writer that only
+ * buffers (status, fields, body in memory). If it returns in time, what it
+ * wrote is replayed on the real writer. If not, the client gets a 503 at once,
+ * the handler's context is cancelled and its later writes fail with
+ * GN_ETIMEDOUT; the middleware still waits for it to return before the
+ * connection moves on, since it holds the request.                           */
+struct gn__http_detached {
+    gn_http_response w;                 /* what the wrapped handler writes to       */
+    gn_mutex mu;                        /* the handler against the middleware       */
+    int      status, timed_out;
+    int      nh;
+    char    *names[GN__HTTP_MAX_RESP_HEADERS], *values[GN__HTTP_MAX_RESP_HEADERS];
+    char    *body;
+    size_t   len, cap;
+    gn_http_timeout *cfg;
+    gn_http_request *r;
+    gn_chan *done;
+};
+
+GN__PRIVATE char *gn__strdup(const char *s) {
+    size_t n = strlen(s) + 1;
+    char *d = (char *)GN_MALLOC(n);
+    if (d) memcpy(d, s, n);
+    return d;
+}
+
+/* op: 's' set, 'a' add, 'd' delete.                                            */
+GN__PRIVATE int gn__det_header(gn__http_detached *d, const char *name, const char *value, int op) {
+    gn_mutex_lock(&d->mu);
+    int rc = d->timed_out ? GN_ETIMEDOUT : d->status ? GN_ESTATE : 0;
+    if (!rc && op != 'a') {
+        int j = 0;
+        for (int i = 0; i < d->nh; i++) {
+            if (strlen(d->names[i]) == strlen(name) && gn__http_ieq(d->names[i], name, strlen(name))) {
+                GN_FREE(d->names[i]);
+                GN_FREE(d->values[i]);
+            } else {
+                d->names[j] = d->names[i];
+                d->values[j++] = d->values[i];
+            }
+        }
+        d->nh = j;
+    }
+    if (!rc && op != 'd') {
+        if (d->nh == GN__HTTP_MAX_RESP_HEADERS) {
+            rc = GN_ETOOLARGE;
+        } else if (!(d->names[d->nh] = gn__strdup(name)) || !(d->values[d->nh] = gn__strdup(value))) {
+            GN_FREE(d->names[d->nh]);
+            rc = GN_ENOMEM;
+        } else {
+            d->nh++;
+        }
+    }
+    gn_mutex_unlock(&d->mu);
+    return rc;
+}
+
+GN__PRIVATE int gn__det_status(gn__http_detached *d, int status) {
+    gn_mutex_lock(&d->mu);
+    int rc = d->timed_out ? GN_ETIMEDOUT : d->status ? GN_ESTATE : 0;
+    if (!rc) d->status = d->w.status = status;
+    gn_mutex_unlock(&d->mu);
+    return rc;
+}
+
+GN__PRIVATE int64_t gn__det_write(gn__http_detached *d, const void *buf, size_t n) {
+    gn_mutex_lock(&d->mu);
+    int64_t rc = d->timed_out ? GN_ETIMEDOUT : 0;
+    if (!rc && !d->status) d->status = d->w.status = 200;
+    if (!rc && d->len + n > d->cap) {
+        size_t cap = d->cap ? d->cap : 4096;
+        while (cap < d->len + n) cap *= 2;
+        char *b = (char *)GN_REALLOC(d->body, cap);
+        if (!b) rc = GN_ENOMEM; else d->body = b, d->cap = cap;
+    }
+    if (!rc) {
+        if (n) memcpy(d->body + d->len, buf, n);
+        d->len += n;
+        rc = (int64_t)n;
+    }
+    gn_mutex_unlock(&d->mu);
+    return rc;
+}
+
+GN__PRIVATE void gn__http_timeout_run(void *arg) {
+    gn__http_detached *d = (gn__http_detached *)arg;
+    d->cfg->handler(&d->w, d->r, d->cfg->ud);
+    gn_chan_send(d->done, NULL);
+}
+
+GONET_API void gn_http_timeout_serve(gn_http_response *w, gn_http_request *r, void *timeout) {
+    gn_http_timeout *cfg = (gn_http_timeout *)timeout;
+    if (!w || !r || !cfg || !cfg->handler) return;
+    gn__http_detached *d = (gn__http_detached *)GN_MALLOC(sizeof *d);
+    gn_context *outer = gn_http_request_context(r);
+    gn_context *inner = outer ? gn_context_with_timeout(outer, cfg->timeout) : NULL;
+    gn_chan *done = gn_chan_new(0, 1);
+    if (!d || !inner || !done) {
+        GN_FREE(d);
+        gn_context_free(inner);
+        gn_chan_free(done);
+        gn_http_error(w, "Service Unavailable", 503);
+        return;
+    }
+    memset(d, 0, sizeof *d);
+    d->w.det = d;
+    d->w.clen = -1;
+    d->cfg = cfg;
+    d->r = r;
+    d->done = done;
+    r->ctx = inner;   /* the handler's gn_http_request_context: the deadline too */
+    gn_select_case c = {done, GN_RECV, NULL, 0};
+    int64_t deadline = gn_now() + cfg->timeout;
+    if (gn_go(gn__http_timeout_run, d) < 0) {
+        gn_http_error(w, "Service Unavailable", 503);
+    } else if (gn_select_until(&c, 1, deadline) == 0) {
+        /* In time: replay what it wrote.                                       */
+        for (int i = 0; i < d->nh; i++) gn_http_add_header(w, d->names[i], d->values[i]);
+        gn_http_write_header(w, d->status ? d->status : 200);
+        if (d->len) gn_http_write(w, d->body, d->len);
+    } else {
+        gn_mutex_lock(&d->mu);
+        d->timed_out = 1;
+        gn_mutex_unlock(&d->mu);
+        gn_http_set_header(w, "Content-Type", "text/html; charset=utf-8");
+        gn_http_write_header(w, 503);
+        gn_http_write_string(w, cfg->message ? cfg->message
+                                             : "<html><head><title>Timeout</title></head><body>"
+                                               "<h1>Timeout</h1></body></html>");
+        gn_http_flush(w);                  /* the client hears now ...                  */
+        gn_context_cancel(inner);
+        gn_chan_recv(done, NULL);          /* ... and the request outlives the handler */
+    }
+    r->ctx = outer;
+    gn_context_free(inner);
+    gn_chan_free(done);
+    for (int i = 0; i < d->nh; i++) {
+        GN_FREE(d->names[i]);
+        GN_FREE(d->values[i]);
+    }
+    GN_FREE(d->body);
+    GN_FREE(d);
 }
 
 /* ---- one connection --------------------------------------------------------------- */

@@ -556,73 +556,32 @@ GONET_API int gn_listener_set_deadline(gn_listener *l, int64_t deadline) {
 }
 
 /* ---- dialing --------------------------------------------------------------------- */
-/* A context watch for gn_dial_context: a coroutine that waits for the context
- * and, when it is cancelled, fails the attempt in flight by moving its write
- * deadline into the past. The dialer waits on `exited` until the watcher is
- * out of its select (the caller may free the context once the dial returns);
- * both hold a reference and the last one out frees the watch, since a waker
- * may still be inside the channel code when the woken one runs.               */
-typedef struct gn__dial_watch {
-    gn_context *ctx;
-    gn_chan    *stop;       /* closed by the dialer when it is finished             */
-    gn_chan    *exited;     /* buffered: the watcher's last word, ctx untouched after */
-    gn__pd     *pd;         /* the attempt in flight, under lock                   */
-    uint32_t    lock;
-    uint32_t    refs;       /* atomic                                               */
-    int         canceled;   /* under lock: the context fired first                 */
-    int         finished;   /* under lock: the dialer is done, touch nothing       */
-} gn__dial_watch;
-
-GN__PRIVATE void gn__dial_watch_put(gn__dial_watch *w) {
-    if (gn__xadd(&w->refs, (uint32_t)-1) != 1) return;
-    gn_chan_free(w->stop);
-    gn_chan_free(w->exited);
-    GN_FREE(w);
-}
-
-GN__PRIVATE void gn__dial_watcher(void *arg) {
-    gn__dial_watch *w = (gn__dial_watch *)arg;
-    gn_select_case cases[2] = {{gn_context_done(w->ctx), GN_RECV, NULL, 0},
-                               {w->stop, GN_RECV, NULL, 0}};
-    if (gn_select(cases, 2) == 0) {
-        gn__lock(&w->lock);
-        if (!w->finished) {
-            w->canceled = 1;
-            if (w->pd) gn__pd_set_deadline(w->pd, 1, 'w');
-        }
-        gn__unlock(&w->lock);
-    }
-    gn_chan_send(w->exited, NULL);
-    gn__dial_watch_put(w);
-}
-
-/* The attempt in flight becomes pd (NULL: none); 1 if the context has already
- * fired, so the attempt should not start.                                       */
-GN__PRIVATE int gn__dial_watch_attempt(gn__dial_watch *w, gn__pd *pd) {
-    if (!w) return 0;
-    gn__lock(&w->lock);
-    w->pd = pd;
-    int canceled = w->canceled;
-    gn__unlock(&w->lock);
-    return canceled;
+/* gn_dial_context's cancel, run by the context watch (context.c): it fails the
+ * attempt in flight, the watch's target (NULL: none), by moving its write
+ * deadline into the past.                                                       */
+GN__PRIVATE void gn__dial_cancel(void *pd, int err) {
+    (void)err;
+    if (pd) gn__pd_set_deadline((gn__pd *)pd, 1, 'w');
 }
 
 /* Connects one address before deadline (0: none). 0 and *out, or an error.      */
-GN__PRIVATE int gn__dial_one(const gn__addr *a, int64_t deadline, gn__dial_watch *w, gn_conn **out) {
+GN__PRIVATE int gn__dial_one(const gn__addr *a, int64_t deadline, gn__ctxwatch *w, gn_conn **out) {
     int fd = gn__socket(a->family, a->type, a->protocol);
     if (fd < 0) return fd;
     gn_conn *c;
     int rc = gn__new_conn(&c, fd, a->family, a->type);
     if (rc < 0) return rc;
-    if (gn__dial_watch_attempt(w, c->f.pd)) {
-        gn__dial_watch_attempt(w, NULL);
+    /* The deadline first: set after the watch points here, it could overwrite
+     * the past deadline of a cancel.                                          */
+    if (deadline && c->f.pd) gn__pd_set_deadline(c->f.pd, deadline, 'w');
+    if (gn__ctxwatch_retarget(w, c->f.pd)) {   /* the context has already fired */
+        gn__ctxwatch_retarget(w, NULL);
         gn_close(c);
         return GN_ECANCELED;
     }
     int r = connect(fd, (const struct sockaddr *)&a->ss, a->len);
     if (r != 0 && errno != EINPROGRESS && errno != EINTR) rc = gn__err_from_errno(errno);
     if (r != 0 && rc == 0) {
-        if (deadline && c->f.pd) gn__pd_set_deadline(c->f.pd, deadline, 'w');
         for (;;) {
             if ((rc = gn__fd_wait(&c->f, 'w')) != 0) break;
             int err = 0;
@@ -647,9 +606,9 @@ GN__PRIVATE int gn__dial_one(const gn__addr *a, int64_t deadline, gn__dial_watch
             rc = gn__err_from_errno(err);
             break;
         }
-        if (rc == 0 && deadline && c->f.pd) gn__pd_set_deadline(c->f.pd, 0, 'w');
     }
-    if (gn__dial_watch_attempt(w, NULL) && rc == GN_ETIMEDOUT) rc = GN_ECANCELED;
+    if (gn__ctxwatch_retarget(w, NULL) && rc == GN_ETIMEDOUT) rc = GN_ECANCELED;
+    if (rc == 0 && deadline && c->f.pd) gn__pd_set_deadline(c->f.pd, 0, 'w');
     if (rc != 0) {
         gn_close(c);
         return rc;
@@ -674,23 +633,11 @@ GN__PRIVATE int gn__dial(gn_context *ctx, gn_conn **out, const char *network, co
     gn__addr addrs[8];
     int n = gn__resolve_addrs(&net, address, 0, addrs, 8);
     if (n < 0) return n;
-    gn__dial_watch *w = NULL;
-    if (ctx && gn_context_done(ctx) && gn__getg()) {
-        w = (gn__dial_watch *)GN_MALLOC(sizeof *w);
-        if (!w) return GN_ENOMEM;
-        memset(w, 0, sizeof *w);
-        w->ctx = ctx;
-        w->refs = 2;
-        w->stop = gn_chan_new(0, 0);
-        w->exited = gn_chan_new(0, 1);
-        if (!w->stop || !w->exited || gn_go(gn__dial_watcher, w) < 0) {
-            gn_chan_free(w->stop);
-            gn_chan_free(w->exited);
-            GN_FREE(w);
-            return GN_ENOMEM;
-        }
-    }
-    int rc = GN_ENOHOST;
+    /* The caller may free ctx once we return: stop waits for the watcher.      */
+    gn__ctxwatch *w;
+    int rc = gn__ctxwatch_start(&w, ctx, gn__dial_cancel, NULL);
+    if (rc) return rc;
+    rc = GN_ENOHOST;
     for (int i = 0; i < n; i++) {
         if (deadline && gn_now() >= deadline) { rc = GN_ETIMEDOUT; break; }
         gn_conn *c = NULL;
@@ -698,18 +645,9 @@ GN__PRIVATE int gn__dial(gn_context *ctx, gn_conn **out, const char *network, co
         if (rc == 0) { *out = c; break; }
         if (rc == GN_ETIMEDOUT || rc == GN_ECANCELED) break;
     }
-    if (w) {
-        gn__lock(&w->lock);
-        w->finished = 1;
-        int canceled = w->canceled;
-        gn__unlock(&w->lock);
-        gn_chan_close(w->stop);
-        gn_chan_recv(w->exited, NULL);
-        gn__dial_watch_put(w);
-        if (canceled) {
-            if (*out) { gn_close(*out); *out = NULL; }
-            rc = GN_ECANCELED;
-        }
+    if (gn__ctxwatch_stop(w)) {
+        if (*out) { gn_close(*out); *out = NULL; }
+        rc = GN_ECANCELED;
     }
     /* A context that ended the dial speaks for itself: canceled or deadline.   */
     if ((rc == GN_ETIMEDOUT || rc == GN_ECANCELED) && ctx && gn_context_err(ctx)) rc = gn_context_err(ctx);

@@ -1671,8 +1671,8 @@ static void cancel_body(void *arg) {
     req.content_length = -1;
     req.ctx = gn_context_with_cancel(NULL);
     k.ctx = req.ctx;
+    t0 = gn_now();   /* before the canceller starts its clock: never later */
     spawn(cancel_after, &k);
-    t0 = gn_now();
     CKI(GN_ECANCELED, gn_http_do(c, &req, &r));
     CKF(ms_since(t0) >= 100 && ms_since(t0) < 5000, "cancelled after %lld ms", (long long)ms_since(t0));
     CK(p.pos > 0);
@@ -1684,8 +1684,8 @@ static void cancel_body(void *arg) {
 
     /* A context deadline is GN_ETIMEDOUT; a context already done: no dial.     */
     surl(url, sizeof url, s, "/stall");
+    t0 = gn_now();   /* before the context's clock starts */
     req.ctx = gn_context_with_timeout(NULL, 120 * GN_MILLISECOND);
-    t0 = gn_now();
     CKI(GN_ETIMEDOUT, gn_http_do(c, &req, &r));
     CK(ms_since(t0) >= 119);
     CKI(GN_ETIMEDOUT, gn_http_do(c, &req, &r));

@@ -1,26 +1,38 @@
 /* test_http_server.c — the HTTP/1.1 server over real sockets on 127.0.0.1 (and
  * ::1), with real clients: raw ones written here (coroutines using gn_dial,
- * gn_write and gn_read, which parse responses byte by byte) and curl, run as a
- * child process from a blocking section so that the runtime keeps serving.
+ * gn_write and gn_read, which parse responses byte by byte and check framing)
+ * and curl, run as a child process from a blocking section so that the
+ * runtime keeps serving while it waits.
  *
  * What is covered: methods, the automatic headers (Date, Content-Length,
- * Content-Type), HEAD; keep-alive, HTTP/1.0, Connection: close; pipelining;
- * request bodies (Content-Length, chunked with extensions and trailers, unread
- * bodies, Expect: 100-continue, limits); 100 MB uploads and downloads with the
- * server's RSS watched; streaming and flush; every malformed request the
- * parser refuses, with its status and a closed connection; the timeouts
- * (slowloris, idle, write); graceful shutdown with requests in flight, and with
- * a handler that never returns; hijacking; max_conns; the request API; bad
- * arguments; and a load of concurrent keep-alive clients over two Ps.
+ * Content-Type sniffing), HEAD; keep-alive, HTTP/1.0, Connection: close;
+ * pipelining (100 mixed requests, 1000 over the read buffer, a close in the
+ * middle); request bodies (Content-Length, chunked with extensions and
+ * trailers, trickled, unread small and large bodies, Expect: 100-continue,
+ * max_body_bytes for both framings); 100 MB uploads and downloads with the
+ * process's RSS watched; streaming, flush, declared lengths, write buffer
+ * sizes, response header limits; every malformed request the parser refuses,
+ * with its status, Connection: close, a closed connection and the request
+ * pipelined behind it never served; the timeouts (slowloris on new and
+ * keep-alive connections, a silent connection, idle, read, write for a client
+ * that never reads and for a response that streams too long); graceful
+ * shutdown with requests in flight, with idle connections, with a handler that
+ * never returns, and freeing right after; hijacking (echo, the count, the
+ * owner's close, shutdown waiting for it and cutting it, max_conns slots, a
+ * dead writer); max_conns; the request API and its context; bad arguments;
+ * and 200 concurrent keep-alive clients x 50 requests over two Ps.
  *
- * Each test runs a body coroutine under gn_run and fails with the first check
- * the body (or any coroutine it started, handlers included) recorded;
- * GN_TEST_ALLFAIL=1 prints every failed check. Every read has a deadline, every
- * child process a time limit, and a watchdog names a test whose runtime never
- * returns. Timing is checked one way only: lower bounds exactly, upper bounds
- * generously. GN_TEST_SCALE=small shrinks the loads (sizes and client counts).
- * curl is needed for a few tests (GN_TEST_CURL names another binary); without
- * it they are skipped.                                                          */
+ * Each test runs a body coroutine under gn_run in a forked child with a
+ * watchdog, so that a server that crashes, hangs or trips a sanitizer fails
+ * that test alone; the child's first failed check (or the sanitizer's report,
+ * or LeakSanitizer's, in ASan builds) becomes the failure message.
+ * GN_TEST_ALLFAIL=1 prints every failed check; GN_TEST_NOFORK=1 runs bodies in
+ * the test process (for a debugger). Every read has a deadline, every child
+ * process a time limit. Timing is checked one way only: lower bounds exactly,
+ * upper bounds generously. GN_TEST_SCALE=small shrinks the loads (transfer
+ * sizes, client counts, rounds). curl is needed for a few tests (GN_TEST_CURL
+ * names another binary); without it they are skipped or do only their raw
+ * part. Everything goes through the public API.                           */
 #define GONET_IMPLEMENTATION
 #include "../gonet.h"
 #include "greatest.h"
@@ -880,6 +892,7 @@ static int patsink_resp(void *arg, const unsigned char *p, size_t n) {
 
 /* ---- handlers used by several tests ---------------------------------------------------- */
 static int g_calls;   /* handler runs, where a test counts them */
+static void h_sleepy(gn_http_response *w, gn_http_request *r, void *ud);
 
 /* Writes nothing.                                                               */
 static void h_nothing(gn_http_response *w, gn_http_request *r, void *ud) {
@@ -1534,6 +1547,71 @@ static void b_pipeline(void *arg) {
 }
 TEST pipeline_100(void) { return run_body(1, b_pipeline, NULL); }
 
+/* 1000 small requests in one write, far more than the read buffer holds: the
+ * server works through them in order, refilling and compacting its buffer.  */
+static void b_pipeline_1000(void *arg) {
+    (void)arg;
+    ASTORE(&g_calls, 0);
+    srv t;
+    gn_http_server_opts o;
+    opts_init(&o, h_pipe, NULL);
+    if (srv_start(&t, &o)) return;
+    int n = (int)scaled(1000);
+    char *all = (char *)malloc((size_t)n * 48);
+    size_t len = 0;
+    for (int i = 0; i < n; i++) len += (size_t)sprintf(all + len, "GET /%d HTTP/1.1\r\nHost: p\r\n\r\n", i);
+    cl *k = cl_dial(t.addr);
+    resp *r = resp_new();
+    if (k) {
+        CKR(cl_send(k, all, len));
+        for (int i = 0; i < n; i++) {
+            int rc = cl_response(k, r, 0);
+            if (!CKF(rc == 0, "response %d of %d: %d (%s)", i, n, rc, gn_strerror(rc))) break;
+            char want[32];
+            snprintf(want, sizeof want, "%d:", i);
+            if (!CKF(r->status == 200 && strcmp(body_str(r), want) == 0, "response %d: %d \"%s\"", i, r->status,
+                     body_str(r)))
+                break;
+        }
+        CKI(n, ALOAD(&g_calls));
+        CKI(1, gn_http_server_conns(t.s));
+    }
+    free(all);
+    resp_free(r);
+    cl_close(k);
+    CKI(0, srv_stop(&t, 0));
+}
+TEST pipeline_1000_over_buffer(void) { return run_body(1, b_pipeline_1000, NULL); }
+
+/* "Connection: close" in the middle of a pipeline: the responses up to it come,
+ * then the close; what follows is never served.                              */
+static void b_pipeline_close(void *arg) {
+    (void)arg;
+    ASTORE(&g_calls, 0);
+    srv t;
+    gn_http_server_opts o;
+    opts_init(&o, h_pipe, NULL);
+    if (srv_start(&t, &o)) return;
+    cl *k = cl_dial(t.addr);
+    resp *r = resp_new();
+    if (k) {
+        CKR(cl_sends(k, "GET /1 HTTP/1.1\r\nHost: p\r\n\r\nGET /2 HTTP/1.1\r\nHost: p\r\nConnection: close\r\n\r\n"
+                        "GET /3 HTTP/1.1\r\nHost: p\r\n\r\n"));
+        CKI(0, cl_response(k, r, 0));
+        CKS("1:", body_str(r));
+        CK(hdr(r, "Connection") == NULL);
+        CKI(0, cl_response(k, r, 0));
+        CKS("2:", body_str(r));
+        CKS("close", hdr(r, "Connection"));
+        CK(is_closed(cl_wait_close(k, 3000)));
+        CKI(2, ALOAD(&g_calls));
+    }
+    resp_free(r);
+    cl_close(k);
+    CKI(0, srv_stop(&t, 0));
+}
+TEST pipeline_stops_at_connection_close(void) { return run_body(1, b_pipeline_close, NULL); }
+
 /* ==== request bodies ============================================================================ */
 
 /* Sends a chunked body of pattern `seed` in chunks of the given sizes, some with
@@ -1619,6 +1697,70 @@ static void b_body_chunked(void *arg) {
     CKI(0, srv_stop(&t, 0));
 }
 TEST body_chunked_ext_trailers(void) { return run_body(1, b_body_chunked, NULL); }
+
+/* A head and a chunked body that arrive a few bytes at a time, split at every
+ * kind of place (inside sizes, extensions, CRLFs, data, trailers).           */
+static void b_body_trickled(void *arg) {
+    (void)arg;
+    srv t;
+    gn_http_server_opts o;
+    opts_init(&o, h_info, NULL);
+    if (srv_start(&t, &o)) return;
+    static const char req[] =
+        "POST /trickle?a=b HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\nX-Long-Header: abcdefghijklmnop\r\n\r\n"
+        "5;ext=\"q;\\\"x\"\r\nhello\r\n1\r\n \r\nA ; e = v\r\n0123456789\r\n0\r\nX-T: 1\r\nY-T:  two words \r\n\r\n"
+        "GET /next HTTP/1.1\r\nHost: t\r\n\r\n";
+    cl *k = cl_dial(t.addr);
+    resp *r = resp_new();
+    char want[256];
+    if (k) {
+        size_t n = sizeof req - 1;
+        for (size_t i = 0; i < n;) {
+            size_t m = 1 + i % 3;
+            if (m > n - i) m = n - i;
+            if (!CKR(cl_send(k, req + i, m))) break;
+            i += m;
+            gn_sleep(MS);
+        }
+        CKI(0, cl_response(k, r, 0));
+        CKS(info(want, sizeof want, "POST", "/trickle", "a=b", 16, -1), body_str(r));
+        CKI(0, cl_response(k, r, 0));
+        CKS(info(want, sizeof want, "GET", "/next", "", 0, -1), body_str(r));
+    }
+    resp_free(r);
+    cl_close(k);
+    CKI(0, srv_stop(&t, 0));
+}
+TEST body_chunked_trickled(void) { return run_body(1, b_body_trickled, NULL); }
+
+/* A head just inside max_header_bytes is served; just over it, 431.          */
+static void b_head_limit(void *arg) {
+    (void)arg;
+    srv t;
+    gn_http_server_opts o;
+    opts_init(&o, h_info, NULL);
+    o.max_header_bytes = 1024;
+    if (srv_start(&t, &o)) return;
+    resp *r = resp_new();
+    char *req = (char *)malloc(4096);
+    for (int over = 0; over < 2; over++) {
+        size_t target = over ? 1100 : 1000;   /* whole head, blank line included */
+        size_t n = (size_t)sprintf(req, "GET /lim HTTP/1.1\r\nHost: t\r\nX-Fill: ");
+        size_t fill = target - n - 4;
+        memset(req + n, 'f', fill);
+        memcpy(req + n + fill, "\r\n\r\n", 5);
+        CKI(target, strlen(req));
+        cl *k = cl_dial(t.addr);
+        if (!k) break;
+        CKI(0, roundtrip(k, r, req, 0));
+        CKI(over ? 431 : 200, r->status);
+        cl_close(k);
+    }
+    free(req);
+    resp_free(r);
+    CKI(0, srv_stop(&t, 0));
+}
+TEST header_block_at_limit(void) { return run_body(1, b_head_limit, NULL); }
 
 /* A small body the handler does not read is drained: the connection goes on. */
 static void b_unread_small(void *arg) {
@@ -1748,6 +1890,36 @@ static void b_expect_raw(void *arg) {
     CKI(0, srv_stop(&t, 0));
 }
 TEST expect_continue_raw(void) { return run_body(1, b_expect_raw, NULL); }
+
+/* A client that sends the body right behind an Expect: 100-continue head
+ * (curl does after a second): it may get a 100 first, then the response, and
+ * the connection stays in step.                                               */
+static void b_expect_anyway(void *arg) {
+    (void)arg;
+    srv t;
+    gn_http_server_opts o;
+    opts_init(&o, h_info, NULL);
+    if (srv_start(&t, &o)) return;
+    cl *k = cl_dial(t.addr);
+    resp *r = resp_new();
+    char want[256];
+    if (k) {
+        for (int i = 0; i < 3; i++) {
+            CKR(cl_sends(k, "POST /e HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\nhello"));
+            CKI(0, cl_response(k, r, 0));
+            if (r->status == 100) CKI(0, cl_response(k, r, 0));
+            CKI(200, r->status);
+            CKS(info(want, sizeof want, "POST", "/e", "", 5, 5), body_str(r));
+            CK(hdr(r, "Connection") == NULL);
+        }
+        CKI(0, cl_get(k, r, "/after"));
+        CKS(info(want, sizeof want, "GET", "/after", "", 0, -1), body_str(r));
+    }
+    resp_free(r);
+    cl_close(k);
+    CKI(0, srv_stop(&t, 0));
+}
+TEST expect_continue_body_sent_anyway(void) { return run_body(1, b_expect_anyway, NULL); }
 
 /* curl -H 'Expect: 100-continue' --data-binary @- : curl waits for the 100. */
 static void b_expect_curl(void *arg) {
@@ -2170,6 +2342,186 @@ static void b_flush(void *arg) {
 }
 TEST flush_sends_early(void) { return run_body(1, b_flush, NULL); }
 
+/* write_buffer_size from 1 byte to 1 MiB: a body that fits goes out with a
+ * Content-Length, a bigger one chunked, and every byte arrives.               */
+static void h_sized(gn_http_response *w, gn_http_request *r, void *ud) {
+    (void)ud;
+    long n = atol(gn_http_path(r) + 1);
+    unsigned char *b = (unsigned char *)malloc((size_t)n + 1);
+    fill_pat(b, (size_t)n, 0, 77);
+    long done = 0;
+    for (long piece = 1; done < n; piece = piece * 3 + 1) {   /* uneven pieces */
+        long m = n - done < piece ? n - done : piece;
+        if (!CKI(m, gn_http_write(w, b + done, (size_t)m))) break;
+        done += m;
+    }
+    free(b);
+}
+static void b_wbuf(void *arg) {
+    (void)arg;
+    static const size_t bufs[] = {1, 100, 1 << 20};
+    static const long sizes[] = {0, 1, 2, 99, 100, 101, 5000, 1 << 20, (1 << 20) + 1};
+    for (size_t b = 0; b < 3 && !ALOAD(&g_fail_set); b++) {
+        srv t;
+        gn_http_server_opts o;
+        opts_init(&o, h_sized, NULL);
+        o.write_buffer_size = bufs[b];
+        if (srv_start(&t, &o)) return;
+        cl *k = cl_dial(t.addr);
+        resp *r = resp_new();
+        for (size_t i = 0; k && i < sizeof sizes / sizeof sizes[0]; i++) {
+            char path[32];
+            snprintf(path, sizeof path, "/%ld", sizes[i]);
+            if (!CKI(0, cl_get(k, r, path))) break;
+            CKI(200, r->status);
+            CKI(sizes[i], (long)r->blen);
+            CKI(-1, check_pat((const unsigned char *)body_str(r), r->blen, 0, 77));
+            if ((size_t)sizes[i] <= bufs[b]) CKF(r->clen == sizes[i] && !r->chunked,
+                                                 "buffer %zu, body %ld: clen %lld chunked %d", bufs[b], sizes[i],
+                                                 (long long)r->clen, r->chunked);
+            else CKF(r->chunked, "buffer %zu, body %ld: not chunked", bufs[b], sizes[i]);
+        }
+        resp_free(r);
+        cl_close(k);
+        CKI(0, srv_stop(&t, 0));
+    }
+}
+TEST write_buffer_sizes(void) { return run_body(1, b_wbuf, NULL); }
+
+/* A handler that sets more response fields, or longer ones, than the writer
+ * has room for gets GN_ETOOLARGE; what it did set goes out intact.           */
+typedef struct hl_rec { int ok, toolarge, other, big; } hl_rec;
+static void h_hlimits(gn_http_response *w, gn_http_request *r, void *ud) {
+    (void)r;
+    hl_rec *a = (hl_rec *)ud;
+    char *v = (char *)malloc(5000);
+    memset(v, 'v', 4999);
+    v[4999] = 0;
+    a->big = gn_http_set_header(w, "X-Big", v);
+    free(v);
+    for (int i = 0; i < 200; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "X-H%03d", i);
+        int rc = gn_http_add_header(w, name, "value");
+        if (rc == 0) a->ok++;
+        else if (rc == GN_ETOOLARGE) a->toolarge++;
+        else a->other++;
+    }
+    gn_http_write_string(w, "body");
+}
+static void b_hlimits(void *arg) {
+    (void)arg;
+    hl_rec a;
+    memset(&a, 0, sizeof a);
+    srv t;
+    gn_http_server_opts o;
+    opts_init(&o, h_hlimits, &a);
+    if (srv_start(&t, &o)) return;
+    cl *k = cl_dial(t.addr);
+    resp *r = resp_new();
+    if (k) {
+        CKI(0, cl_get(k, r, "/"));
+        CKI(200, r->status);
+        CKS("body", body_str(r));
+        CK(a.ok >= 10);
+        CKI(200, a.ok + a.toolarge);
+        CKI(0, a.other);
+        CKF(a.big == 0 || a.big == GN_ETOOLARGE, "a 5000-byte value: %d", a.big);
+        int seen = 0;
+        for (int i = 0; i < r->nh; i++)
+            if (strncmp(r->name[i], "X-H", 3) == 0) {
+                char want[32];
+                snprintf(want, sizeof want, "X-H%03d", seen);
+                CKS(want, r->name[i]);
+                CKS("value", r->value[i]);
+                seen++;
+            }
+        CKI(a.ok, seen);
+        if (a.big == 0) CKI(4999, strlen(hdr(r, "X-Big") ? hdr(r, "X-Big") : ""));
+        CKI(0, cl_get(k, r, "/again"));   /* the connection is in step */
+        CKS("body", body_str(r));
+    }
+    resp_free(r);
+    cl_close(k);
+    CKI(0, srv_stop(&t, 0));
+}
+TEST response_header_limits(void) { return run_body(1, b_hlimits, NULL); }
+
+/* Request targets from short to near max_header_bytes: the decoded path and
+ * the query come through whole.                                               */
+static void h_path(gn_http_response *w, gn_http_request *r, void *ud) {
+    (void)ud;
+    char tail[64];
+    snprintf(tail, sizeof tail, "%zu %zu %zu", strlen(gn_http_path(r)), strlen(gn_http_raw_query(r)),
+             strlen(gn_http_target(r)));
+    gn_http_set_header(w, "X-Lens", tail);
+    gn_http_write_string(w, gn_http_path(r));
+}
+static void b_long_path(void *arg) {
+    (void)arg;
+    srv t;
+    gn_http_server_opts o;
+    opts_init(&o, h_path, NULL);
+    if (srv_start(&t, &o)) return;
+    cl *k = cl_dial(t.addr);
+    resp *r = resp_new();
+    static const size_t segs[] = {1, 100, 340, 341, 342, 1000, 3900};   /* the last: a ~15.6 KiB head */
+    char *req = (char *)malloc(40000), *want = (char *)malloc(40000);
+    for (size_t i = 0; k && i < sizeof segs / sizeof segs[0]; i++) {
+        size_t n = (size_t)sprintf(req, "GET /"), wn = 1;
+        want[0] = '/';
+        for (size_t j = 0; j < segs[i]; j++) {   /* "a%20" decodes to "a " */
+            n += (size_t)sprintf(req + n, "%c%%20", 'a' + (int)(j % 26));
+            want[wn++] = (char)('a' + j % 26);
+            want[wn++] = ' ';
+        }
+        want[wn] = 0;
+        char q[32];
+        size_t qn = (size_t)snprintf(q, sizeof q, "q=%zu", segs[i]);
+        sprintf(req + n, "?%s HTTP/1.1\r\nHost: t\r\n\r\n", q);
+        if (!CKI(0, roundtrip(k, r, req, 0))) break;
+        CKI(200, r->status);
+        CKF(strcmp(body_str(r), want) == 0, "%zu segments: the path came back with %zu bytes, expected %zu",
+            segs[i], r->blen, wn);
+        char lens[64];
+        snprintf(lens, sizeof lens, "%zu %zu %zu", wn, qn, 1 + segs[i] * 4 + 1 + qn);
+        CKS(lens, hdr(r, "X-Lens"));
+    }
+    free(req);
+    free(want);
+    resp_free(r);
+    cl_close(k);
+    CKI(0, srv_stop(&t, 0));
+}
+TEST long_request_paths(void) { return run_body(1, b_long_path, NULL); }
+
+/* A client that half-closes after its request (shutdown(SHUT_WR), as some
+ * scripts do) still gets the whole response.                                  */
+static void b_half_close(void *arg) {
+    (void)arg;
+    srv t;
+    gn_http_server_opts o;
+    opts_init(&o, h_sleepy, NULL);
+    if (srv_start(&t, &o)) return;
+    resp *r = resp_new();
+    for (int i = 0; i < 2; i++) {
+        cl *k = cl_dial(t.addr);
+        if (!k) break;
+        CKR(cl_sends(k, i ? "GET /slow?ms=200 HTTP/1.1\r\nHost: t\r\n\r\n" : "GET /quick HTTP/1.1\r\nHost: t\r\n\r\n"));
+        CKI(0, gn_close_write(k->c));
+        int rc = cl_response(k, r, 0);
+        CKF(rc == 0, "a half-closed client (%s handler) got no response: %d (%s)", i ? "slow" : "quick", rc,
+            gn_strerror(rc));
+        CKI(200, r->status);
+        CKS(i ? "/slow" : "/quick", body_str(r));
+        CK(is_closed(cl_wait_close(k, 3000)));
+        cl_close(k);
+    }
+    resp_free(r);
+    CKI(0, srv_stop(&t, 0));
+}
+TEST half_closed_client_gets_response(void) { return run_body(1, b_half_close, NULL); }
+
 /* ==== malformed requests ============================================================================
  * Each gets its status with Connection: close, and the connection closes; a
  * valid request pipelined after it is never served.                            */
@@ -2322,6 +2674,9 @@ TEST reject_nul_in_target(void) {
     static const char req[] = "GET /a\0b HTTP/1.1\r\nHost: t\r\n\r\n";
     return reject(req, sizeof req - 1, 400, 0, 0);
 }
+TEST reject_te_on_http10(void) {
+    return reject("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 0, 400, 0, 0);
+}
 TEST reject_bad_request_line(void) { return reject("GET  / HTTP/1.1\r\nHost: t\r\n\r\n", 0, 400, 0, 0); }
 
 /* ==== timeouts ========================================================================================= */
@@ -2402,7 +2757,7 @@ static void b_slowloris(void *arg) {
         gn_sleep(20 * MS);
     }
     join_all();
-    CKF(served_meanwhile >= 5, "only %d requests were served while the slow client was there", served_meanwhile);
+    CKF(served_meanwhile >= 3, "only %d requests were served while the slow client was there", served_meanwhile);
     CKF(s.ms >= 250 && s.ms <= 3000, "the slow client was cut after %lld ms (read_header_timeout 300 ms), %d bytes",
         (long long)s.ms, s.bytes);
     CKF(s.status == 0 || s.status == 408, "the slow client got a %d", s.status);
@@ -2412,6 +2767,48 @@ static void b_slowloris(void *arg) {
     CKI(0, srv_stop(&t, 0));
 }
 TEST slowloris_cut_at_read_header_timeout(void) { return run_body(1, b_slowloris, NULL); }
+
+/* The same on a keep-alive connection's second request: idle_timeout (3 s)
+ * covers the wait for its first byte, read_header_timeout (300 ms) the rest. */
+static void b_slowloris_ka(void *arg) {
+    (void)arg;
+    srv t;
+    gn_http_server_opts o;
+    opts_init(&o, h_sleepy, NULL);
+    o.read_header_timeout = 300 * MS;
+    o.idle_timeout = 3 * GN_SECOND;
+    if (srv_start(&t, &o)) return;
+    cl *k = cl_dial(t.addr);
+    resp *r = resp_new();
+    if (k) {
+        CKI(0, cl_get(k, r, "/first"));
+        CKI(200, r->status);
+        gn_sleep(500 * MS);   /* idle, longer than read_header_timeout */
+        int64_t t0 = gn_now(), e = cl_sends(k, "GET /second HTTP/1.1\r\nHost: t\r\nX-Slow: ");
+        int bytes = 0;
+        for (int i = 0; i < 60 && e > 0; i++) {
+            e = cl_send(k, "a", 1);
+            if (e < 0) break;
+            bytes++;
+            e = cl_wait_close(k, 100);
+            if (e != GN_ETIMEDOUT) break;
+            e = 1;
+        }
+        int64_t ms = ms_since(t0);
+        if (e > 0) {
+            CKI(0, cl_response(k, r, 0));
+            CKI(408, r->status);
+            e = cl_wait_close(k, 2000);
+        }
+        CKF(is_closed(e), "the slow second request: %lld (%s)", (long long)e, gn_strerror((int)e));
+        CKF(ms >= 250 && ms < 2000, "a slow second request was cut after %lld ms (%d bytes), read_header_timeout 300 ms",
+            (long long)ms, bytes);
+    }
+    resp_free(r);
+    cl_close(k);
+    CKI(0, srv_stop(&t, 0));
+}
+TEST slowloris_on_keep_alive_connection(void) { return run_body(1, b_slowloris_ka, NULL); }
 
 /* A new connection that sends nothing at all is a slowloris too: Go closes it
  * at ReadHeaderTimeout (the deadline for the first request is set on accept);
@@ -2730,7 +3127,7 @@ static void b_shutdown(void *arg) {
     join_all();
     for (int i = 0; i < NI; i++) {
         CK(cs[i].closed);
-        CKF(cs[i].t_close - t0 < 200 * MS, "idle connection %d closed %lld ms after shutdown began", i,
+        CKF(cs[i].t_close - t0 < 300 * MS, "idle connection %d closed %lld ms after shutdown began", i,
             (long long)((cs[i].t_close - t0) / MS));
     }
     for (int i = NI; i < NI + NB; i++) {
@@ -2778,6 +3175,47 @@ static void b_shutdown_stuck(void *arg) {
 }
 TEST shutdown_deadline_stuck_handler(void) { return run_body(1, b_shutdown_stuck, NULL); }
 
+/* gn_http_server_free right after a shutdown that had to give up on a stuck
+ * handler: the server goes when that connection finally ends, and nothing
+ * touches freed memory or leaks (ASan and LeakSanitizer watch this one).   */
+static void b_free_while_stuck(void *arg) {
+    (void)arg;
+    sd_st s;
+    memset(&s, 0, sizeof s);
+    srv t;
+    gn_http_server_opts o;
+    opts_init(&o, h_sd, &s);
+    o.max_conns = 4;
+    if (srv_start(&t, &o)) return;
+    cl *k = cl_dial(t.addr), *idle = cl_dial(t.addr);
+    resp *r = resp_new();
+    if (k && idle) {
+        CKI(0, cl_get(idle, r, "/fast"));
+        CKR(cl_sends(k, "GET /stuck HTTP/1.1\r\nHost: t\r\n\r\n"));
+        for (int i = 0; i < 500 && ALOAD(&s.entered) < 1; i++) gn_sleep(2 * MS);
+        CKI(1, ALOAD(&s.entered));
+        CKI(GN_ETIMEDOUT, gn_http_shutdown(t.s, gn_now() + 200 * MS));
+        int src = 1;
+        gn_select_case cs = {t.done, GN_RECV, &src, 0};
+        CKI(0, gn_select_until(&cs, 1, gn_now() + 5 * GN_SECOND));
+        CKI(GN_ECLOSED, src);
+        gn_http_server_free(t.s);   /* the stuck connection still runs */
+        gn_chan_free(t.done);
+        t.s = NULL;
+        CK(is_closed(cl_wait_close(k, 3000)));
+        CK(is_closed(cl_wait_close(idle, 3000)));
+        ASTORE(&s.release, 1);
+        for (int i = 0; i < 500 && ALOAD(&s.finished) < 1; i++) gn_sleep(2 * MS);
+        CKI(1, ALOAD(&s.finished));
+        gn_sleep(200 * MS);   /* the connection's way out, and the server's end */
+    }
+    resp_free(r);
+    cl_close(k);
+    cl_close(idle);
+    if (t.s) srv_stop(&t, 0);
+}
+TEST free_while_handler_stuck(void) { return run_body(2, b_free_while_stuck, NULL); }
+
 /* Idle keep-alive connections (each has made one request, sent the moment it
  * connected) are closed as soon as shutdown starts, and shutdown returns 0
  * at once: there is nothing in flight.                                       */
@@ -2823,11 +3261,11 @@ static void b_shutdown_idle(void *arg) {
     int late = 0, open = 0;
     for (int i = 0; i < NC; i++) {
         if (!c[i].closed) open++;
-        else if (c[i].t_close - t0 > 500 * MS) late++;
+        else if (c[i].t_close - t0 > 1000 * MS) late++;
     }
-    CKF(rc == 0 && ms < 500 && late == 0 && open == 0,
+    CKF(rc == 0 && ms < 1000 && late == 0 && open == 0,
         "shutdown with %d idle keep-alive connections returned %d (%s) after %lld ms; %d of them were closed "
-        "later than 500 ms, %d not at all", NC, rc, gn_strerror(rc), (long long)ms, late, open);
+        "later than 1 s, %d not at all", NC, rc, gn_strerror(rc), (long long)ms, late, open);
     free(c);
     srv_stop(&t, 0);
 }
@@ -3058,6 +3496,35 @@ static void b_hijack_shutdown(void *arg) {
     gn_chan_free(t.done);
 }
 TEST hijack_shutdown_waits(void) { return run_body(1, b_hijack_shutdown, NULL); }
+
+/* A hijacked connection whose owner never lets go: shutdown's deadline cuts
+ * it (the owner's read ends, the peer sees the close) and says GN_ETIMEDOUT. */
+static void b_hijack_deadline(void *arg) {
+    (void)arg;
+    hj_st s;
+    memset(&s, 0, sizeof s);
+    srv t;
+    gn_http_server_opts o;
+    opts_init(&o, h_hijack, &s);
+    if (srv_start(&t, &o)) return;
+    cl *k = hijack_open(t.addr);
+    if (k) {
+        int64_t t0 = gn_now();
+        int rc = gn_http_shutdown(t.s, t0 + 300 * MS);
+        int64_t ms = ms_since(t0);
+        CKI(GN_ETIMEDOUT, rc);
+        CKF(ms >= 300 && ms < 3000, "shutdown with a 300 ms deadline returned after %lld ms", (long long)ms);
+        int64_t e = cl_wait_close(k, 3000);
+        CKF(is_closed(e), "the hijacked connection after the shutdown deadline: %lld (%s)", (long long)e,
+            e < 0 ? gn_strerror((int)e) : "bytes");
+        for (int i = 0; i < 300 && !ALOAD(&s.closed); i++) gn_sleep(5 * MS);
+        CK(ALOAD(&s.closed));   /* the owner's read ended */
+    }
+    cl_close(k);
+    CKI(0, conns_reach(&t, 0, 3000));
+    srv_stop(&t, 0);
+}
+TEST hijack_cut_at_shutdown_deadline(void) { return run_body(1, b_hijack_deadline, NULL); }
 
 /* A hijacked, then closed, connection gives back its max_conns slot.           */
 static void b_hijack_slot(void *arg) {
@@ -3391,6 +3858,132 @@ static void b_ctx(void *arg) {
 }
 TEST request_context_cancelled_when_client_leaves(void) { return run_body(1, b_ctx, NULL); }
 
+/* The request context stays live while the client is there: a pipelined
+ * request or body bytes arriving during the handler are not a hang-up, and
+ * both requests are served.                                                   */
+typedef struct ctx2_st { int err_first, err_body, n; int64_t body; } ctx2_st;
+static void h_ctx2(gn_http_response *w, gn_http_request *r, void *ud) {
+    ctx2_st *s = (ctx2_st *)ud;
+    gn_context *ctx = gn_http_request_context(r);
+    gn_sleep(200 * MS);   /* meanwhile the client sends more */
+    if (strcmp(gn_http_path(r), "/body") == 0) {
+        char b[256];
+        int64_t got;
+        while ((got = gn_http_body_read(r, b, sizeof b)) > 0) s->body += got;
+        s->err_body = gn_context_err(ctx);
+    } else {
+        s->err_first = gn_context_err(ctx);
+    }
+    AADD(&s->n, 1);
+    gn_http_write_string(w, gn_http_path(r));
+}
+static void b_ctx_pipelined(void *arg) {
+    (void)arg;
+    ctx2_st s;
+    memset(&s, 0, sizeof s);
+    srv t;
+    gn_http_server_opts o;
+    opts_init(&o, h_ctx2, &s);
+    if (srv_start(&t, &o)) return;
+    cl *k = cl_dial(t.addr);
+    resp *r = resp_new();
+    if (k) {
+        CKR(cl_sends(k, "GET /first HTTP/1.1\r\nHost: t\r\n\r\n"));
+        gn_sleep(50 * MS);
+        CKR(cl_sends(k, "GET /second HTTP/1.1\r\nHost: t\r\n\r\n"));
+        CKI(0, cl_response(k, r, 0));
+        CKS("/first", body_str(r));
+        CKI(0, cl_response(k, r, 0));
+        CKS("/second", body_str(r));
+        CKI(0, s.err_first);
+        CKR(cl_sends(k, "POST /body HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\n01234"));
+        gn_sleep(50 * MS);
+        CKR(cl_sends(k, "56789"));
+        CKI(0, cl_response(k, r, 0));
+        CKS("/body", body_str(r));
+        CKI(10, s.body);
+        CKI(0, s.err_body);
+        CKI(3, ALOAD(&s.n));
+    }
+    resp_free(r);
+    cl_close(k);
+    CKI(0, srv_stop(&t, 0));
+}
+TEST request_context_live_with_pipelined_data(void) { return run_body(2, b_ctx_pipelined, NULL); }
+
+/* gn_http_error, gn_http_redirect, and the statuses that carry no body.       */
+static void h_helpers(gn_http_response *w, gn_http_request *r, void *ud) {
+    (void)ud;
+    const char *p = gn_http_path(r);
+    if (strcmp(p, "/error") == 0) {
+        gn_http_set_header(w, "Content-Type", "text/html");   /* replaced by the error's */
+        CKI(0, gn_http_error(w, "it broke", 503));
+    } else if (strcmp(p, "/redirect") == 0) {
+        CKI(0, gn_http_redirect(w, r, "/to?a=<b>&c=\"d\"", 302));
+    } else if (strcmp(p, "/badredirect") == 0) {
+        CKI(GN_EINVAL, gn_http_redirect(w, r, "/x\r\nSet-Cookie: a=b", 302));
+        CKI(GN_EINVAL, gn_http_redirect(w, r, "/x", 200));
+        gn_http_write_string(w, "no");
+    } else if (strcmp(p, "/204") == 0) {
+        CKI(0, gn_http_write_header(w, 204));
+        gn_http_write_string(w, "ignored");
+    } else if (strcmp(p, "/304") == 0) {
+        gn_http_set_header(w, "ETag", "\"v1\"");
+        CKI(0, gn_http_write_header(w, 304));
+        gn_http_write_string(w, "ignored");
+    } else if (strcmp(p, "/201") == 0) {
+        CKI(0, gn_http_write_header(w, 201));
+        CKI(GN_ESTATE, gn_http_write_header(w, 202));
+        gn_http_write_string(w, "made");
+    } else if (strcmp(p, "/599") == 0) {
+        CKI(0, gn_http_write_header(w, 599));
+    }
+}
+static void b_helpers(void *arg) {
+    (void)arg;
+    srv t;
+    gn_http_server_opts o;
+    opts_init(&o, h_helpers, NULL);
+    if (srv_start(&t, &o)) return;
+    cl *k = cl_dial(t.addr);
+    resp *r = resp_new();
+    if (k) {
+        CKI(0, cl_get(k, r, "/error"));
+        CKS("HTTP/1.1 503 Service Unavailable", r->status_line);
+        CKS("text/plain; charset=utf-8", hdr(r, "Content-Type"));
+        CKS("nosniff", hdr(r, "X-Content-Type-Options"));
+        CKS("it broke\n", body_str(r));
+        CKI(0, cl_get(k, r, "/redirect"));
+        CKS("HTTP/1.1 302 Found", r->status_line);
+        CKS("/to?a=<b>&c=\"d\"", hdr(r, "Location"));
+        CKSUB(body_str(r), "<a href=\"/to?a=&lt;b&gt;&amp;c=&#34;d&#34;\">Found</a>");
+        CKI(0, roundtrip(k, r, "HEAD /redirect HTTP/1.1\r\nHost: t\r\n\r\n", 1));
+        CKI(302, r->status);
+        CKI(0, cl_get(k, r, "/badredirect"));
+        CKI(200, r->status);
+        CK(hdr(r, "Location") == NULL && hdr(r, "Set-Cookie") == NULL);
+        CKI(0, cl_get(k, r, "/204"));
+        CKS("HTTP/1.1 204 No Content", r->status_line);
+        CK(hdr(r, "Content-Length") == NULL);
+        CK(hdr(r, "Transfer-Encoding") == NULL);
+        CKI(0, cl_get(k, r, "/304"));
+        CKS("HTTP/1.1 304 Not Modified", r->status_line);
+        CKS("\"v1\"", hdr(r, "ETag"));
+        CK(hdr(r, "Transfer-Encoding") == NULL);
+        CKI(0, cl_get(k, r, "/201"));   /* the connection is still in step */
+        CKS("HTTP/1.1 201 Created", r->status_line);
+        CKS("made", body_str(r));
+        CKI(0, cl_get(k, r, "/599"));
+        CKI(599, r->status);
+        CKF(strncmp(r->status_line, "HTTP/1.1 599", 12) == 0, "status line \"%s\"", r->status_line);
+        CKI(1, gn_http_server_conns(t.s));
+    }
+    resp_free(r);
+    cl_close(k);
+    CKI(0, srv_stop(&t, 0));
+}
+TEST error_redirect_and_bodyless_statuses(void) { return run_body(1, b_helpers, NULL); }
+
 /* ==== bad arguments ======================================================================================== */
 typedef struct args_rec {
     int inj1, inj2, inj3, inj4, name1, name2, name3, nullv, nulln, badcl, good, wh1, wh2, wh_ok;
@@ -3599,14 +4192,19 @@ SUITE(connections) {
     RUN_TEST(http10_keep_alive);
     RUN_TEST(connection_close_honoured);
     RUN_TEST(pipeline_100);
+    RUN_TEST(pipeline_1000_over_buffer);
+    RUN_TEST(pipeline_stops_at_connection_close);
 }
 
 SUITE(request_bodies) {
     RUN_TEST(body_content_length);
     RUN_TEST(body_chunked_ext_trailers);
+    RUN_TEST(body_chunked_trickled);
+    RUN_TEST(header_block_at_limit);
     RUN_TEST(body_unread_small_drained);
     RUN_TEST(body_unread_large_closes);
     RUN_TEST(expect_continue_raw);
+    RUN_TEST(expect_continue_body_sent_anyway);
     RUN_TEST(expect_continue_curl);
     RUN_TEST(body_413_over_limit);
     RUN_TEST(body_chunked_over_limit);
@@ -3621,10 +4219,15 @@ SUITE(large_bodies) {
 SUITE(streaming) {
     RUN_TEST(streaming_and_content_length);
     RUN_TEST(flush_sends_early);
+    RUN_TEST(write_buffer_sizes);
+    RUN_TEST(response_header_limits);
+    RUN_TEST(long_request_paths);
+    RUN_TEST(half_closed_client_gets_response);
 }
 
 SUITE(timeouts) {
     RUN_TEST(slowloris_cut_at_read_header_timeout);
+    RUN_TEST(slowloris_on_keep_alive_connection);
     RUN_TEST(silent_connection_cut_at_read_header_timeout);
     RUN_TEST(idle_timeout_closes);
     RUN_TEST(read_timeout_body);
@@ -3636,6 +4239,7 @@ SUITE(graceful_shutdown) {
     RUN_TEST(shutdown_graceful_in_flight);
     RUN_TEST(shutdown_closes_idle_at_once);
     RUN_TEST(shutdown_deadline_stuck_handler);
+    RUN_TEST(free_while_handler_stuck);
     RUN_TEST(shutdown_then_free_at_once);
 }
 
@@ -3643,6 +4247,7 @@ SUITE(hijack) {
     RUN_TEST(hijack_echo_and_count);
     RUN_TEST(hijack_owner_close_reaches_peer);
     RUN_TEST(hijack_shutdown_waits);
+    RUN_TEST(hijack_cut_at_shutdown_deadline);
     RUN_TEST(hijack_closed_frees_max_conns_slot);
     RUN_TEST(hijack_then_writer_is_dead);
     RUN_TEST(max_conns_waits_for_a_slot);
@@ -3652,6 +4257,8 @@ SUITE(request_api_and_args) {
     RUN_TEST(request_api);
     RUN_TEST(ipv6_loopback);
     RUN_TEST(request_context_cancelled_when_client_leaves);
+    RUN_TEST(request_context_live_with_pipelined_data);
+    RUN_TEST(error_redirect_and_bodyless_statuses);
     RUN_TEST(bad_arguments);
 }
 
@@ -3682,6 +4289,7 @@ SUITE(rejections) {
     RUN_TEST(reject_expect_other);
     RUN_TEST(reject_nul_in_target);
     RUN_TEST(reject_bad_request_line);
+    RUN_TEST(reject_te_on_http10);
 }
 
 GREATEST_MAIN_DEFS();

@@ -2,7 +2,7 @@
 #   make            examples, tests and benchmarks
 #   make test       run the test suite (ends with "N passed, N failed")
 #   make asan tsan  the suite under AddressSanitizer+UBSan / ThreadSanitizer
-#   make test-fallback  the suite with the portable ucontext switch
+#   make test-fallback  the suite with the portable ucontext switch and poll() backend
 #   make test-arm64     the suite cross-built for aarch64, run under qemu-user
 #   make bench      the benchmarks;  make bench-compare  the same side by side with Go
 #   make bench-echo / bench-http / bench-idle   TCP echo, HTTP hello (gonet, Go, nginx
@@ -52,7 +52,7 @@ $(B)/asan/%: tests/%.c gonet.h tests/greatest.h tests/test_util.h | $(B)/asan
 $(B)/tsan/%: tests/%.c gonet.h tests/greatest.h tests/test_util.h | $(B)/tsan
 	$(CLANG) $(SANFLAGS) -fsanitize=thread $< -o $@ $(LDLIBS)
 $(B)/fallback/%: tests/%.c gonet.h tests/greatest.h tests/test_util.h | $(B)/fallback
-	$(CC) $(CFLAGS) -DGN_CTX_UCONTEXT $< -o $@ $(LDLIBS)
+	$(CC) $(CFLAGS) -DGN_CTX_UCONTEXT -DGN_POLL_POLL=1 $< -o $@ $(LDLIBS)
 
 asan: gonet.h $(addprefix $(B)/asan/,$(TESTS))
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \

@@ -5,7 +5,8 @@
 
 /* ---- platform and backend selection ------------------------------------------
  * Decided once, here. GN__OS_*: the OS layer. GN__CTX_*: the context switch
- * (GN_CTX_UCONTEXT forces the portable one). GN__POLL_*: the poller.           */
+ * (GN_CTX_UCONTEXT forces the portable one). GN__POLL_*: the poller
+ * (GN_POLL_POLL=1 forces the portable one).                                    */
 #if defined(__linux__)
 #  define GN__OS_LINUX 1
 #else
@@ -34,10 +35,14 @@
 #  define GN__ASM_TYPE(s) ".type " s ",%function\n"
 #endif
 
-#if defined(GN_POLL_EPOLL) || defined(GN__OS_LINUX)
+/* GN_POLL_POLL=1 (or defined empty) forces the portable poll() backend; it is
+ * also what a platform without epoll, kqueue or IOCP gets.                      */
+#if defined(GN_POLL_POLL) && ((GN_POLL_POLL + 0) != 0 || (0 - GN_POLL_POLL - 1) == 1)
+#  define GN__POLL_POLL 1
+#elif defined(GN_POLL_EPOLL) || defined(GN__OS_LINUX)
 #  define GN__POLL_EPOLL 1
 #else
-#  error "gonet.h: no poller for this platform; define GN_POLL_EPOLL, GN_POLL_KQUEUE or GN_POLL_IOCP"
+#  define GN__POLL_POLL 1
 #endif
 
 /* Sanitizers: the context switch tells them about stack changes.                */

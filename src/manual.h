@@ -52,6 +52,8 @@
        GN_MAX_PROCS        impl  256   upper bound on Ps
        GN_CTX_UCONTEXT     impl  off   use the portable ucontext switch instead of
                                        the assembly one (any CPU; much slower)
+       GN_POLL_POLL        impl  0     use the portable poll() backend instead of
+                                       epoll/kqueue
        GN_NO_VALGRIND      impl  off   do not tell valgrind about coroutine stacks
                                        even when <valgrind/valgrind.h> is present
      At run time: GONET_MAXPROCS=n in the environment sets the number of Ps when
@@ -268,6 +270,11 @@
      are refused at registration (GN_ECONFLICT, gn_http_mux_error says why),
      GET serves HEAD, 405 comes with Allow, 404, and unclean paths or "/dir"
      for "/dir/" redirect. Register every pattern before serving.
+       Middleware is a handler that wraps a handler, its settings and the next
+     handler in its ud (see examples/fileserver.c for logging).
+     gn_http_timeout_serve is Go's TimeoutHandler: a 503 when the wrapped
+     handler is late, whose context is then cancelled. Static files:
+     gn_http_fs_new(root) and the handler gn_http_fs_serve.
        The client (gn_http_do, gn_http_get) keeps per-host pools of keep-alive
      connections, with dial, response-header and overall timeouts, optional
      redirects, and streams bodies both ways. No TLS: "https" is GN_ENOSYS.

@@ -48,6 +48,9 @@ typedef struct gn__pd {
     struct gn__pd *free_next;
 } gn__pd;
 
+/* The backend's hook (poll_*.c): a G has just started waiting on pd.           */
+GN__PRIVATE void gn__netpoll_interest(gn__pd *pd);
+
 /* The table: a fixed array of chunks, so a lookup by id never races a resize.  */
 #define GN__PD_CHUNK 1024
 #define GN__PD_CHUNKS 65536
@@ -177,6 +180,7 @@ GN__PRIVATE int gn__pd_wait(gn__pd *pd, int mode) {
         /* (SPAWN included: its owner must not also read.)                        */
         if (gn__cas(gpp, &old, GN__PD_WAIT)) break;
     }
+    gn__netpoll_interest(pd);
     /* A deadline or close may have landed between the check and WAIT.          */
     if (gn__pd_check(pd, mode) == 0) gn__park(gn__pd_commit, gpp, mode == 'r' ? "read" : "write");
     uintptr_t old = gn__xchg(gpp, (uintptr_t)0);
@@ -205,6 +209,7 @@ GN__PRIVATE int gn__pd_spawn_on_read(gn__pd *pd, void (*fn)(void *), void *arg) 
         if (gn__cas(&pd->rg, &old, GN__PD_SPAWN)) break;
         gn__xadd(&gn__pds.waiters, -1);
     }
+    gn__netpoll_interest(pd);
     /* A deadline or close that landed before SPAWN was visible woke nobody.     */
     if ((err = gn__pd_check(pd, 'r')) != 0) {
         uintptr_t sp = GN__PD_SPAWN;

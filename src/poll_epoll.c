@@ -14,6 +14,11 @@
  *                           appended to out; returns how many.
  *   gn__netpoll_break()     make a blocked gn__netpoll return now. Wake-ups that
  *                           arrive while one is pending collapse into one.
+ *   gn__netpoll_interest(pd) a G has just started waiting on pd (rg or wg became
+ *                           WAIT, or rg SPAWN): a backend whose set is rebuilt
+ *                           per call (poll_poll.c) breaks a blocked poller so
+ *                           that it looks again; a no-op where the kernel keeps
+ *                           the set (epoll, kqueue).
  * Only one M blocks in gn__netpoll at a time (the scheduler sees to that); any
  * thread may call gn__netpoll_break.
  *
@@ -61,6 +66,9 @@ GN__PRIVATE void gn__netpoll_fini(void) {
     if (gn__ep.epfd >= 0) close(gn__ep.epfd);
     gn__ep.epfd = gn__ep.wakefd = -1;
 }
+
+/* The kernel keeps the set: nothing to rebuild.                                 */
+static inline void gn__netpoll_interest(gn__pd *pd) { (void)pd; }
 
 GN__PRIVATE void gn__netpoll_break(void) {
     uint32_t z = 0;

@@ -2346,9 +2346,9 @@ static void dialcancel_body(void *arg) {
     if (b.full) {
         gn_context *ctx = gn_context_with_cancel(NULL);
         canceller k = {ctx, 100 * GN_MILLISECOND, 0, &b, 0};
+        int64_t t0 = gn_now();   /* before the canceller's clock starts */
         spawn(cancel_fn, &k);
         gn_conn *c = NULL;
-        int64_t t0 = gn_now();
         STAGE("gn_dial_context to a full backlog, cancelled after 100 ms");
         int rc = gn_dial_context(ctx, &c, "tcp", b.addr);
         int64_t took = gn_now() - t0;
@@ -2366,8 +2366,8 @@ static void dialcancel_body(void *arg) {
         /* A context deadline works like a timeout and reports GN_ETIMEDOUT.     */
         if (b.l) {
             STAGE("gn_dial_context with a 150 ms context deadline");
+            t0 = gn_now();   /* before the context's clock starts: never later */
             gn_context *tctx = gn_context_with_timeout(NULL, 150 * GN_MILLISECOND);
-            t0 = gn_now();
             rc = gn_dial_context(tctx, &c, "tcp", b.addr);
             took = gn_now() - t0;
             CKI(GN_ETIMEDOUT, rc);

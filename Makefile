@@ -33,7 +33,7 @@ all: gonet.h $(addprefix $(B)/,$(TESTS) $(EXAMPLES) $(BENCHES))
 gonet.h: $(PARTS)
 	sh src/amalgamate.sh gonet.h
 
-$(B)/%: tests/%.c gonet.h tests/greatest.h tests/test_util.h | $(B)
+$(B)/%: tests/%.c gonet.h tests/greatest.h tests/test_util.h tests/test_check.h | $(B)
 	$(CC) $(CFLAGS) $< -o $@ $(LDLIBS)
 $(B)/%: examples/%.c gonet.h | $(B)
 	$(CC) $(CFLAGS) $< -o $@ $(LDLIBS)
@@ -47,11 +47,11 @@ test: gonet.h $(addprefix $(B)/,$(TESTS))
 
 # Sanitizer builds: clang, -O1, every test program.
 SANFLAGS = -O1 -g -std=c11 $(WARN) -fno-omit-frame-pointer
-$(B)/asan/%: tests/%.c gonet.h tests/greatest.h tests/test_util.h | $(B)/asan
+$(B)/asan/%: tests/%.c gonet.h tests/greatest.h tests/test_util.h tests/test_check.h | $(B)/asan
 	$(CLANG) $(SANFLAGS) -fsanitize=address,undefined -fno-sanitize-recover=all $< -o $@ $(LDLIBS)
-$(B)/tsan/%: tests/%.c gonet.h tests/greatest.h tests/test_util.h | $(B)/tsan
+$(B)/tsan/%: tests/%.c gonet.h tests/greatest.h tests/test_util.h tests/test_check.h | $(B)/tsan
 	$(CLANG) $(SANFLAGS) -fsanitize=thread $< -o $@ $(LDLIBS)
-$(B)/fallback/%: tests/%.c gonet.h tests/greatest.h tests/test_util.h | $(B)/fallback
+$(B)/fallback/%: tests/%.c gonet.h tests/greatest.h tests/test_util.h tests/test_check.h | $(B)/fallback
 	$(CC) $(CFLAGS) -DGN_CTX_UCONTEXT -DGN_POLL_POLL=1 $< -o $@ $(LDLIBS)
 
 asan: gonet.h $(addprefix $(B)/asan/,$(TESTS))
@@ -65,7 +65,7 @@ test-fallback: gonet.h $(addprefix $(B)/fallback/,$(TESTS))
 
 # aarch64: cross-built statically, run under qemu-user (threads and all).
 ARM64_CC ?= aarch64-linux-gnu-gcc
-$(B)/arm64/%: tests/%.c gonet.h tests/greatest.h tests/test_util.h | $(B)/arm64
+$(B)/arm64/%: tests/%.c gonet.h tests/greatest.h tests/test_util.h tests/test_check.h | $(B)/arm64
 	$(ARM64_CC) $(CFLAGS) -static $< -o $@ $(LDLIBS)
 $(B)/arm64:
 	mkdir -p $@

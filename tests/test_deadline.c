@@ -18,79 +18,13 @@
 #include "greatest.h"
 
 #include "test_util.h"
+#include "test_check.h"
 
 #include <errno.h>
 #include <stdarg.h>
 #include <signal.h>
 #include <stdio.h>
 #include <unistd.h>
-
-/* ---- recording failures from any coroutine (as in test_net.c) ------------------ */
-static char g_fail[1024];
-static int g_fail_set;
-static int g_all_fail = -1;   /* GN_TEST_ALLFAIL=1: print every failed check */
-
-static int ck_fail(int line, const char *msg) {
-    if (ALOAD(&g_all_fail) < 0) ASTORE(&g_all_fail, getenv("GN_TEST_ALLFAIL") != NULL);
-    if (ALOAD(&g_all_fail)) fprintf(stderr, "  check failed: line %d: %s\n", line, msg);
-    int z = 0;
-    if (__atomic_compare_exchange_n(&g_fail_set, &z, 1, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
-        snprintf(g_fail, sizeof g_fail, "line %d: %s", line, msg);
-    return 0;
-}
-static int ck_(int ok, int line, const char *what) { return ok ? 1 : ck_fail(line, what); }
-static int cki_(long long exp, long long got, int line, const char *what) {
-    if (exp == got) return 1;
-    char msg[512];
-    snprintf(msg, sizeof msg, "%s: expected %lld (%s), got %lld (%s)", what, exp,
-             exp < 0 ? gn_strerror((int)exp) : "-", got, got < 0 ? gn_strerror((int)got) : "-");
-    return ck_fail(line, msg);
-}
-#define CK(c)         ck_(!!(c), __LINE__, #c)
-#define CKI(exp, got) cki_((long long)(exp), (long long)(got), __LINE__, #got)
-#define CKF(c, ...) ckf_(!!(c), __LINE__, __VA_ARGS__)
-static int ckf_(int ok, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int ckf_(int ok, int line, const char *fmt, ...) {
-    if (ok) return 1;
-    char m[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(m, sizeof m, fmt, ap);
-    va_end(ap);
-    return ck_fail(line, m);
-}
-
-static void fail_reset(void *udata) {
-    (void)udata;
-    g_fail_set = 0;
-    g_fail[0] = 0;
-}
-
-/* A watchdog: a test whose runtime never returns ends the program with a
- * message naming it, rather than leaving the runner to time out in silence. */
-#define HANG_LIMIT 120   /* seconds for one test body; they take a few at most */
-static void on_hang(int sig) {
-    (void)sig;
-    const char *a = "\nHUNG: the runtime of test ", *b = " did not return within the watchdog's limit\n";
-    if (write(2, a, strlen(a)) < 0 || write(2, greatest_info.name_buf, strlen(greatest_info.name_buf)) < 0 ||
-        write(2, b, strlen(b)) < 0) {
-    }
-    _exit(3);
-}
-
-static enum greatest_test_res run_body(int procs, void (*body)(void *), void *arg) {
-    fail_reset(NULL);
-    signal(SIGALRM, on_hang);
-    alarm(HANG_LIMIT);
-    int rc = run_procs(procs, body, arg);
-    alarm(0);
-    if (rc != 0) {
-        snprintf(g_fail, sizeof g_fail, "gn_run returned %d (%s)", rc, gn_strerror(rc));
-        FAILm(g_fail);
-    }
-    if (ALOAD(&g_fail_set)) FAILm(g_fail);
-    PASS();
-}
 
 /* ---- helpers ----------------------------------------------------------------------- */
 #define SAFETY (10 * GN_SECOND)

@@ -38,6 +38,8 @@
 #include "greatest.h"
 
 #include "test_util.h"
+#define TEST_CHECK_OWN_RUN_BODY   /* forks a child per body: run_body below */
+#include "test_check.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -58,59 +60,6 @@
 
 extern char **environ;
 
-/* ---- recording failures from any coroutine -------------------------------------
- * Bodies, handlers and helper coroutines call CK/CKI; the first failure is kept
- * and the TEST fails with it once gn_run has returned (threads joined).         */
-static char g_fail[1024];
-static int g_fail_set;
-
-static int g_all_fail = -1;   /* GN_TEST_ALLFAIL=1: print every failed check */
-static int ck_fail(int line, const char *msg) {
-    if (ALOAD(&g_all_fail) < 0) ASTORE(&g_all_fail, getenv("GN_TEST_ALLFAIL") != NULL);
-    if (ALOAD(&g_all_fail)) fprintf(stderr, "  check failed: line %d: %s\n", line, msg);
-    int z = 0;
-    if (__atomic_compare_exchange_n(&g_fail_set, &z, 1, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
-        snprintf(g_fail, sizeof g_fail, "line %d: %s", line, msg);
-    return 0;
-}
-static int ck_(int ok, int line, const char *what) { return ok ? 1 : ck_fail(line, what); }
-static int cki_(long long exp, long long got, int line, const char *what) {
-    if (exp == got) return 1;
-    char msg[512];
-    snprintf(msg, sizeof msg, "%s: expected %lld (%s), got %lld (%s)", what, exp,
-             exp < 0 ? gn_strerror((int)exp) : "-", got, got < 0 ? gn_strerror((int)got) : "-");
-    return ck_fail(line, msg);
-}
-static int cks_(const char *exp, const char *got, int line, const char *what) {
-    if (exp && got && strcmp(exp, got) == 0) return 1;
-    char msg[768];
-    snprintf(msg, sizeof msg, "%s: expected \"%.300s\", got \"%.300s\"", what, exp ? exp : "(null)",
-             got ? got : "(null)");
-    return ck_fail(line, msg);
-}
-#define CK(c)         ck_(!!(c), __LINE__, #c)
-#define CKI(exp, got) cki_((long long)(exp), (long long)(got), __LINE__, #got)
-#define CKS(exp, got) cks_((exp), (got), __LINE__, #got)
-/* A check with a formatted message.                                            */
-#define CKF(c, ...) ckf_(!!(c), __LINE__, __VA_ARGS__)
-static int ckf_(int ok, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int ckf_(int ok, int line, const char *fmt, ...) {
-    if (ok) return 1;
-    char m[768];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(m, sizeof m, fmt, ap);
-    va_end(ap);
-    return ck_fail(line, m);
-}
-/* A read or write that must have moved some bytes (> 0); shows the code if not. */
-#define CKR(r) cki_pos_((long long)(r), __LINE__, #r)
-static int cki_pos_(long long got, int line, const char *what) {
-    if (got > 0) return 1;
-    char msg[512];
-    snprintf(msg, sizeof msg, "%s: expected > 0, got %lld (%s)", what, got, got < 0 ? gn_strerror((int)got) : "-");
-    return ck_fail(line, msg);
-}
 /* The string contains the substring.                                           */
 #define CKSUB(hay, needle) cksub_((hay), (needle), __LINE__, #hay)
 static int cksub_(const char *hay, const char *needle, int line, const char *what) {
@@ -119,11 +68,6 @@ static int cksub_(const char *hay, const char *needle, int line, const char *wha
     snprintf(msg, sizeof msg, "%s: \"%.400s\" does not contain \"%.200s\"", what, hay ? hay : "(null)",
              needle ? needle : "(null)");
     return ck_fail(line, msg);
-}
-
-static void fail_reset(void) {
-    g_fail_set = 0;
-    g_fail[0] = 0;
 }
 
 /* ---- running a body -----------------------------------------------------------------
@@ -173,7 +117,7 @@ static void trim_child_msg(void) {
 }
 
 static int body_in_process(int procs, void (*body)(void *), void *arg) {
-    fail_reset();
+    fail_reset(NULL);
     int rc = run_procs(procs, body, arg);
     if (rc != 0) {
         snprintf(g_fail, sizeof g_fail, "gn_run returned %d (%s)", rc, gn_strerror(rc));

@@ -1395,6 +1395,14 @@ GONET_API void        gn_http_resp_free(gn_http_resp *r);
 #define GN__MAX(a, b) ((a) > (b) ? (a) : (b))
 
 /* Fatal runtime inconsistency: print and abort. Never used for user errors.      */
+/* A GN_MALLOC'd copy of s, or NULL.                                             */
+GN__PRIVATE char *gn__strdup(const char *s) {
+    size_t n = strlen(s) + 1;
+    char *d = (char *)GN_MALLOC(n);
+    if (d) memcpy(d, s, n);
+    return d;
+}
+
 GN__PRIVATE void gn__fatal(const char *msg) {
     fprintf(stderr, "gonet: fatal: %s\n", msg);
     abort();
@@ -6762,9 +6770,7 @@ GONET_API int gn_listen_with(gn_listener **out, const char *network, const char 
             return rc;
         }
         if (net.is_unix) {
-            size_t pl = strlen(address);
-            l->unix_path = (char *)GN_MALLOC(pl + 1);
-            if (l->unix_path) memcpy(l->unix_path, address, pl + 1);
+            l->unix_path = gn__strdup(address);
         }
         *out = l;
         return 0;
@@ -6986,29 +6992,11 @@ GONET_API int64_t gn_write(gn_conn *c, const void *buf, size_t n) {
     return r;
 }
 
-/* Waits until c may have bytes to read, without reading them: a server parks
- * an idle connection here holding no buffer. Only after a short read (the
- * socket is known to be empty) does it park; otherwise it returns at once and
- * the read that follows finds out.                                              */
-GN__PRIVATE int gn__conn_wait_readable(gn_conn *c) {
-    if (!gn__fd_acquire(&c->f)) return GN_ECLOSED;
-    gn__fd *f = &c->f;
-    gn_mutex_lock(&f->rmu);
-    int rc = gn__fd_check(f, 'r');
-    if (rc == 0 && f->pd && gn__load_relaxed(&f->drained) && !gn__load(&f->pd->hup)) {
-        rc = gn__fd_wait(f, 'r');
-        if (rc == 0) gn__store_relaxed(&f->drained, 0u);   /* the edge is taken: read next */
-    }
-    gn_mutex_unlock(&f->rmu);
-    gn__conn_put(c);
-    return rc;
-}
-
-/* Like gn__conn_wait_readable, but instead of parking, arms the poller to start
- * fn(arg) in a new coroutine when c is readable (or its read deadline passes,
- * or it is closed), and returns 0: the caller's coroutine is free to end, and
- * an idle connection holds no coroutine. 1: readable now, read. < 0: the error
- * a read would get.                                                             */
+/* Waits for c to become readable without a coroutine or a buffer: arms the
+ * poller to start fn(arg) in a new coroutine when c is readable (or its read
+ * deadline passes, or it is closed), and returns 0: the caller's coroutine is
+ * free to end. Only after a short read (the socket known empty) does it arm;
+ * 1: readable now (or not known empty), read. < 0: the error a read would get. */
 GN__PRIVATE int gn__conn_park_idle(gn_conn *c, void (*fn)(void *), void *arg) {
     if (!gn__fd_acquire(&c->f)) return GN_ECLOSED;
     gn__fd *f = &c->f;
@@ -9506,13 +9494,6 @@ struct gn__http_detached {
     gn_http_request *r;
     gn_chan *done;
 };
-
-GN__PRIVATE char *gn__strdup(const char *s) {
-    size_t n = strlen(s) + 1;
-    char *d = (char *)GN_MALLOC(n);
-    if (d) memcpy(d, s, n);
-    return d;
-}
 
 /* op: 's' set, 'a' add, 'd' delete.                                            */
 GN__PRIVATE int gn__det_header(gn__http_detached *d, const char *name, const char *value, int op) {

@@ -872,13 +872,6 @@ struct gn__http_detached {
     gn_chan *done;
 };
 
-GN__PRIVATE char *gn__strdup(const char *s) {
-    size_t n = strlen(s) + 1;
-    char *d = (char *)GN_MALLOC(n);
-    if (d) memcpy(d, s, n);
-    return d;
-}
-
 /* op: 's' set, 'a' add, 'd' delete.                                            */
 GN__PRIVATE int gn__det_header(gn__http_detached *d, const char *name, const char *value, int op) {
     gn_mutex_lock(&d->mu);

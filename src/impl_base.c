@@ -140,6 +140,14 @@
 #define GN__MAX(a, b) ((a) > (b) ? (a) : (b))
 
 /* Fatal runtime inconsistency: print and abort. Never used for user errors.      */
+/* A GN_MALLOC'd copy of s, or NULL.                                             */
+GN__PRIVATE char *gn__strdup(const char *s) {
+    size_t n = strlen(s) + 1;
+    char *d = (char *)GN_MALLOC(n);
+    if (d) memcpy(d, s, n);
+    return d;
+}
+
 GN__PRIVATE void gn__fatal(const char *msg) {
     fprintf(stderr, "gonet: fatal: %s\n", msg);
     abort();

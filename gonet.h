@@ -1262,17 +1262,28 @@ GONET_API void        gn_http_resp_free(gn_http_resp *r);
  * Decided once, here. GN__OS_*: the OS layer. GN__CTX_*: the context switch
  * (GN_CTX_UCONTEXT forces the portable one). GN__POLL_*: the poller
  * (GN_POLL_POLL=1 forces the portable one).                                    */
-#if defined(__linux__)
+#if defined(_WIN32)
+#  define GN__OS_WINDOWS 1
+#elif defined(__linux__)
 #  define GN__OS_LINUX 1
+#elif defined(__APPLE__)
+#  define GN__OS_DARWIN 1
+#elif defined(__FreeBSD__) || defined(__OpenBSD__) || defined(__NetBSD__) || defined(__DragonFly__)
+#  define GN__OS_BSD 1
 #else
-#  error "gonet.h: this platform is not supported yet (Linux first; see the manual's platform table)"
+#  error "gonet.h: unknown platform (Linux, Windows, macOS and the BSDs are supported; see the manual's platform table)"
+#endif
+#if !GN__OS_WINDOWS
+#  define GN__OS_POSIX 1
 #endif
 
 #if defined(GN_CTX_UCONTEXT)
 #  define GN__CTX_UCONTEXT 1
-#elif defined(__x86_64__) && !defined(_WIN32)
+#elif defined(__x86_64__) && defined(_WIN32)
+#  define GN__CTX_X64_WIN 1
+#elif defined(__x86_64__)
 #  define GN__CTX_X64_SYSV 1
-#elif defined(__aarch64__)
+#elif defined(__aarch64__) && !defined(_WIN32)
 #  define GN__CTX_ARM64 1
 #else
 #  define GN__CTX_UCONTEXT 1
@@ -1291,11 +1302,19 @@ GONET_API void        gn_http_resp_free(gn_http_resp *r);
 #endif
 
 /* GN_POLL_POLL=1 (or defined empty) forces the portable poll() backend; it is
- * also what a platform without epoll, kqueue or IOCP gets.                      */
-#if defined(GN_POLL_POLL) && ((GN_POLL_POLL + 0) != 0 || (0 - GN_POLL_POLL - 1) == 1)
+ * also what a platform without epoll, kqueue or IOCP gets. GN_POLL_KQUEUE=1
+ * forces kqueue (the tests build it on Linux over a <sys/event.h> shim).        */
+#define GN__FLAG_SET(x) ((x + 0) != 0 || (0 - x - 1) == 1)
+#if defined(GN_POLL_POLL) && GN__FLAG_SET(GN_POLL_POLL)
 #  define GN__POLL_POLL 1
-#elif defined(GN_POLL_EPOLL) || defined(GN__OS_LINUX)
+#elif defined(GN_POLL_KQUEUE) && GN__FLAG_SET(GN_POLL_KQUEUE)
+#  define GN__POLL_KQUEUE 1
+#elif GN__OS_WINDOWS
+#  define GN__POLL_IOCP 1
+#elif GN__OS_LINUX
 #  define GN__POLL_EPOLL 1
+#elif GN__OS_DARWIN || GN__OS_BSD
+#  define GN__POLL_KQUEUE 1
 #else
 #  define GN__POLL_POLL 1
 #endif
@@ -1327,14 +1346,30 @@ GONET_API void        gn_http_resp_free(gn_http_resp *r);
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <pthread.h>
-#include <sched.h>
 #include <time.h>
-#include <unistd.h>
 #include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
+#if GN__OS_WINDOWS
+/* winsock2.h must come before windows.h, which would pull in the old winsock.h. */
+#  ifndef WIN32_LEAN_AND_MEAN
+#    define WIN32_LEAN_AND_MEAN 1
+#  endif
+#  include <winsock2.h>
+#  include <ws2tcpip.h>
+#  include <mswsock.h>
+#  include <windows.h>
+#  if defined(_MSC_VER)
+#    pragma comment(lib, "ws2_32")
+#  endif
+#else
+#  include <pthread.h>
+#  include <sched.h>
+#  include <unistd.h>
+#  include <sys/mman.h>
+#  include <sys/resource.h>
+#  if GN__OS_LINUX
+#    include <sys/syscall.h>
+#  endif
+#endif
 #if GN__CTX_UCONTEXT
 #  include <ucontext.h>
 #endif
@@ -1475,11 +1510,15 @@ GN__PRIVATE int gn__err_from_errno(int e) {
 }
 /* ==== end src/impl_base.c ==== */
 
-/* ==== begin src/os_linux.c ==== */
-/* os_linux.c — the OS layer on Linux: clock, futex, threads, CPU count, memory.
- * Every other part reaches the OS through these gn__os_* functions.
+/* ==== begin src/os_posix.c ==== */
+/* os_posix.c — the OS layer shared by every POSIX system: clock, memory
+ * mappings, threads, sleeping. Every other part reaches the OS through the
+ * gn__os_* functions; what differs between POSIX systems (the futex, the CPU
+ * count, a thread's stack bounds) is in os_linux.c, os_darwin.c and os_bsd.c,
+ * and Windows has os_windows.c.
  *
- * >>os-linux                                                                    */
+ * >>os-posix                                                                    */
+#if GN__OS_POSIX
 
 GONET_API int64_t gn_now(void) {
     struct timespec ts;
@@ -1487,65 +1526,10 @@ GONET_API int64_t gn_now(void) {
     return (int64_t)ts.tv_sec * GN_SECOND + ts.tv_nsec;
 }
 
-/* Waits while *addr == val, at most ns nanoseconds (< 0: no limit). Spurious
- * wake-ups are allowed; callers re-check. Like every OS call the runtime makes
- * on a coroutine's behalf, it leaves errno as it found it: the coroutine's
- * errno is saved only at its next switch, after this has run.                  */
-GN__PRIVATE void gn__os_futex_wait(uint32_t *addr, uint32_t val, int64_t ns) {
-    int saved = errno;
-    struct timespec ts, *tsp = NULL;
-    if (ns >= 0) {
-        ts.tv_sec = (time_t)(ns / GN_SECOND);
-        ts.tv_nsec = (long)(ns % GN_SECOND);
-        tsp = &ts;
-    }
-    syscall(SYS_futex, addr, 128 /* FUTEX_WAIT_PRIVATE */, val, tsp, NULL, 0);
-    errno = saved;
-}
-
-GN__PRIVATE void gn__os_futex_wake(uint32_t *addr, int n) {
-    int saved = errno;
-    syscall(SYS_futex, addr, 129 /* FUTEX_WAKE_PRIVATE */, n, NULL, NULL, 0);
-    errno = saved;
-}
-
 GN__PRIVATE int gn__os_page_size(void) {
     static int page;
     if (!page) page = (int)sysconf(_SC_PAGESIZE);
     return page;
-}
-
-/* CPUs this process may use: the affinity mask, capped by a cgroup v2 CPU quota
- * (rounded up), as Go 1.25 does for GOMAXPROCS.                                  */
-GN__PRIVATE int gn__os_ncpu(void) {
-    int n = 0;
-    cpu_set_t set;
-    if (sched_getaffinity(0, sizeof set, &set) == 0) n = CPU_COUNT(&set);
-    if (n <= 0) n = (int)sysconf(_SC_NPROCESSORS_ONLN);
-    if (n <= 0) n = 1;
-    FILE *f = fopen("/sys/fs/cgroup/cpu.max", "r");
-    if (f) {
-        char quota[32];
-        long period = 0;
-        if (fscanf(f, "%31s %ld", quota, &period) == 2 && strcmp(quota, "max") != 0 && period > 0) {
-            long q = strtol(quota, NULL, 10);
-            int lim = (int)((q + period - 1) / period);
-            if (lim >= 1 && lim < n) n = lim;
-        }
-        fclose(f);
-    }
-    return n;
-}
-
-/* vm.max_map_count: each guarded stack costs two mappings.                       */
-GN__PRIVATE long gn__os_max_map_count(void) {
-    long n = 65530;
-    FILE *f = fopen("/proc/sys/vm/max_map_count", "r");
-    if (f) {
-        if (fscanf(f, "%ld", &n) != 1) n = 65530;
-        fclose(f);
-    }
-    return n;
 }
 
 GN__PRIVATE void *gn__os_map(size_t size) {
@@ -1592,6 +1576,78 @@ GN__PRIVATE int gn__os_thread_start(gn__os_thread *t, void *(*fn)(void *), void 
 }
 GN__PRIVATE void gn__os_thread_join(gn__os_thread t) { pthread_join(t, NULL); }
 
+GN__PRIVATE void gn__os_usleep(int64_t ns) {
+    struct timespec ts = {(time_t)(ns / GN_SECOND), (long)(ns % GN_SECOND)};
+    nanosleep(&ts, NULL);
+}
+
+GN__PRIVATE void gn__os_yield_thread(void) { sched_yield(); }
+
+#endif /* GN__OS_POSIX */
+/* ==== end src/os_posix.c ==== */
+
+/* ==== begin src/os_linux.c ==== */
+/* os_linux.c — the OS layer's Linux part: the futex, the CPU count (affinity
+ * and cgroup quota), vm.max_map_count, a thread's stack bounds.
+ *
+ * >>os-linux                                                                    */
+#if GN__OS_LINUX
+
+/* Waits while *addr == val, at most ns nanoseconds (< 0: no limit). Spurious
+ * wake-ups are allowed; callers re-check. Like every OS call the runtime makes
+ * on a coroutine's behalf, it leaves errno as it found it: the coroutine's
+ * errno is saved only at its next switch, after this has run.                  */
+GN__PRIVATE void gn__os_futex_wait(uint32_t *addr, uint32_t val, int64_t ns) {
+    int saved = errno;
+    struct timespec ts, *tsp = NULL;
+    if (ns >= 0) {
+        ts.tv_sec = (time_t)(ns / GN_SECOND);
+        ts.tv_nsec = (long)(ns % GN_SECOND);
+        tsp = &ts;
+    }
+    syscall(SYS_futex, addr, 128 /* FUTEX_WAIT_PRIVATE */, val, tsp, NULL, 0);
+    errno = saved;
+}
+
+GN__PRIVATE void gn__os_futex_wake(uint32_t *addr, int n) {
+    int saved = errno;
+    syscall(SYS_futex, addr, 129 /* FUTEX_WAKE_PRIVATE */, n, NULL, NULL, 0);
+    errno = saved;
+}
+
+/* CPUs this process may use: the affinity mask, capped by a cgroup v2 CPU quota
+ * (rounded up), as Go 1.25 does for GOMAXPROCS.                                  */
+GN__PRIVATE int gn__os_ncpu(void) {
+    int n = 0;
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0) n = CPU_COUNT(&set);
+    if (n <= 0) n = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    if (n <= 0) n = 1;
+    FILE *f = fopen("/sys/fs/cgroup/cpu.max", "r");
+    if (f) {
+        char quota[32];
+        long period = 0;
+        if (fscanf(f, "%31s %ld", quota, &period) == 2 && strcmp(quota, "max") != 0 && period > 0) {
+            long q = strtol(quota, NULL, 10);
+            int lim = (int)((q + period - 1) / period);
+            if (lim >= 1 && lim < n) n = lim;
+        }
+        fclose(f);
+    }
+    return n;
+}
+
+/* vm.max_map_count: each guarded stack costs two mappings.                       */
+GN__PRIVATE long gn__os_max_map_count(void) {
+    long n = 65530;
+    FILE *f = fopen("/proc/sys/vm/max_map_count", "r");
+    if (f) {
+        if (fscanf(f, "%ld", &n) != 1) n = 65530;
+        fclose(f);
+    }
+    return n;
+}
+
 /* Bounds of the calling thread's stack, for the sanitizers' fiber bookkeeping.   */
 GN__PRIVATE void gn__os_thread_stack(char **lo, size_t *size) {
     pthread_attr_t attr;
@@ -1605,12 +1661,7 @@ GN__PRIVATE void gn__os_thread_stack(char **lo, size_t *size) {
     *size = sz;
 }
 
-GN__PRIVATE void gn__os_usleep(int64_t ns) {
-    struct timespec ts = {(time_t)(ns / GN_SECOND), (long)(ns % GN_SECOND)};
-    nanosleep(&ts, NULL);
-}
-
-GN__PRIVATE void gn__os_yield_thread(void) { sched_yield(); }
+#endif /* GN__OS_LINUX */
 /* ==== end src/os_linux.c ==== */
 
 /* ==== begin src/lock.c ==== */

@@ -9,7 +9,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 out=${1:-"$here/../gonet.h"}
 
 api="api_base.h api_runtime.h api_chan.h api_sync.h api_io.h api_bufio.h api_net.h api_signal.h api_http.h"
-impl="impl_base.c os_linux.c lock.c runtime.h
+impl="impl_base.c os_posix.c os_linux.c lock.c runtime.h
       ctx_x64_sysv.c ctx_arm64.c ctx_ucontext.c
       stack.c netpoll.c poll_epoll.c poll_poll.c sched.c timer.c chan.c sync.c context.c time.c bufio.c
       net.c signal.c http.h http_parse.c http_server.c http_mux.c http_fs.c http_client.c"

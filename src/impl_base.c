@@ -7,17 +7,28 @@
  * Decided once, here. GN__OS_*: the OS layer. GN__CTX_*: the context switch
  * (GN_CTX_UCONTEXT forces the portable one). GN__POLL_*: the poller
  * (GN_POLL_POLL=1 forces the portable one).                                    */
-#if defined(__linux__)
+#if defined(_WIN32)
+#  define GN__OS_WINDOWS 1
+#elif defined(__linux__)
 #  define GN__OS_LINUX 1
+#elif defined(__APPLE__)
+#  define GN__OS_DARWIN 1
+#elif defined(__FreeBSD__) || defined(__OpenBSD__) || defined(__NetBSD__) || defined(__DragonFly__)
+#  define GN__OS_BSD 1
 #else
-#  error "gonet.h: this platform is not supported yet (Linux first; see the manual's platform table)"
+#  error "gonet.h: unknown platform (Linux, Windows, macOS and the BSDs are supported; see the manual's platform table)"
+#endif
+#if !GN__OS_WINDOWS
+#  define GN__OS_POSIX 1
 #endif
 
 #if defined(GN_CTX_UCONTEXT)
 #  define GN__CTX_UCONTEXT 1
-#elif defined(__x86_64__) && !defined(_WIN32)
+#elif defined(__x86_64__) && defined(_WIN32)
+#  define GN__CTX_X64_WIN 1
+#elif defined(__x86_64__)
 #  define GN__CTX_X64_SYSV 1
-#elif defined(__aarch64__)
+#elif defined(__aarch64__) && !defined(_WIN32)
 #  define GN__CTX_ARM64 1
 #else
 #  define GN__CTX_UCONTEXT 1
@@ -36,11 +47,19 @@
 #endif
 
 /* GN_POLL_POLL=1 (or defined empty) forces the portable poll() backend; it is
- * also what a platform without epoll, kqueue or IOCP gets.                      */
-#if defined(GN_POLL_POLL) && ((GN_POLL_POLL + 0) != 0 || (0 - GN_POLL_POLL - 1) == 1)
+ * also what a platform without epoll, kqueue or IOCP gets. GN_POLL_KQUEUE=1
+ * forces kqueue (the tests build it on Linux over a <sys/event.h> shim).        */
+#define GN__FLAG_SET(x) ((x + 0) != 0 || (0 - x - 1) == 1)
+#if defined(GN_POLL_POLL) && GN__FLAG_SET(GN_POLL_POLL)
 #  define GN__POLL_POLL 1
-#elif defined(GN_POLL_EPOLL) || defined(GN__OS_LINUX)
+#elif defined(GN_POLL_KQUEUE) && GN__FLAG_SET(GN_POLL_KQUEUE)
+#  define GN__POLL_KQUEUE 1
+#elif GN__OS_WINDOWS
+#  define GN__POLL_IOCP 1
+#elif GN__OS_LINUX
 #  define GN__POLL_EPOLL 1
+#elif GN__OS_DARWIN || GN__OS_BSD
+#  define GN__POLL_KQUEUE 1
 #else
 #  define GN__POLL_POLL 1
 #endif
@@ -72,14 +91,30 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <pthread.h>
-#include <sched.h>
 #include <time.h>
-#include <unistd.h>
 #include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
+#if GN__OS_WINDOWS
+/* winsock2.h must come before windows.h, which would pull in the old winsock.h. */
+#  ifndef WIN32_LEAN_AND_MEAN
+#    define WIN32_LEAN_AND_MEAN 1
+#  endif
+#  include <winsock2.h>
+#  include <ws2tcpip.h>
+#  include <mswsock.h>
+#  include <windows.h>
+#  if defined(_MSC_VER)
+#    pragma comment(lib, "ws2_32")
+#  endif
+#else
+#  include <pthread.h>
+#  include <sched.h>
+#  include <unistd.h>
+#  include <sys/mman.h>
+#  include <sys/resource.h>
+#  if GN__OS_LINUX
+#    include <sys/syscall.h>
+#  endif
+#endif
 #if GN__CTX_UCONTEXT
 #  include <ucontext.h>
 #endif

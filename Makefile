@@ -3,7 +3,16 @@
 #   make test       run the test suite (ends with "N passed, N failed")
 #   make asan tsan  the suite under AddressSanitizer+UBSan / ThreadSanitizer
 #   make test-fallback  the suite with the portable ucontext switch and poll() backend
+#   make test-hostile   hostile clients against the HTTP server (tests/hostile/);
+#                       make asan-hostile  the same under AddressSanitizer+UBSan
+#   make soak       minutes of mixed HTTP load with graceful restarts; RSS, fds and
+#                   coroutines must come back to their baseline (SOAK_SECONDS, 600);
+#                   make soak-short  60 s;  make soak-valgrind  20 s under memcheck
+#   make test-kqueue    the suite with the kqueue backend (over tests/shim, on Linux)
+#                       and the portable futex
 #   make test-arm64     the suite cross-built for aarch64, run under qemu-user
+#   make test-windows   the tests that run on Windows, cross-built with MinGW-w64, under wine
+#   make fuzz       the libFuzzer targets (tests/fuzz/), FUZZ_SECONDS each (default 60)
 #   make bench      the benchmarks;  make bench-compare  the same side by side with Go
 #   make bench-echo / bench-http / bench-idle   TCP echo, HTTP hello (gonet, Go, nginx
 #                   under wrk) and bytes per idle keep-alive connection
@@ -23,7 +32,7 @@ TESTS    = $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
 EXAMPLES = $(patsubst examples/%.c,%,$(wildcard examples/*.c))
 BENCHES  = $(patsubst bench/%.c,%,$(wildcard bench/*.c))
 
-.PHONY: all test asan tsan test-fallback test-arm64 bench bench-compare bench-echo bench-http bench-idle \
+.PHONY: all test asan tsan test-fallback test-hostile asan-hostile test-kqueue test-arm64 test-windows bench bench-compare bench-echo bench-http bench-idle \
         check check-sync \
         check-symbols check-compile clean run
 .DELETE_ON_ERROR:
@@ -63,6 +72,43 @@ tsan: gonet.h $(addprefix $(B)/tsan/,$(TESTS))
 test-fallback: gonet.h $(addprefix $(B)/fallback/,$(TESTS))
 	sh tests/run.sh $(B)/fallback $(TESTS)
 
+# Hostile clients: slowloris, slow readers, resets, floods, smuggling, churn.
+HOSTILE_DEPS = gonet.h tests/greatest.h tests/test_util.h
+$(B)/test_hostile: tests/hostile/test_hostile.c $(HOSTILE_DEPS) | $(B)
+	$(CC) $(CFLAGS) $< -o $@ $(LDLIBS)
+$(B)/asan/test_hostile: tests/hostile/test_hostile.c $(HOSTILE_DEPS) | $(B)/asan
+	$(CLANG) $(SANFLAGS) -fsanitize=address,undefined -fno-sanitize-recover=all $< -o $@ $(LDLIBS)
+test-hostile: gonet.h $(B)/test_hostile
+	GN_TEST_TIMEOUT=300 sh tests/run.sh $(B) test_hostile
+asan-hostile: gonet.h $(B)/asan/test_hostile
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  GN_TEST_TIMEOUT=300 sh tests/run.sh $(B)/asan test_hostile
+
+# The soak: a server in a child process under SOAK_SECONDS of mixed load
+# (tests/soak/soak.c says what and how it checks). SOAK_SLOW stretches the
+# server's timeouts and thins the load for valgrind's pace.
+.PHONY: soak soak-short soak-valgrind
+SOAK_SECONDS ?= 600
+VALGRIND ?= valgrind
+$(B)/soak: tests/soak/soak.c gonet.h | $(B)
+	$(CC) $(CFLAGS) $< -o $@ $(LDLIBS)
+soak: gonet.h $(B)/soak
+	SOAK_SECONDS=$(SOAK_SECONDS) $(B)/soak
+soak-short: gonet.h $(B)/soak
+	SOAK_SECONDS=60 $(B)/soak
+soak-valgrind: gonet.h $(B)/soak
+	SOAK_SECONDS=20 SOAK_SLOW=1 $(VALGRIND) -q --error-exitcode=1 --leak-check=full $(B)/soak
+
+# kqueue: poll_kqueue.c as macOS and the BSDs build it, over tests/shim/sys/event.h
+# (kqueue's calls on epoll), with os_posix.c's emulated futex (NetBSD's).
+KQFLAGS = -DGN_POLL_KQUEUE=1 -DGN_FUTEX_EMULATED=1 -Itests/shim
+$(B)/kqueue/%: tests/%.c gonet.h tests/greatest.h tests/test_util.h tests/test_check.h tests/shim/sys/event.h | $(B)/kqueue
+	$(CC) $(CFLAGS) $(KQFLAGS) $< -o $@ $(LDLIBS)
+$(B)/kqueue:
+	mkdir -p $@
+test-kqueue: gonet.h $(addprefix $(B)/kqueue/,$(TESTS))
+	sh tests/run.sh $(B)/kqueue $(TESTS)
+
 # aarch64: cross-built statically, run under qemu-user (threads and all).
 ARM64_CC ?= aarch64-linux-gnu-gcc
 $(B)/arm64/%: tests/%.c gonet.h tests/greatest.h tests/test_util.h tests/test_check.h | $(B)/arm64
@@ -71,6 +117,40 @@ $(B)/arm64:
 	mkdir -p $@
 test-arm64: gonet.h $(addprefix $(B)/arm64/,$(TESTS))
 	GN_TEST_RUNNER=qemu-aarch64 GN_TEST_SCALE=small sh tests/run.sh $(B)/arm64 $(TESTS)
+
+# Windows x64: cross-built statically with MinGW-w64, run under wine. WIN_TESTS
+# lists the test programs that exist there; WIN_EXAMPLES the examples built.
+WIN_CC       ?= x86_64-w64-mingw32-gcc
+WINE         ?= /usr/lib/wine/wine64
+WIN_LDLIBS    = -lws2_32 -lmswsock -lsynchronization -lpthread
+WIN_TESTS     = test_greatest test_runtime test_chan test_sync test_timer test_context test_signal test_bufio \
+                test_net test_deadline test_http_parse test_http_mux test_http_client test_http_server test_http_fs
+WIN_EXAMPLES  = primes
+$(B)/win/%.exe: tests/%.c gonet.h tests/greatest.h tests/test_util.h tests/test_check.h | $(B)/win
+	$(WIN_CC) $(OPT) -std=c11 $(WARN) -static $< -o $@ $(WIN_LDLIBS)
+$(B)/win/%.exe: examples/%.c gonet.h | $(B)/win
+	$(WIN_CC) $(OPT) -std=c11 $(WARN) -static $< -o $@ $(WIN_LDLIBS)
+$(B)/win:
+	mkdir -p $@
+test-windows: gonet.h $(addprefix $(B)/win/,$(addsuffix .exe,$(WIN_TESTS) $(WIN_EXAMPLES)))
+	WINEDEBUG=-all GN_TEST_RUNNER=$(WINE) GN_TEST_SCALE=small \
+	  sh tests/run.sh $(B)/win $(addsuffix .exe,$(WIN_TESTS))
+
+# Fuzzing: clang's libFuzzer with ASan+UBSan, one program per tests/fuzz/fuzz_*.c,
+# each run FUZZ_SECONDS over a copy of its corpus (tests/fuzz/run.sh). The test
+# program test_fuzz_regress replays the corpus and tests/fuzz/regress/ in the suite.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS  = $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_SRC      = $(wildcard tests/fuzz/*.c tests/fuzz/*.h)
+FUZZFLAGS     = $(SANFLAGS) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+$(B)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h gonet.h | $(B)/fuzz
+	$(CLANG) $(FUZZFLAGS) $< -o $@ $(LDLIBS)
+$(B)/fuzz:
+	mkdir -p $@
+$(foreach d,$(B) $(B)/asan $(B)/tsan $(B)/fallback $(B)/kqueue $(B)/arm64,$(d)/test_fuzz_regress): $(FUZZ_SRC)
+.PHONY: fuzz
+fuzz: gonet.h $(addprefix $(B)/fuzz/,$(FUZZ_TARGETS))
+	sh tests/fuzz/run.sh $(B)/fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 bench: gonet.h $(addprefix $(B)/,$(BENCHES))
 	sh bench/run.sh $(B)

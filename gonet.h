@@ -6,6 +6,8 @@
        #include "gonet.h"
    and include "gonet.h" without the define wherever else you call it. Build with
        cc -O2 app.c -o app -pthread           (Linux; glibc 2.34+ needs no -pthread)
+       x86_64-w64-mingw32-gcc -O2 app.c -o app.exe -lws2_32 -lmswsock -lsynchronization
+                                              (Windows x64, MinGW-w64 or clang)
 
    CONTENTS
      1. Quick start
@@ -18,7 +20,7 @@
      8. Timers                        gn_timer_* gn_ticker_new gn_after_func
      9. Stacks and memory             stack sizes, guard pages, a million coroutines
     10. Errors                        return codes, gn_strerror
-    11. Stats                         gn_stats_read
+    11. Stats and the dump            gn_stats_read gn_dump
     12. Networking                    gn_listen gn_accept gn_dial gn_read gn_write deadlines UDP bufio
                                       gn_signal_notify (Go's os/signal)
     13. HTTP                          gn_http_server_* gn_http_mux_* gn_http_do gn_http_fs_*
@@ -50,10 +52,19 @@
        GN_ASSERT(c)        impl  assert  internal consistency checks
        GN_STACK_SIZE       impl  65536 default coroutine stack, bytes (see 9)
        GN_MAX_PROCS        impl  256   upper bound on Ps
+       GN_MAX_THREADS      impl  10000 upper bound on OS threads running coroutines:
+                                       past it, a P freed by a blocking call waits
+                                       for a thread to come back (Go aborts)
        GN_CTX_UCONTEXT     impl  off   use the portable ucontext switch instead of
                                        the assembly one (any CPU; much slower)
        GN_POLL_POLL        impl  0     use the portable poll() backend instead of
                                        epoll/kqueue
+       GN_POLL_KQUEUE      impl  0     use the kqueue backend (the default on macOS
+                                       and the BSDs; elsewhere it needs a
+                                       <sys/event.h>, as the tests' shim gives)
+       GN_FUTEX_EMULATED   impl  0     park threads on mutex+condition variable
+                                       buckets instead of the OS futex (NetBSD
+                                       always does)
        GN_NO_VALGRIND      impl  off   do not tell valgrind about coroutine stacks
                                        even when <valgrind/valgrind.h> is present
      At run time: GONET_MAXPROCS=n in the environment sets the number of Ps when
@@ -81,7 +92,8 @@
          constant, so the compiler may reuse the old thread's address after a
          switch: read errno right after the call that set it, before any gn_
          call that may switch. gonet's own functions never leave their error
-         in errno; they return it.
+         in errno; they return it. On Windows GetLastError() is kept per
+         coroutine the same way.
        * Thread-local variables (_Thread_local, __thread, pthread keys, and
          library state kept per thread) are the current thread's: after a
          switch point they may be another thread's. Compilers may also keep the
@@ -171,10 +183,18 @@
      gn_strerror(code) describes any of them. A NULL or out-of-range argument
      is GN_EINVAL, never a crash.
 
-  11. STATS ---------------------------------------------------------------------------------
+  11. STATS AND THE DUMP --------------------------------------------------------------------
      gn_stats_read(&st) fills counters kept per P (so cheap to leave on):
      coroutines alive and created, context switches, parks, steals, threads,
      blocking calls and hand-offs, long runners, pending timers, poller calls.
+     For a program that seems stuck, gn_dump(write, ctx) writes one line per
+     live coroutine: its id, state, what it waits on (a channel or lock by
+     address, an fd) and for how long, its function and who spawned it:
+         coroutine 7 [chan receive, 1520 ms]: on 0x55d0c2a4e2c0, fn 0x55d0..
+     With gn_config.quit_dump = 1, `kill -QUIT <pid>` writes the same to
+     stderr and the program goes on (Go prints its stacks and exits; a server
+     being diagnosed should not die of it). examples/stats.c serves it at
+     GET /coroutines.
 
   12. NETWORKING ----------------------------------------------------------------------------
      Go's net, for coroutines. gn_listen(&l, "tcp", ":8080") and gn_accept give
@@ -279,6 +299,34 @@
      connections, with dial, response-header and overall timeouts, optional
      redirects, and streams bodies both ways. No TLS: "https" is GN_ENOSYS.
 
+     Bounds. Nothing queues without a limit; what bounds each queue:
+       run queues      256 Gs per P, the rest on the global list; a G is on at
+                       most one, so all are bounded by the coroutines the
+                       program made (as in Go).
+       channels        the capacity given to gn_chan_new; blocked senders and
+                       receivers are coroutines, one waiter each.
+       timers          one heap entry per pending timer, sleep or deadline.
+       threads         one per P, plus one per blocking call that outlasted its
+                       P, up to GN_MAX_THREADS.
+       signals         one pending bit per signal: repeats coalesce (as Go's).
+       poller          one descriptor per open fd, reused after close.
+       server          connections: max_conns (the rest wait in the kernel's
+                       listen backlog). Per active connection: a read buffer
+                       of max_header_bytes + 4 KiB, write_buffer_size, 6 KiB of
+                       head and header space, and the coroutine's stack; an
+                       idle keep-alive connection holds about 1 KiB and no
+                       coroutine. Pipelined requests beyond the read buffer
+                       wait in the socket (TCP flow control), never in memory;
+                       headers: 100 fields, max_header_bytes (431); bodies:
+                       max_body_bytes (413), chunk framing overhead limited;
+                       an unread body is drained up to 256 KiB, else the
+                       connection is closed. Each phase has its timeout.
+                       64 free connection blocks are kept for reuse.
+       client          max_idle_per_host pooled connections per host, closed
+                       after idle_conn_timeout; max_conns_per_host open (the
+                       rest wait, each in its caller's coroutine); a response
+                       head of at most max_header_bytes.
+
   14. WHERE GONET DIFFERS FROM GO -----------------------------------------------------------
      * No preemption: a coroutine that never reaches a switch point keeps its P.
        Signals cannot safely interrupt C code (malloc, locks), so this is a choice.
@@ -292,14 +340,30 @@
 
   15. PLATFORMS -----------------------------------------------------------------------------
      Linux on x86_64 and aarch64 (assembly context switch, epoll), and any
-     other Linux CPU with GN_CTX_UCONTEXT. kqueue (macOS, BSD) and IOCP
-     (Windows) backends are planned.
+     other Linux CPU with GN_CTX_UCONTEXT. macOS, FreeBSD, DragonFly, OpenBSD
+     and NetBSD have their OS layer (os_darwin.c, os_bsd.c) and the kqueue
+     poller, which the tests run on Linux over an epoll shim; builds on those
+     systems are not yet tested, and the network part still uses a few Linux
+     calls (accept4, MSG_NOSIGNAL, pipe2 on macOS). Windows x64: an I/O
+     completion port in completion mode (every read, write, accept and connect
+     is an overlapped operation; a deadline or close cancels it with CancelIoEx
+     and waits for it); sockets only for gn_conn_from_fd, no SO_REUSEPORT, no
+     unixgram, "unix" from Windows 10 1803. The tests run under wine, which
+     lacks AF_UNIX, ICMP errors on UDP and symbolic links (those tests skip).
 */
 
 #ifndef GONET_H
 #define GONET_H
 #if defined(GONET_IMPLEMENTATION) && defined(__linux__) && !defined(_GNU_SOURCE)
 #  define _GNU_SOURCE 1
+#endif
+#if defined(GONET_IMPLEMENTATION) && defined(__APPLE__) && defined(GN_CTX_UCONTEXT)
+#  if !defined(_XOPEN_SOURCE)
+#    define _XOPEN_SOURCE 700
+#  endif
+#  if !defined(_DARWIN_C_SOURCE)
+#    define _DARWIN_C_SOURCE 1
+#  endif
 #endif
 
 /* ==== begin src/api_base.h ==== */
@@ -387,6 +451,26 @@ GONET_API int64_t gn_now(void);           /* monotonic nanoseconds, never negati
 #endif
 /* ==== end src/api_base.h ==== */
 
+/* ==== begin src/api_io.h ==== */
+/* api_io.h — the small read/write interface that bufio and connections share. */
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A source of bytes: reads at most n bytes into buf and returns how many (> 0),
+ * GN_EOF at the end of the stream, or a negative error. n == 0 returns 0.
+ * A sink: writes all n bytes and returns n, or a negative error (then some
+ * prefix may have been written). gn_conn_reader / gn_conn_writer adapt a
+ * connection; any other source (a pipe, a file, memory) can supply its own.  */
+typedef int64_t (*gn_read_func)(void *ctx, void *buf, size_t n);
+typedef int64_t (*gn_write_func)(void *ctx, const void *buf, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
+/* ==== end src/api_io.h ==== */
+
 /* ==== begin src/api_runtime.h ==== */
 /* api_runtime.h — the runtime: start and stop, coroutines, blocking calls, timers, stats. */
 
@@ -404,6 +488,8 @@ typedef struct gn_config {
     int    stack_guard;  /* 0: guard pages while the VMA budget allows (see manual),
                             1: always, -1: never (slab-allocated stacks)               */
     int    sysmon;       /* 0: run the monitor thread; -1: do not                       */
+    int    quit_dump;    /* 1: SIGQUIT writes gn_dump's report to stderr and the program
+                            goes on (POSIX; needs sysmon). 0: SIGQUIT keeps its action */
 } gn_config;
 
 /* Starts the runtime on the calling thread, runs fn(arg) as the first coroutine
@@ -489,6 +575,20 @@ typedef struct gn_stats {
 } gn_stats;
 
 GONET_API void gn_stats_read(gn_stats *out);   /* all zeros when no runtime runs */
+
+/* ---- the coroutine dump ------------------------------------------------------
+ * For a stuck program: one line per live coroutine, in id order, saying what it
+ * is doing and, when parked, on what and for how long, e.g.
+ *     coroutine 7 [chan receive, 1520 ms]: on 0x55d0c2a4e2c0, fn 0x55d0c0a01a30,
+ *         spawned by 1, stack 912 of 65536 bytes
+ *     coroutine 9 [read, 12 ms]: fd 7, ...
+ * after a first line with the totals. Durations come from the monitor thread's
+ * clock (10 ms resolution; none when it is off). fn is the coroutine's function
+ * (addr2line or gdb's `info symbol` names it). Writes the report through w and
+ * returns the number of coroutines listed, GN_ESTATE when no runtime runs,
+ * GN_EINVAL for a NULL w, GN_ENOMEM, or the first error w returned. Callable from
+ * any thread and from a coroutine (never from a signal handler: see quit_dump).  */
+GONET_API int gn_dump(gn_write_func w, void *ctx);
 
 #ifdef __cplusplus
 }
@@ -656,26 +756,6 @@ GONET_API void       *gn_context_value(gn_context *ctx, const void *key);  /* NU
 }
 #endif
 /* ==== end src/api_sync.h ==== */
-
-/* ==== begin src/api_io.h ==== */
-/* api_io.h — the small read/write interface that bufio and connections share. */
-
-#ifdef __cplusplus
-extern "C" {
-#endif
-
-/* A source of bytes: reads at most n bytes into buf and returns how many (> 0),
- * GN_EOF at the end of the stream, or a negative error. n == 0 returns 0.
- * A sink: writes all n bytes and returns n, or a negative error (then some
- * prefix may have been written). gn_conn_reader / gn_conn_writer adapt a
- * connection; any other source (a pipe, a file, memory) can supply its own.  */
-typedef int64_t (*gn_read_func)(void *ctx, void *buf, size_t n);
-typedef int64_t (*gn_write_func)(void *ctx, const void *buf, size_t n);
-
-#ifdef __cplusplus
-}
-#endif
-/* ==== end src/api_io.h ==== */
 
 /* ==== begin src/api_bufio.h ==== */
 /* api_bufio.h — Go's bufio: a buffered reader and a buffered writer over any
@@ -846,7 +926,8 @@ typedef struct gn_listener gn_listener;
 
 typedef struct gn_listen_opts {
     int backlog;      /* 0: SOMAXCONN                                            */
-    int reuse_port;   /* 1: SO_REUSEPORT, for several listeners on one port      */
+    int reuse_port;   /* 1: SO_REUSEPORT, for several listeners on one port
+                       * (Windows has none: GN_ENOSYS)                           */
 } gn_listen_opts;
 
 GONET_API int gn_listen(gn_listener **out, const char *network, const char *address);
@@ -875,7 +956,8 @@ GONET_API int64_t gn_read(gn_conn *c, void *buf, size_t n);
 /* Writes all n bytes and returns n, or an error (some prefix may be sent).   */
 GONET_API int64_t gn_write(gn_conn *c, const void *buf, size_t n);
 GONET_API int     gn_close(gn_conn *c);
-GONET_API int     gn_close_read(gn_conn *c);    /* half-close: shutdown(SHUT_RD)  */
+GONET_API int     gn_close_read(gn_conn *c);    /* half-close: shutdown(SHUT_RD);
+                                                 * reads then get GN_EOF        */
 GONET_API int     gn_close_write(gn_conn *c);   /* half-close: shutdown(SHUT_WR)  */
 
 /* Deadlines, absolute gn_now() instants; 0 clears. Settable at any time from
@@ -888,6 +970,11 @@ GONET_API int gn_set_write_deadline(gn_conn *c, int64_t deadline);
 
 GONET_API int gn_local_addr(gn_conn *c, char *buf, size_t size);    /* "ip:port" */
 GONET_API int gn_remote_addr(gn_conn *c, char *buf, size_t size);
+/* The descriptor, still owned by c (for setsockopt and the like; reading or
+ * writing it behind c's back breaks c). On Windows it is the SOCKET as an int:
+ * socket handles are 32-bit significant there (as for every kernel handle
+ * shared by 32- and 64-bit processes), so (SOCKET)(intptr_t)gn_conn_fd(c)
+ * gives the handle back.                                                     */
 GONET_API int gn_conn_fd(gn_conn *c);
 
 /* Options. TCP_NODELAY is on by default for TCP, as in Go.                  */
@@ -898,7 +985,10 @@ GONET_API int gn_set_write_buffer(gn_conn *c, int bytes);
 GONET_API int gn_set_linger(gn_conn *c, int seconds);   /* < 0: OS default        */
 
 /* Wraps an open descriptor (a socket, a pipe, stdin) as a connection. It is
- * made non-blocking and owned by the gn_conn from then on.                   */
+ * made non-blocking and owned by the gn_conn from then on. On Windows only a
+ * socket can be wrapped, passed as (int)sock (see gn_conn_fd), and one that
+ * allows overlapped I/O (socket() and WSA_FLAG_OVERLAPPED ones do); anything
+ * else is GN_ENOSYS.                                                         */
 GONET_API int gn_conn_from_fd(gn_conn **out, int fd);
 
 /* gn_read/gn_write as a gn_read_func/gn_write_func (ctx is the gn_conn *), for
@@ -908,14 +998,17 @@ GONET_API int64_t gn_conn_writer(void *conn, const void *buf, size_t n);
 
 /* ---- UDP and unixgram --------------------------------------------------------
  * gn_listen_packet binds a datagram socket; gn_dial("udp", ...) gives a
- * connected one that gn_read / gn_write use. Addresses as strings "ip:port".  */
+ * connected one that gn_read / gn_write use. Addresses as strings "ip:port".
+ * Windows has "unix" streams (since Windows 10 1803; GN_ENOSYS before) but no
+ * "unixgram" (GN_ENOSYS).                                                     */
 GONET_API int gn_listen_packet(gn_conn **out, const char *network, const char *address);
 /* Receives one datagram: its length (a longer one is truncated to n), and the
  * sender as "ip:port" in from (may be NULL).                                  */
 GONET_API int64_t gn_read_from(gn_conn *c, void *buf, size_t n, char *from, size_t from_size);
 GONET_API int64_t gn_write_to(gn_conn *c, const void *buf, size_t n, const char *address);
 GONET_API int gn_set_broadcast(gn_conn *c, int on);
-/* Joins (leaves) a multicast group, e.g. "239.1.2.3"; ifname NULL: any.      */
+/* Joins (leaves) a multicast group, e.g. "239.1.2.3"; ifname NULL: any. On
+ * Windows ifname is an interface index in decimal ("12"), not a name.        */
 GONET_API int gn_join_group(gn_conn *c, const char *group, const char *ifname);
 GONET_API int gn_leave_group(gn_conn *c, const char *group, const char *ifname);
 
@@ -969,7 +1062,14 @@ GONET_API int gn_leave_group(gn_conn *c, const char *group, const char *ifname);
  * SIGILL (the runtime and the program need them as they are), and the
  * signals the C library keeps for its threads (32 and 33 on glibc, below
  * SIGRTMIN). GN_ESTATE when no runtime runs (notify, ignore). Otherwise
- * -errno from the system, or GN_ENOMEM.                                        */
+ * -errno from the system, or GN_ENOMEM.
+ *
+ * Windows has no asynchronous signals; console control events stand in for
+ * them, mapped as Go maps them: Ctrl+C and Ctrl+Break are SIGINT; closing the
+ * console window, logging off and shutting down are SIGTERM (the system ends
+ * the process a few seconds later, or as soon as the program exits). Those two
+ * are the only signals there: any other number in range is GN_ENOSYS (SIGSEGV,
+ * SIGILL, SIGFPE: GN_EINVAL). Ignoring SIGINT makes Ctrl+C do nothing.       */
 
 #ifdef __cplusplus
 extern "C" {
@@ -1290,15 +1390,29 @@ GONET_API void        gn_http_resp_free(gn_http_resp *r);
 #endif
 
 /* Symbol spelling for the assembly switches: Mach-O prefixes an underscore;
- * ELF marks a function's type ("%function" is accepted on every ELF target).   */
+ * ELF marks a function's type ("%function" is accepted on every ELF target);
+ * PE/COFF has no hidden visibility and declares a function with .def (storage
+ * class 2, external; type 32, a function).                                     */
 #if defined(__APPLE__)
 #  define GN__ASM_NAME(s) "_" s
 #  define GN__ASM_HIDE(s) ".private_extern _" s "\n"
 #  define GN__ASM_TYPE(s)
+#elif defined(_WIN32)
+#  define GN__ASM_NAME(s) s
+#  define GN__ASM_HIDE(s)
+#  define GN__ASM_TYPE(s) ".def " s "; .scl 2; .type 32; .endef\n"
 #else
 #  define GN__ASM_NAME(s) s
 #  define GN__ASM_HIDE(s) ".hidden " s "\n"
 #  define GN__ASM_TYPE(s) ".type " s ",%function\n"
+#endif
+/* A definition every translation unit may carry (GONET_STATIC builds), merged at
+ * link time. Mach-O's ".weak" would mark a weak *reference* and leave duplicate
+ * definitions; it spells a mergeable one ".weak_definition", on a global.       */
+#if defined(__APPLE__)
+#  define GN__ASM_WEAK(s) ".globl _" s "\n.weak_definition _" s "\n"
+#else
+#  define GN__ASM_WEAK(s) ".weak " s "\n"
 #endif
 
 /* GN_POLL_POLL=1 (or defined empty) forces the portable poll() backend; it is
@@ -1317,6 +1431,14 @@ GONET_API void        gn_http_resp_free(gn_http_resp *r);
 #  define GN__POLL_KQUEUE 1
 #else
 #  define GN__POLL_POLL 1
+#endif
+
+/* The futex under the runtime's locks: the OS's own (os_linux.c, os_darwin.c,
+ * os_bsd.c), or GN_FUTEX_EMULATED=1 for the portable one in os_posix.c (mutex
+ * and condition variable buckets), which NetBSD gets: it has no futex for
+ * user space. make test-kqueue uses it on Linux, so the code is exercised.    */
+#if GN__OS_POSIX && ((defined(GN_FUTEX_EMULATED) && GN__FLAG_SET(GN_FUTEX_EMULATED)) || defined(__NetBSD__))
+#  define GN__FUTEX_EMULATED 1
 #endif
 
 /* Sanitizers: the context switch tells them about stack changes.                */
@@ -1404,6 +1526,9 @@ GONET_API void        gn_http_resp_free(gn_http_resp *r);
 #ifndef GN_MAX_PROCS
 #  define GN_MAX_PROCS 256
 #endif
+#ifndef GN_MAX_THREADS
+#  define GN_MAX_THREADS 10000
+#endif
 
 #if defined(__GNUC__) || defined(__clang__)
 #  define GN__PRIVATE static __attribute__((unused))
@@ -1465,6 +1590,33 @@ GN__PRIVATE void gn__cpu_relax(void) {
 }
 
 /* ---- errors -------------------------------------------------------------------- */
+/* The text for an errno value. The Windows C runtime names only the classic
+ * ones (below 43); the POSIX names mingw's errno.h adds for sockets (100 and
+ * up), which gn__err_from_wsa returns, it calls "Unknown error".             */
+GN__PRIVATE const char *gn__errno_text(int e) {
+#if GN__OS_WINDOWS
+    static const struct { int e; const char *text; } names[] = {   /* glibc's words */
+        {EADDRINUSE, "Address already in use"},   {EADDRNOTAVAIL, "Cannot assign requested address"},
+        {EAFNOSUPPORT, "Address family not supported by protocol"},
+        {EALREADY, "Operation already in progress"}, {ECONNABORTED, "Software caused connection abort"},
+        {ECONNREFUSED, "Connection refused"},     {ECONNRESET, "Connection reset by peer"},
+        {EDESTADDRREQ, "Destination address required"}, {EHOSTUNREACH, "No route to host"},
+        {EINPROGRESS, "Operation now in progress"}, {EISCONN, "Transport endpoint is already connected"},
+        {ELOOP, "Too many levels of symbolic links"}, {EMSGSIZE, "Message too long"},
+        {ENETDOWN, "Network is down"},            {ENETRESET, "Network dropped connection on reset"},
+        {ENETUNREACH, "Network is unreachable"},  {ENOBUFS, "No buffer space available"},
+        {ENOPROTOOPT, "Protocol not available"},  {ENOTCONN, "Transport endpoint is not connected"},
+        {ENOTSOCK, "Socket operation on non-socket"}, {EOPNOTSUPP, "Operation not supported"},
+        {EPROTONOSUPPORT, "Protocol not supported"}, {EPROTOTYPE, "Protocol wrong type for socket"},
+        {ETIMEDOUT, "Connection timed out"},      {EWOULDBLOCK, "Operation would block"},
+        {ECANCELED, "Operation canceled"},        {EOVERFLOW, "Value too large for defined data type"},
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (names[i].e == e) return names[i].text;
+#endif
+    return strerror(e);
+}
+
 GONET_API const char *gn_version(void) { return GONET_VERSION_STRING; }
 
 GONET_API const char *gn_strerror(int err) {
@@ -1489,7 +1641,7 @@ GONET_API const char *gn_strerror(int err) {
     case GN_ETOOLARGE: return "message too large";
     default: break;
     }
-    if (err < 0 && err > -4000) return strerror(-err);
+    if (err < 0 && err > -4000) return gn__errno_text(-err);
     return "unknown error";
 }
 
@@ -1508,6 +1660,66 @@ GN__PRIVATE int gn__err_from_errno(int e) {
     default:        return -e;
     }
 }
+
+#if GN__OS_WINDOWS
+/* Maps a Winsock (or Win32, from an overlapped result) error to a return code:
+ * the errno a POSIX system gives in the same case, so callers test one set of
+ * names everywhere (-ECONNRESET, -ECONNREFUSED, -EADDRINUSE, ...).            */
+GN__PRIVATE int gn__err_from_wsa(int e) {
+    switch (e) {
+    case 0:                      return GN_OK;
+    case WSA_NOT_ENOUGH_MEMORY:  return GN_ENOMEM;
+    case WSAEINVAL:              return GN_EINVAL;
+    case WSAEWOULDBLOCK:         return GN_EAGAIN;
+    case WSAETIMEDOUT:
+    case ERROR_SEM_TIMEOUT:      return GN_ETIMEDOUT;
+    case WSA_OPERATION_ABORTED:  return GN_ECANCELED;
+    case WSAEINTR:               return -EINTR;
+    case WSAEBADF:
+    case WSA_INVALID_HANDLE:     return -EBADF;
+    case WSAEACCES:              return -EACCES;
+    case WSAEFAULT:              return -EFAULT;
+    case WSAEMFILE:              return -EMFILE;
+    case WSAEINPROGRESS:         return -EINPROGRESS;
+    case WSAEALREADY:            return -EALREADY;
+    case WSAENOTSOCK:            return -ENOTSOCK;
+    case WSAEDESTADDRREQ:        return -EDESTADDRREQ;
+    case WSAEMSGSIZE:            return -EMSGSIZE;
+    case WSAEPROTOTYPE:          return -EPROTOTYPE;
+    case WSAENOPROTOOPT:         return -ENOPROTOOPT;
+    case WSAEPROTONOSUPPORT:     return -EPROTONOSUPPORT;
+    case WSAESOCKTNOSUPPORT:
+    case WSAEOPNOTSUPP:          return -EOPNOTSUPP;
+    case WSAEPFNOSUPPORT:
+    case WSAEAFNOSUPPORT:        return -EAFNOSUPPORT;
+    case WSAEADDRINUSE:          return -EADDRINUSE;
+    case WSAEADDRNOTAVAIL:       return -EADDRNOTAVAIL;
+    case WSAENETDOWN:            return -ENETDOWN;
+    case WSAENETUNREACH:         return -ENETUNREACH;
+    case WSAENETRESET:           return -ENETRESET;
+    case WSAECONNABORTED:
+    case ERROR_CONNECTION_ABORTED: return -ECONNABORTED;
+    case WSAECONNRESET:
+    case ERROR_NETNAME_DELETED:  return -ECONNRESET;
+    case WSAENOBUFS:             return -ENOBUFS;
+    case WSAEISCONN:             return -EISCONN;
+    case WSAENOTCONN:            return -ENOTCONN;
+    case WSAESHUTDOWN:           return -EPIPE;   /* a write after close_write, as POSIX */
+    case WSAECONNREFUSED:
+    case ERROR_CONNECTION_REFUSED: return -ECONNREFUSED;
+    case WSAELOOP:               return -ELOOP;
+    case WSAENAMETOOLONG:        return -ENAMETOOLONG;
+    case WSAEHOSTDOWN:
+    case WSAEHOSTUNREACH:
+    case ERROR_HOST_UNREACHABLE: return -EHOSTUNREACH;
+    case ERROR_NETWORK_UNREACHABLE: return -ENETUNREACH;
+    case WSANOTINITIALISED:
+    case WSASYSNOTREADY:
+    case WSAVERNOTSUPPORTED:     return GN_ENOSYS;
+    default:                     return -EIO;
+    }
+}
+#endif
 /* ==== end src/impl_base.c ==== */
 
 /* ==== begin src/os_posix.c ==== */
@@ -1526,16 +1738,51 @@ GONET_API int64_t gn_now(void) {
     return (int64_t)ts.tv_sec * GN_SECOND + ts.tv_nsec;
 }
 
+/* Process-wide set-up for a run (Winsock and the timer resolution on Windows):
+ * nothing to do on POSIX. 0 or a negative code.                               */
+GN__PRIVATE int gn__os_init(void) { return 0; }
+GN__PRIVATE void gn__os_fini(void) {}
+
 GN__PRIVATE int gn__os_page_size(void) {
     static int page;
     if (!page) page = (int)sysconf(_SC_PAGESIZE);
     return page;
 }
 
+/* Stack memory. The BSDs and macOS spell MAP_ANONYMOUS MAP_ANON (newer ones
+ * accept both); FreeBSD and OpenBSD have no MAP_NORESERVE, and they never
+ * reserve swap for untouched pages anyway. OpenBSD kills a process whose stack
+ * pointer is outside a MAP_STACK mapping at a system call or a fault, and a
+ * coroutine's stack is exactly that; elsewhere MAP_STACK is a mere hint (or,
+ * on FreeBSD, a grow-down region we do not want), so only OpenBSD gets it.     */
+#if defined(MAP_ANONYMOUS)
+#  define GN__MAP_ANON MAP_ANONYMOUS
+#else
+#  define GN__MAP_ANON MAP_ANON
+#endif
+#if defined(MAP_NORESERVE)
+#  define GN__MAP_NORESERVE MAP_NORESERVE
+#else
+#  define GN__MAP_NORESERVE 0
+#endif
+#if defined(__OpenBSD__) && defined(MAP_STACK)
+#  define GN__MAP_STACK MAP_STACK
+#else
+#  define GN__MAP_STACK 0
+#endif
+
+/* The thread's last-error value, which the runtime keeps per coroutine like
+ * errno: Windows' GetLastError(); POSIX has none.                             */
+GN__PRIVATE uint32_t gn__os_lasterr(void) { return 0; }
+GN__PRIVATE void gn__os_set_lasterr(uint32_t e) { (void)e; }
+
+/* Bytes below each coroutine stack kept for its guard (gn__os_guard).          */
+GN__PRIVATE size_t gn__os_guard_size(void) { return (size_t)gn__os_page_size(); }
+
 GN__PRIVATE void *gn__os_map(size_t size) {
     int saved = errno;
     void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+                   MAP_PRIVATE | GN__MAP_ANON | GN__MAP_NORESERVE | GN__MAP_STACK, -1, 0);
     errno = saved;
     return p == MAP_FAILED ? NULL : p;
 }
@@ -1583,16 +1830,151 @@ GN__PRIVATE void gn__os_usleep(int64_t ns) {
 
 GN__PRIVATE void gn__os_yield_thread(void) { sched_yield(); }
 
+#if GN__FUTEX_EMULATED
+/* ---- the portable futex (GN_FUTEX_EMULATED; NetBSD) -------------------------
+ * A sleeper waits on the condition variable of one of a fixed set of buckets,
+ * picked by hashing the address. Addresses that share a bucket share its
+ * condition variable, so a wake broadcasts and each woken sleeper goes back to
+ * its caller, which re-checks its word (the contract allows spurious
+ * wake-ups). A sleeper compares *addr under the bucket's mutex and a waker
+ * broadcasts under it, so a wake that follows a change of *addr cannot fall
+ * between a sleeper's compare and its sleep.
+ * Most wakes find nobody asleep (an unlock that raced a spinning locker, a
+ * note nobody sleeps on), so each bucket counts its sleepers and a waker
+ * that reads 0 skips the mutex. That read is safe: the waker changed *addr
+ * before calling, then a full fence, then reads the count; a sleeper raises
+ * the count, then a full fence, then reads *addr. With both fences one of the
+ * two sees the other's write: the sleeper does not sleep, or the waker
+ * broadcasts.                                                                  */
+#define GN__FUTEX_BUCKETS 64
+
+typedef struct {
+    pthread_mutex_t mu;
+    pthread_cond_t  cv;
+    uint32_t        sleepers;     /* atomic; changed under mu                     */
+} gn__futex_bucket;
+
+static gn__futex_bucket gn__futex_tab[GN__FUTEX_BUCKETS];
+static pthread_once_t gn__futex_once = PTHREAD_ONCE_INIT;
+#if !defined(__APPLE__)
+static clockid_t gn__futex_clock = CLOCK_REALTIME;   /* what the condvars time by */
+#endif
+
+/* Timed waits run on the monotonic clock where the condition variable can be
+ * told so: a wall-clock step must not stretch or cut a runtime sleep. macOS
+ * cannot, and times its waits relatively instead (below).                     */
+GN__PRIVATE void gn__futex_init(void) {
+    pthread_condattr_t ca;
+    if (pthread_condattr_init(&ca) != 0) gn__fatal("cannot create the futex buckets");
+#if !defined(__APPLE__)
+    if (pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) == 0) gn__futex_clock = CLOCK_MONOTONIC;
+#endif
+    for (int i = 0; i < GN__FUTEX_BUCKETS; i++) {
+        if (pthread_mutex_init(&gn__futex_tab[i].mu, NULL) != 0 ||
+            pthread_cond_init(&gn__futex_tab[i].cv, &ca) != 0)
+            gn__fatal("cannot create the futex buckets");
+    }
+    pthread_condattr_destroy(&ca);
+}
+
+GN__PRIVATE gn__futex_bucket *gn__futex_bucket_of(const uint32_t *addr) {
+    uint32_t h = (uint32_t)((uintptr_t)addr >> 2) * 2654435761u;   /* Fibonacci hashing */
+    return &gn__futex_tab[h >> (32 - 6)];
+}
+
+/* Waits while *addr == val, at most ns nanoseconds (< 0: no limit); may return
+ * early. Leaves errno as it found it, like os_linux.c's.                      */
+GN__PRIVATE void gn__os_futex_wait(uint32_t *addr, uint32_t val, int64_t ns) {
+    int saved = errno;
+    pthread_once(&gn__futex_once, gn__futex_init);
+    gn__futex_bucket *b = gn__futex_bucket_of(addr);
+    if (ns > GN_HOUR) ns = GN_HOUR;   /* an early return is allowed; overflow is not */
+    pthread_mutex_lock(&b->mu);
+    gn__xadd(&b->sleepers, 1u);
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    if (__atomic_load_n(addr, __ATOMIC_RELAXED) == val) {
+        if (ns < 0) {
+            pthread_cond_wait(&b->cv, &b->mu);
+        } else {
+#if defined(__APPLE__)
+            struct timespec rel = {(time_t)(ns / GN_SECOND), (long)(ns % GN_SECOND)};
+            pthread_cond_timedwait_relative_np(&b->cv, &b->mu, &rel);
+#else
+            struct timespec at;
+            clock_gettime(gn__futex_clock, &at);
+            at.tv_sec += (time_t)(ns / GN_SECOND);
+            at.tv_nsec += (long)(ns % GN_SECOND);
+            if (at.tv_nsec >= 1000000000L) {
+                at.tv_sec++;
+                at.tv_nsec -= 1000000000L;
+            }
+            pthread_cond_timedwait(&b->cv, &b->mu, &at);
+#endif
+        }
+    }
+    __atomic_fetch_sub(&b->sleepers, 1u, __ATOMIC_RELAXED);
+    pthread_mutex_unlock(&b->mu);
+    errno = saved;
+}
+
+/* Wakes the sleepers on addr (all of the bucket's: see above), n ignored.     */
+GN__PRIVATE void gn__os_futex_wake(uint32_t *addr, int n) {
+    (void)n;
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    gn__futex_bucket *b = gn__futex_bucket_of(addr);
+    if (__atomic_load_n(&b->sleepers, __ATOMIC_ACQUIRE) == 0) return;
+    int saved = errno;
+    pthread_mutex_lock(&b->mu);   /* a non-zero count means the buckets exist */
+    pthread_cond_broadcast(&b->cv);
+    pthread_mutex_unlock(&b->mu);
+    errno = saved;
+}
+#endif /* GN__FUTEX_EMULATED */
+
+/* SIGQUIT for the coroutine dump (gn_config.quit_dump): fn runs in the handler,
+ * so it may only do what is async-signal-safe. NULL puts the old action back.   */
+static void (*gn__quit_fn)(void);
+static struct sigaction gn__quit_old;
+
+static void gn__quit_handler(int sig) {
+    (void)sig;
+    int saved = errno;
+    if (gn__quit_fn) gn__quit_fn();
+    errno = saved;
+}
+
+GN__PRIVATE int gn__os_quit_hook(void (*fn)(void)) {
+    if (!fn) {
+        if (!gn__quit_fn) return 0;
+        sigaction(SIGQUIT, &gn__quit_old, NULL);
+        gn__quit_fn = NULL;
+        return 0;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = gn__quit_handler;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    gn__quit_fn = fn;
+    if (sigaction(SIGQUIT, &sa, &gn__quit_old) != 0) {
+        gn__quit_fn = NULL;
+        return gn__err_from_errno(errno);
+    }
+    return 0;
+}
+
 #endif /* GN__OS_POSIX */
 /* ==== end src/os_posix.c ==== */
 
 /* ==== begin src/os_linux.c ==== */
-/* os_linux.c — the OS layer's Linux part: the futex, the CPU count (affinity
- * and cgroup quota), vm.max_map_count, a thread's stack bounds.
+/* os_linux.c — the OS layer's Linux part: the futex (unless GN_FUTEX_EMULATED
+ * asks for os_posix.c's), the CPU count (affinity and cgroup quota),
+ * vm.max_map_count, a thread's stack bounds.
  *
  * >>os-linux                                                                    */
 #if GN__OS_LINUX
 
+#if !GN__FUTEX_EMULATED
 /* Waits while *addr == val, at most ns nanoseconds (< 0: no limit). Spurious
  * wake-ups are allowed; callers re-check. Like every OS call the runtime makes
  * on a coroutine's behalf, it leaves errno as it found it: the coroutine's
@@ -1614,6 +1996,7 @@ GN__PRIVATE void gn__os_futex_wake(uint32_t *addr, int n) {
     syscall(SYS_futex, addr, 129 /* FUTEX_WAKE_PRIVATE */, n, NULL, NULL, 0);
     errno = saved;
 }
+#endif /* !GN__FUTEX_EMULATED */
 
 /* CPUs this process may use: the affinity mask, capped by a cgroup v2 CPU quota
  * (rounded up), as Go 1.25 does for GOMAXPROCS.                                  */
@@ -1663,6 +2046,540 @@ GN__PRIVATE void gn__os_thread_stack(char **lo, size_t *size) {
 
 #endif /* GN__OS_LINUX */
 /* ==== end src/os_linux.c ==== */
+
+/* ==== begin src/os_darwin.c ==== */
+/* os_darwin.c — the OS layer's macOS part: the futex, the CPU count, the map
+ * limit, a thread's stack bounds (what os_linux.c is on Linux).
+ *
+ * The futex. macOS 14.4 made a wait-on-address public:
+ * os_sync_wait_on_address. Before it there are only the private __ulock_wait
+ * and __ulock_wake, which libc++ builds std::atomic<T>::wait on and which
+ * every release since 10.12 has kept; they are what an older system (or an
+ * SDK without the header) gets. A build with clang checks at run time which
+ * one the system has, so one binary serves both.
+ *
+ * >>os-darwin                                                                    */
+#if GN__OS_DARWIN
+
+#include <sys/sysctl.h>
+
+#if !GN__FUTEX_EMULATED
+#  if defined(__clang__) && defined(__has_include)
+#    if __has_include(<os/os_sync_wait_on_address.h>)
+#      include <os/os_sync_wait_on_address.h>
+#      define GN__DARWIN_OS_SYNC 1
+#    endif
+#  endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+/* Not in any SDK header; the prototypes are libc++'s and xnu's. timeout_us 0
+ * means no limit.                                                              */
+extern int __ulock_wait(uint32_t operation, void *addr, uint64_t value, uint32_t timeout_us);
+extern int __ulock_wake(uint32_t operation, void *addr, uint64_t wake_value);
+#ifdef __cplusplus
+}
+#endif
+#define GN__UL_COMPARE_AND_WAIT 1            /* a 32-bit word, this process only */
+#define GN__ULF_WAKE_ALL        0x00000100
+#define GN__ULF_NO_ERRNO        0x01000000   /* report -errno, leave errno alone */
+
+/* Waits while *addr == val, at most ns nanoseconds (< 0: no limit); may return
+ * early (signals, spurious wake-ups); callers re-check. Leaves errno alone.    */
+GN__PRIVATE void gn__os_futex_wait(uint32_t *addr, uint32_t val, int64_t ns) {
+    if (ns == 0) return;   /* both calls read a zero timeout as "no limit" */
+    int saved = errno;
+#if GN__DARWIN_OS_SYNC
+    if (__builtin_available(macOS 14.4, iOS 17.4, tvOS 17.4, watchOS 10.4, *)) {
+        if (ns < 0)
+            os_sync_wait_on_address(addr, val, sizeof *addr, OS_SYNC_WAIT_ON_ADDRESS_NONE);
+        else
+            os_sync_wait_on_address_with_timeout(addr, val, sizeof *addr, OS_SYNC_WAIT_ON_ADDRESS_NONE,
+                                                 OS_CLOCK_MACH_ABSOLUTE_TIME, (uint64_t)ns);
+        errno = saved;
+        return;
+    }
+#endif
+    uint32_t us = 0;
+    if (ns > 0) {   /* whole microseconds, rounded up so a sleep is never cut short */
+        int64_t u = (ns + 999) / 1000;
+        us = u > (int64_t)UINT32_MAX ? UINT32_MAX : (uint32_t)u;
+    }
+    __ulock_wait(GN__UL_COMPARE_AND_WAIT | GN__ULF_NO_ERRNO, addr, val, us);
+    errno = saved;
+}
+
+GN__PRIVATE void gn__os_futex_wake(uint32_t *addr, int n) {
+    int saved = errno;
+#if GN__DARWIN_OS_SYNC
+    if (__builtin_available(macOS 14.4, iOS 17.4, tvOS 17.4, watchOS 10.4, *)) {
+        if (n == 1)
+            os_sync_wake_by_address_any(addr, sizeof *addr, OS_SYNC_WAKE_BY_ADDRESS_NONE);
+        else
+            os_sync_wake_by_address_all(addr, sizeof *addr, OS_SYNC_WAKE_BY_ADDRESS_NONE);
+        errno = saved;
+        return;
+    }
+#endif
+    /* -ENOENT (nobody waits) is the common answer and needs nothing done.      */
+    __ulock_wake(GN__UL_COMPARE_AND_WAIT | GN__ULF_NO_ERRNO | (n == 1 ? 0 : GN__ULF_WAKE_ALL), addr, 0);
+    errno = saved;
+}
+#endif /* !GN__FUTEX_EMULATED */
+
+/* CPUs this process may use. macOS has no affinity masks and no CPU quotas to
+ * honour, so it is the active CPUs (fewer than hw.ncpu on a machine with some
+ * switched off).                                                              */
+GN__PRIVATE int gn__os_ncpu(void) {
+    int n = 0;
+    size_t len = sizeof n;
+    if (sysctlbyname("hw.activecpu", &n, &len, NULL, 0) != 0 || n <= 0)
+        n = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? n : 1;
+}
+
+/* The Mach VM has no limit on the number of mappings (Linux's
+ * vm.max_map_count): every stack may have its guard page.                      */
+GN__PRIVATE long gn__os_max_map_count(void) { return LONG_MAX / 4; }
+
+/* Bounds of the calling thread's stack, for the sanitizers' fiber bookkeeping.
+ * pthread_get_stackaddr_np gives the top (the highest address), not the base. */
+GN__PRIVATE void gn__os_thread_stack(char **lo, size_t *size) {
+    pthread_t self = pthread_self();
+    char *top = (char *)pthread_get_stackaddr_np(self);
+    size_t sz = pthread_get_stacksize_np(self);
+    *lo = top ? top - sz : NULL;
+    *size = top ? sz : 0;
+}
+
+#endif /* GN__OS_DARWIN */
+/* ==== end src/os_darwin.c ==== */
+
+/* ==== begin src/os_bsd.c ==== */
+/* os_bsd.c — the OS layer's part for FreeBSD, DragonFly, OpenBSD and NetBSD:
+ * the futex, the CPU count, the map limit, a thread's stack bounds (what
+ * os_linux.c is on Linux). Each system has its own futex: FreeBSD _umtx_op,
+ * DragonFly umtx_sleep and umtx_wakeup, OpenBSD futex(2); NetBSD keeps its
+ * futex for Linux emulation, so it gets os_posix.c's portable one.
+ *
+ * >>os-bsd                                                                       */
+#if GN__OS_BSD
+
+#include <sys/param.h>
+#include <pthread.h>
+#if defined(__FreeBSD__) || defined(__DragonFly__) || defined(__OpenBSD__)
+#  include <pthread_np.h>
+#endif
+#if defined(__FreeBSD__)
+#  include <sys/cpuset.h>
+#endif
+
+#if !GN__FUTEX_EMULATED
+#if defined(__FreeBSD__)
+#  include <sys/umtx.h>
+#elif defined(__OpenBSD__)
+#  include <sys/futex.h>
+#endif
+
+/* Waits while *addr == val, at most ns nanoseconds (< 0: no limit); may return
+ * early (signals, spurious wake-ups); callers re-check. Leaves errno alone.    */
+GN__PRIVATE void gn__os_futex_wait(uint32_t *addr, uint32_t val, int64_t ns) {
+    if (ns == 0) return;
+    int saved = errno;
+    if (ns > GN_HOUR) ns = GN_HOUR;   /* an early return is allowed; overflow is not */
+#if defined(__FreeBSD__)
+    /* The _umtx_time form names the clock: a relative wait on the monotonic
+     * one (a bare timespec would be measured on the realtime clock).          */
+    struct _umtx_time ut;
+    memset(&ut, 0, sizeof ut);
+    ut._timeout.tv_sec = (time_t)(ns / GN_SECOND);
+    ut._timeout.tv_nsec = (long)(ns % GN_SECOND);
+    ut._flags = 0;
+    ut._clockid = CLOCK_MONOTONIC;
+    _umtx_op(addr, UMTX_OP_WAIT_UINT_PRIVATE, val, ns < 0 ? NULL : (void *)(uintptr_t)sizeof ut,
+             ns < 0 ? NULL : &ut);
+#elif defined(__DragonFly__)
+    /* Microseconds, where 0 means no limit: round up, never down to 0.        */
+    int us = 0;
+    if (ns > 0) {
+        int64_t u = (ns + 999) / 1000;
+        us = u > INT_MAX ? INT_MAX : (int)u;
+    }
+    umtx_sleep((volatile const int *)addr, (int)val, us);
+#elif defined(__OpenBSD__)
+    struct timespec ts, *tsp = NULL;
+    if (ns > 0) {
+        ts.tv_sec = (time_t)(ns / GN_SECOND);
+        ts.tv_nsec = (long)(ns % GN_SECOND);
+        tsp = &ts;
+    }
+#  ifdef FUTEX_PRIVATE_FLAG
+    futex(addr, FUTEX_WAIT | FUTEX_PRIVATE_FLAG, (int)val, tsp, NULL);
+#  else
+    futex(addr, FUTEX_WAIT, (int)val, tsp, NULL);
+#  endif
+#else
+#  error "gonet.h: no futex for this BSD; build with GN_FUTEX_EMULATED=1"
+#endif
+    errno = saved;
+}
+
+GN__PRIVATE void gn__os_futex_wake(uint32_t *addr, int n) {
+    int saved = errno;
+#if defined(__FreeBSD__)
+    _umtx_op(addr, UMTX_OP_WAKE_PRIVATE, (u_long)n, NULL, NULL);
+#elif defined(__DragonFly__)
+    umtx_wakeup((volatile const int *)addr, n);
+#elif defined(__OpenBSD__)
+#  ifdef FUTEX_PRIVATE_FLAG
+    futex(addr, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, n, NULL, NULL);
+#  else
+    futex(addr, FUTEX_WAKE, n, NULL, NULL);
+#  endif
+#endif
+    errno = saved;
+}
+#endif /* !GN__FUTEX_EMULATED */
+
+/* CPUs this process may use: FreeBSD's affinity mask (cpuset(1) and jails
+ * narrow it), elsewhere the CPUs online.                                      */
+GN__PRIVATE int gn__os_ncpu(void) {
+    int n = 0;
+#if defined(__FreeBSD__) && defined(CPU_COUNT)
+    cpuset_t set;
+    CPU_ZERO(&set);
+    if (cpuset_getaffinity(CPU_LEVEL_WHICH, CPU_WHICH_PID, -1, sizeof set, &set) == 0) n = CPU_COUNT(&set);
+#endif
+    if (n <= 0) n = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? n : 1;
+}
+
+/* No BSD caps the number of mappings a process may have (Linux's
+ * vm.max_map_count): every stack may have its guard page.                      */
+GN__PRIVATE long gn__os_max_map_count(void) { return LONG_MAX / 4; }
+
+/* Bounds of the calling thread's stack, for the sanitizers' fiber bookkeeping. */
+GN__PRIVATE void gn__os_thread_stack(char **lo, size_t *size) {
+    void *addr = NULL;
+    size_t sz = 0;
+#if defined(__OpenBSD__)
+    stack_t ss;   /* ss_sp is the top of the stack, not its base */
+    if (pthread_stackseg_np(pthread_self(), &ss) == 0) {
+        addr = (char *)ss.ss_sp - ss.ss_size;
+        sz = ss.ss_size;
+    }
+#else
+    pthread_attr_t attr;
+#  if defined(__NetBSD__)
+    if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+        pthread_attr_getstack(&attr, &addr, &sz);
+        pthread_attr_destroy(&attr);
+    }
+#  else
+    /* pthread_attr_get_np fills an attr the caller has initialised.            */
+    if (pthread_attr_init(&attr) == 0) {
+        if (pthread_attr_get_np(pthread_self(), &attr) == 0) pthread_attr_getstack(&attr, &addr, &sz);
+        pthread_attr_destroy(&attr);
+    }
+#  endif
+#endif
+    *lo = (char *)addr;
+    *size = sz;
+}
+
+#endif /* GN__OS_BSD */
+/* ==== end src/os_bsd.c ==== */
+
+/* ==== begin src/os_windows.c ==== */
+/* os_windows.c — the OS layer on Windows: clock, futex, memory, threads,
+ * sleeping, the CPU count, and the process-wide set-up a run needs (Winsock,
+ * the timer resolution). The same gn__os_* contract as os_posix.c with
+ * os_linux.c: every call the runtime makes on a coroutine's behalf leaves
+ * errno as it found it (and GetLastError too, which Windows code reads the
+ * same way).
+ *
+ * >>os-windows                                                                  */
+#if GN__OS_WINDOWS
+
+#include <process.h>   /* _beginthreadex */
+#if defined(_MSC_VER)
+#  pragma comment(lib, "synchronization")
+#endif
+
+/* Keeps errno and the thread's last-error value across an OS call.            */
+#define GN__OS_KEEP_BEGIN { int gn__saved_errno = errno; DWORD gn__saved_lasterr = GetLastError();
+#define GN__OS_KEEP_END   errno = gn__saved_errno; SetLastError(gn__saved_lasterr); }
+
+/* GetLastError() is per thread like errno, and Windows code reads it the same
+ * way after a failed call: the runtime keeps it per coroutine (sched.c).      */
+GN__PRIVATE uint32_t gn__os_lasterr(void) { return (uint32_t)GetLastError(); }
+GN__PRIVATE void gn__os_set_lasterr(uint32_t e) { SetLastError((DWORD)e); }
+
+/* The performance counter: monotonic and unaffected by changes of the wall
+ * clock, with sub-microsecond resolution; its frequency is fixed at boot.     */
+GONET_API int64_t gn_now(void) {
+    static int64_t freq;
+    LARGE_INTEGER c;
+    int64_t f = gn__load_relaxed(&freq);
+    if (!f) {
+        LARGE_INTEGER q;
+        QueryPerformanceFrequency(&q);   /* cannot fail since Windows XP */
+        f = q.QuadPart;
+        gn__store_relaxed(&freq, f);
+    }
+    QueryPerformanceCounter(&c);
+    return (c.QuadPart / f) * GN_SECOND + (c.QuadPart % f) * GN_SECOND / f;
+}
+
+/* Process-wide set-up for a run, from gn_run; gn__os_fini undoes what must be.
+ * Winsock is started once per process and never cleaned up (the process's end
+ * does that, and sockets may outlive a run in user code). The system timer
+ * resolution is raised to 1 ms for the run: every timed wait below (the futex,
+ * the poller's) is in milliseconds, and at the default 15.6 ms tick a 1 ms
+ * sleep would take 15. timeBeginPeriod is looked up at run time, so users do
+ * not need to link winmm; without it, waits are only coarser.               */
+typedef unsigned (WINAPI *gn__timeperiod_fn)(unsigned);
+static struct {
+    int               looked_up;   /* winmm.dll was looked for (once a process) */
+    gn__timeperiod_fn begin, end;
+    int               raised;      /* this run raised the resolution           */
+} gn__tp;
+
+GN__PRIVATE int gn__os_init(void) {
+    static uint32_t wsa_started;
+    int rc = 0;
+    GN__OS_KEEP_BEGIN
+    if (!gn__load(&wsa_started)) {
+        WSADATA wd;
+        if (WSAStartup(MAKEWORD(2, 2), &wd) == 0) gn__store(&wsa_started, 1);
+        else rc = GN_ENOSYS;
+    }
+    if (!gn__tp.looked_up) {
+        gn__tp.looked_up = 1;
+        HMODULE mm = LoadLibraryA("winmm.dll");
+        if (mm) {
+            /* Through a void pointer: FARPROC to another function type is a
+             * cast gcc's -Wcast-function-type would flag.                      */
+            void *b = (void *)GetProcAddress(mm, "timeBeginPeriod");
+            void *e = (void *)GetProcAddress(mm, "timeEndPeriod");
+            if (b && e) {
+                memcpy(&gn__tp.begin, &b, sizeof b);
+                memcpy(&gn__tp.end, &e, sizeof e);
+            }
+        }
+    }
+    if (rc == 0 && gn__tp.begin) gn__tp.raised = gn__tp.begin(1) == 0;
+    GN__OS_KEEP_END
+    return rc;
+}
+
+GN__PRIVATE void gn__os_fini(void) {
+    GN__OS_KEEP_BEGIN
+    if (gn__tp.raised) gn__tp.end(1);
+    gn__tp.raised = 0;
+    GN__OS_KEEP_END
+}
+
+/* ---- the futex: WaitOnAddress (Windows 8+, -lsynchronization) ---------------
+ * Waits while *addr == val, at most ns nanoseconds (< 0: no limit), rounded up
+ * to whole milliseconds (a wait never ends early, only late); spurious wake-ups
+ * are allowed, callers re-check.                                               */
+GN__PRIVATE void gn__os_futex_wait(uint32_t *addr, uint32_t val, int64_t ns) {
+    GN__OS_KEEP_BEGIN
+    DWORD ms = INFINITE;
+    if (ns >= 0) {
+        int64_t m = (ns + GN_MILLISECOND - 1) / GN_MILLISECOND;
+        ms = m >= (int64_t)INFINITE ? INFINITE - 1 : (DWORD)m;
+    }
+    WaitOnAddress((volatile VOID *)addr, &val, sizeof val, ms);
+    GN__OS_KEEP_END
+}
+
+GN__PRIVATE void gn__os_futex_wake(uint32_t *addr, int n) {
+    GN__OS_KEEP_BEGIN
+    if (n == 1) WakeByAddressSingle((PVOID)addr);
+    else WakeByAddressAll((PVOID)addr);
+    GN__OS_KEEP_END
+}
+
+/* ---- memory ----------------------------------------------------------------------
+ * Stacks are committed whole (MEM_COMMIT): Windows does not overcommit, so a
+ * committed page counts against the commit limit (RAM plus page file) from the
+ * start, though it takes RAM only once touched. A million 64 KiB stacks thus
+ * need 64 GiB of commit; size stacks (gn_config.stack_size) with that in mind.
+ * The guard is three pages, laid out like the end of a thread's stack: the
+ * lowest decommitted (it faults on every touch, and the context switch gives
+ * it to the TIB as DeallocationStack), the two above it PAGE_GUARD. A
+ * PAGE_NOACCESS page alone would fault too, but Windows has no alternate
+ * stack: the exception record is pushed below the faulting stack pointer, into
+ * that very page, and the process dies without a word. A PAGE_GUARD page hit
+ * inside the TIB's stack bounds is instead the system's own stack overflow: it
+ * lifts the guard, raises EXCEPTION_STACK_OVERFLOW on the pages it freed, and
+ * stack.c's handler names the coroutine there (one page is too little room
+ * for the exception record and a WriteFile). The cost: PAGE_GUARD is one-shot, so a stack whose
+ * overflow was caught and survived (an __except of the user's) has no guard
+ * left; the decommitted page below still stops it, without a report.
+ * Windows has no limit like vm.max_map_count.                                  */
+GN__PRIVATE int gn__os_page_size(void) {
+    static int page;
+    if (!page) {
+        SYSTEM_INFO si;
+        GetSystemInfo(&si);
+        page = (int)si.dwPageSize;
+    }
+    return page;
+}
+
+GN__PRIVATE void *gn__os_map(size_t size) {
+    void *p;
+    GN__OS_KEEP_BEGIN
+    p = VirtualAlloc(NULL, size, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
+    GN__OS_KEEP_END
+    return p;
+}
+
+/* p is always what gn__os_map returned: VirtualFree releases whole reservations. */
+GN__PRIVATE void gn__os_unmap(void *p, size_t size) {
+    (void)size;
+    GN__OS_KEEP_BEGIN
+    VirtualFree(p, 0, MEM_RELEASE);
+    GN__OS_KEEP_END
+}
+
+GN__PRIVATE size_t gn__os_guard_size(void) { return 3 * (size_t)gn__os_page_size(); }
+
+/* [p, p + size) is gn__os_guard_size() bytes at the bottom of a stack.         */
+GN__PRIVATE int gn__os_guard(void *p, size_t size) {
+    int rc;
+    GN__OS_KEEP_BEGIN
+    size_t pg = (size_t)gn__os_page_size();
+    DWORD old;
+    rc = VirtualFree(p, pg, MEM_DECOMMIT) &&
+         VirtualProtect((char *)p + pg, size - pg, PAGE_READWRITE | PAGE_GUARD, &old) ? 0 : -1;
+    GN__OS_KEEP_END
+    return rc;
+}
+
+GN__PRIVATE long gn__os_max_map_count(void) { return LONG_MAX; }
+
+/* ---- threads ------------------------------------------------------------------ */
+typedef HANDLE gn__os_thread;
+
+typedef struct gn__os_start { void *(*fn)(void *); void *arg; } gn__os_start;
+
+GN__PRIVATE unsigned __stdcall gn__os_thread_main(void *p) {
+    gn__os_start s = *(gn__os_start *)p;
+    GN_FREE(p);
+    s.fn(s.arg);
+    return 0;
+}
+
+/* _beginthreadex rather than CreateThread: the C runtime sets up its per-thread
+ * state for the thread. 256 KiB reserved for the stack, committed as it grows.
+ * There are no asynchronous signals to block (see signal_windows.c).          */
+GN__PRIVATE int gn__os_thread_start(gn__os_thread *t, void *(*fn)(void *), void *arg) {
+    int rc = 0;
+    GN__OS_KEEP_BEGIN
+    gn__os_start *s = (gn__os_start *)GN_MALLOC(sizeof *s);
+    if (!s) {
+        rc = GN_ENOMEM;
+    } else {
+        s->fn = fn;
+        s->arg = arg;
+        errno = 0;
+        uintptr_t h = _beginthreadex(NULL, 256 * 1024, gn__os_thread_main, s,
+                                     STACK_SIZE_PARAM_IS_A_RESERVATION, NULL);
+        if (h == 0) {
+            rc = errno ? -errno : GN_ENOMEM;
+            GN_FREE(s);
+        } else {
+            *t = (HANDLE)h;
+        }
+    }
+    GN__OS_KEEP_END
+    return rc;
+}
+
+GN__PRIVATE void gn__os_thread_join(gn__os_thread t) {
+    GN__OS_KEEP_BEGIN
+    WaitForSingleObject(t, INFINITE);
+    CloseHandle(t);
+    GN__OS_KEEP_END
+}
+
+/* Bounds of the calling thread's stack. On a coroutine they are the
+ * coroutine's: the context switch keeps the TIB's stack fields current.       */
+GN__PRIVATE void gn__os_thread_stack(char **lo, size_t *size) {
+    ULONG_PTR l = 0, h = 0;
+    GetCurrentThreadStackLimits(&l, &h);
+    *lo = (char *)l;
+    *size = (size_t)(h - l);
+}
+
+/* ---- sleeping ---------------------------------------------------------------------
+ * Under a millisecond, yield until the time has passed: the system's timers
+ * cannot wait that little (Go yields instead of sleeping there too). Longer,
+ * a high-resolution waitable timer (Windows 10 1803+), else a plain one.    */
+GN__PRIVATE void gn__os_usleep(int64_t ns) {
+    if (ns <= 0) return;
+    GN__OS_KEEP_BEGIN
+    int64_t end = gn_now() + ns;
+    if (ns < GN_MILLISECOND) {
+        while (gn_now() < end) SwitchToThread();
+    } else {
+#ifndef CREATE_WAITABLE_TIMER_HIGH_RESOLUTION
+#  define CREATE_WAITABLE_TIMER_HIGH_RESOLUTION 0x00000002
+#endif
+        HANDLE tm = CreateWaitableTimerExW(NULL, NULL, CREATE_WAITABLE_TIMER_HIGH_RESOLUTION,
+                                           TIMER_ALL_ACCESS);
+        if (!tm) tm = CreateWaitableTimerExW(NULL, NULL, 0, TIMER_ALL_ACCESS);
+        for (int64_t left = ns; left > 0; left = end - gn_now()) {
+            LARGE_INTEGER due;
+            due.QuadPart = -(left + 99) / 100;   /* relative, in 100 ns units */
+            if (tm && SetWaitableTimer(tm, &due, 0, NULL, NULL, FALSE))
+                WaitForSingleObject(tm, INFINITE);
+            else
+                Sleep((DWORD)GN__MIN((left + GN_MILLISECOND - 1) / GN_MILLISECOND, (int64_t)INFINITE - 1));
+        }
+        if (tm) CloseHandle(tm);
+    }
+    GN__OS_KEEP_END
+}
+
+GN__PRIVATE void gn__os_yield_thread(void) { SwitchToThread(); }
+
+/* ---- CPUs ------------------------------------------------------------------------
+ * The CPUs this process may use: its affinity mask, which covers one processor
+ * group. A process of a machine with several groups (more than 64 CPUs) whose
+ * mask is the whole group may run on all of them (Windows 11 spreads threads
+ * over groups), so it counts every active CPU.                                */
+GN__PRIVATE int gn__os_ncpu(void) {
+    int n = 0;
+    GN__OS_KEEP_BEGIN
+    DWORD_PTR proc = 0, sys = 0;
+    if (GetProcessAffinityMask(GetCurrentProcess(), &proc, &sys)) {
+        for (DWORD_PTR m = proc; m; m &= m - 1) n++;
+        if (proc == sys && GetActiveProcessorGroupCount() > 1)
+            n = (int)GetActiveProcessorCount(ALL_PROCESSOR_GROUPS);
+    }
+    if (n <= 0) {
+        SYSTEM_INFO si;
+        GetSystemInfo(&si);
+        n = (int)si.dwNumberOfProcessors;
+    }
+    GN__OS_KEEP_END
+    return n > 0 ? n : 1;
+}
+
+/* Windows has no SIGQUIT: the coroutine dump is on demand only (gn_dump).       */
+GN__PRIVATE int gn__os_quit_hook(void (*fn)(void)) { return fn ? GN_ENOSYS : 0; }
+
+#undef GN__OS_KEEP_BEGIN
+#undef GN__OS_KEEP_END
+
+#endif /* GN__OS_WINDOWS */
+/* ==== end src/os_windows.c ==== */
 
 /* ==== begin src/lock.c ==== */
 /* lock.c — the runtime's own thread-level primitives, built on the OS futex:
@@ -1738,7 +2655,8 @@ GN__PRIVATE int gn__note_tsleep(uint32_t *n, int64_t ns) {
  * one it parked on. So the runtime never keeps a thread-local address (errno,
  * its own M) across a switch; it re-reads through gn__getm(), which is opaque
  * to the optimiser. errno is saved in the G on switch-out and restored on the
- * thread it resumes on, so user code sees its own errno across switch points.
+ * thread it resumes on, so user code sees its own errno across switch points
+ * (and its own GetLastError() on Windows).
  *
  * Parking, Go's gopark: the running G sets an unlock callback and switches away;
  * the callback runs on the next context (another G or g0), after the parked G's
@@ -1803,6 +2721,7 @@ struct gn__g {
     gn__ctx     ctx;
     uint32_t    status;               /* atomic, GN__G_*                            */
     int         saved_errno;
+    uint32_t    saved_lasterr;        /* Windows' GetLastError(), kept like errno    */
     gn__m      *m;                    /* the M running it, while RUNNING            */
     gn__g      *schedlink;            /* global run queue, free lists, glists       */
     int64_t     id;
@@ -1814,8 +2733,12 @@ struct gn__g {
     /* Parking.                                                                    */
     void       *param;                /* set by the waker before gn__ready          */
     uint32_t    select_done;          /* atomic: the first case to fire wins        */
+    /* What a parked G waits on, for gn_dump; written relaxed-atomically by the G
+     * itself, read by whoever dumps.                                              */
     const char *wait_reason;
-    int64_t     wait_since;
+    const void *wait_obj;             /* the park's argument: a lock, a pd slot...  */
+    int64_t     wait_since;           /* gn__rt's coarse clock at the park          */
+    int64_t     parent_id;            /* the coroutine that spawned it, 0: none     */
     /* The stack: usable [stack_lo, stack_lo + stack_size); the G struct sits just
      * above it, at the top of the same mapping.                                    */
     char       *stack_lo;
@@ -1843,6 +2766,14 @@ GN__PRIVATE void gn__glist_push(gn__glist *l, gn__g *g) {
     g->schedlink = NULL;
     if (l->tail) l->tail->schedlink = g; else l->head = g;
     l->tail = g;
+    l->n++;
+}
+/* At the head: a free list used as a stack hands out the G that ran last, whose
+ * struct and stack top are still in cache.                                       */
+GN__PRIVATE void gn__glist_push_front(gn__glist *l, gn__g *g) {
+    g->schedlink = l->head;
+    l->head = g;
+    if (!l->tail) l->tail = g;
     l->n++;
 }
 GN__PRIVATE gn__g *gn__glist_pop(gn__glist *l) {
@@ -1909,7 +2840,7 @@ GN__PRIVATE int  gn__timer_modify(gn__rtimer *t, int64_t when);   /* stop + star
 __asm__(
     ".text\n"
     ".p2align 4\n"
-    ".weak " GN__ASM_NAME("gn__ctx_switch_x64") "\n"
+    GN__ASM_WEAK("gn__ctx_switch_x64")
     GN__ASM_HIDE("gn__ctx_switch_x64")
     GN__ASM_TYPE("gn__ctx_switch_x64")
     GN__ASM_NAME("gn__ctx_switch_x64") ":\n"
@@ -1948,6 +2879,129 @@ GN__PRIVATE void gn__ctx_init(gn__ctx *c, char *stack_lo, size_t size, void (*en
 #endif /* GN__CTX_X64_SYSV */
 /* ==== end src/ctx_x64_sysv.c ==== */
 
+/* ==== begin src/ctx_x64_win.c ==== */
+/* ctx_x64_win.c — context switch for x86_64, Windows x64 ABI (MinGW-w64, clang).
+ *
+ * The Windows ABI has more callee-saved state than System V: rbx, rbp, rdi,
+ * rsi, r12-r15 and xmm6-xmm15. On top of those the switch carries three fields
+ * of the thread's TIB: StackBase (gs:0x08), StackLimit (gs:0x10) and
+ * DeallocationStack (gs:0x1478). The system reads them to tell whether an
+ * address is on "the" stack: the stack probe of MSVC-built code (__chkstk),
+ * exception dispatch (RtlDispatchException rejects a frame outside them as an
+ * invalid stack and stops unwinding), GetCurrentThreadStackLimits. So each
+ * coroutine runs with its own bounds in the TIB, and g0 gets the thread's back.
+ * The MXCSR and x87 control words are not switched, as on System V (see
+ * ctx_x64_sysv.c): the floating-point environment belongs to the thread.
+ *
+ * Why not Fibers (CreateFiber/SwitchToFiber). A fiber owns a stack the system
+ * allocates, one reservation of at least 64 KiB each, with no say in its layout:
+ * no G struct at its top, no slabs, no pooling, no guard policy shared with the
+ * other platforms. Each M would have to become a fiber thread (and back before
+ * it exits), and SwitchToFiber does more per switch (fiber-local storage, the
+ * floating-point state, the whole TIB stack block) than the runtime needs.
+ * This switch is the System V one with a few more registers, so the scheduler
+ * does not know which it runs on.
+ *
+ * The frame, from the saved stack pointer up: xmm6..xmm15 (160 bytes), the TIB
+ * fields StackBase, StackLimit, DeallocationStack, r15 r14 r13 r12 rsi rdi rbx
+ * rbp, the return address. The xmm stores are unaligned (movups): a fresh
+ * frame's return slot sits at the other parity from a real call's, so no
+ * single alignment fits both, and movups on aligned data costs nothing.
+ *
+ * >>ctx-x64-win                                                                  */
+#if GN__CTX_X64_WIN
+
+/* gn__ctx_switch_x64_win(void **save_sp, void *load_sp): rcx, rdx. In a COMDAT
+ * section (.linkonce discard), the PE way of letting several translation units
+ * built with GONET_STATIC each carry a copy.                                     */
+__asm__(
+    ".section .text$gn__ctx_switch_x64_win,\"xr\"\n"
+    ".linkonce discard\n"
+    ".p2align 4\n"
+    ".globl " GN__ASM_NAME("gn__ctx_switch_x64_win") "\n"
+    GN__ASM_TYPE("gn__ctx_switch_x64_win")
+    GN__ASM_NAME("gn__ctx_switch_x64_win") ":\n"
+    "    pushq %rbp\n"
+    "    pushq %rbx\n"
+    "    pushq %rdi\n"
+    "    pushq %rsi\n"
+    "    pushq %r12\n"
+    "    pushq %r13\n"
+    "    pushq %r14\n"
+    "    pushq %r15\n"
+    "    pushq %gs:0x1478\n"
+    "    pushq %gs:0x10\n"
+    "    pushq %gs:0x08\n"
+    "    subq $160, %rsp\n"
+    "    movups %xmm6, 0(%rsp)\n"
+    "    movups %xmm7, 16(%rsp)\n"
+    "    movups %xmm8, 32(%rsp)\n"
+    "    movups %xmm9, 48(%rsp)\n"
+    "    movups %xmm10, 64(%rsp)\n"
+    "    movups %xmm11, 80(%rsp)\n"
+    "    movups %xmm12, 96(%rsp)\n"
+    "    movups %xmm13, 112(%rsp)\n"
+    "    movups %xmm14, 128(%rsp)\n"
+    "    movups %xmm15, 144(%rsp)\n"
+    "    movq %rsp, (%rcx)\n"
+    "    movq %rdx, %rsp\n"
+    "    movups 0(%rsp), %xmm6\n"
+    "    movups 16(%rsp), %xmm7\n"
+    "    movups 32(%rsp), %xmm8\n"
+    "    movups 48(%rsp), %xmm9\n"
+    "    movups 64(%rsp), %xmm10\n"
+    "    movups 80(%rsp), %xmm11\n"
+    "    movups 96(%rsp), %xmm12\n"
+    "    movups 112(%rsp), %xmm13\n"
+    "    movups 128(%rsp), %xmm14\n"
+    "    movups 144(%rsp), %xmm15\n"
+    "    addq $160, %rsp\n"
+    "    popq %gs:0x08\n"
+    "    popq %gs:0x10\n"
+    "    popq %gs:0x1478\n"
+    "    popq %r15\n"
+    "    popq %r14\n"
+    "    popq %r13\n"
+    "    popq %r12\n"
+    "    popq %rsi\n"
+    "    popq %rdi\n"
+    "    popq %rbx\n"
+    "    popq %rbp\n"
+    "    ret\n"
+    ".text\n");
+
+#ifdef __cplusplus
+extern "C"
+#endif
+void gn__ctx_switch_x64_win(void **save_sp, void *load_sp);
+
+GN__PRIVATE void gn__ctx_switch(gn__ctx *from, gn__ctx *to) { gn__ctx_switch_x64_win(&from->sp, to->sp); }
+
+/* Lays out a frame that the switch "returns" into entry from. entry starts as
+ * if called: rsp % 16 == 8, a zero return address (the unwinder's end of the
+ * chain), and above it the 32 bytes of shadow space the ABI gives every callee.
+ * The TIB fields describe the coroutine's stack as the system describes a
+ * thread's: StackLimit is the low end of the committed part, and
+ * DeallocationStack the bottom of the guard below it (see os_windows.c), which
+ * is how an overflow into the guard becomes EXCEPTION_STACK_OVERFLOW.          */
+GN__PRIVATE void gn__ctx_init(gn__ctx *c, char *stack_lo, size_t size, void (*entry)(void)) {
+    uintptr_t top = ((uintptr_t)(stack_lo + size)) & ~(uintptr_t)15;
+    uint64_t *sp = (uint64_t *)top;
+    sp -= 4;                            /* shadow space                          */
+    *--sp = 0;                          /* entry's return address: never used     */
+    *--sp = (uint64_t)(uintptr_t)entry; /* where the switch's ret lands           */
+    for (int i = 0; i < 8; i++) *--sp = 0;   /* rbp rbx rdi rsi r12 r13 r14 r15  */
+    *--sp = (uint64_t)(uintptr_t)(stack_lo - gn__os_guard_size());   /* DeallocationStack */
+    *--sp = (uint64_t)(uintptr_t)stack_lo;   /* StackLimit                       */
+    *--sp = (uint64_t)top;                   /* StackBase                        */
+    sp -= 20;                                /* xmm6-xmm15                       */
+    memset(sp, 0, 160);
+    c->sp = sp;
+}
+
+#endif /* GN__CTX_X64_WIN */
+/* ==== end src/ctx_x64_win.c ==== */
+
 /* ==== begin src/ctx_arm64.c ==== */
 /* ctx_arm64.c — context switch for aarch64 (AAPCS64: Linux, macOS).
  * Saves the callee-saved set: x19-x28, the frame pointer x29, the link register
@@ -1959,7 +3013,7 @@ GN__PRIVATE void gn__ctx_init(gn__ctx *c, char *stack_lo, size_t size, void (*en
 __asm__(
     ".text\n"
     ".p2align 4\n"
-    ".weak " GN__ASM_NAME("gn__ctx_switch_a64") "\n"
+    GN__ASM_WEAK("gn__ctx_switch_a64")
     GN__ASM_HIDE("gn__ctx_switch_a64")
     GN__ASM_TYPE("gn__ctx_switch_a64")
     GN__ASM_NAME("gn__ctx_switch_a64") ":\n"
@@ -2015,6 +3069,14 @@ GN__PRIVATE void gn__ctx_init(gn__ctx *c, char *stack_lo, size_t size, void (*en
  * >>ctx-ucontext                                                                 */
 #if GN__CTX_UCONTEXT
 
+/* macOS marks the ucontext calls deprecated (the default there is assembly);
+ * a user's -Werror must not turn that into a failed build of their program.
+ * OpenBSD has no ucontext at all: there only the assembly switches build.     */
+#if defined(__APPLE__) && defined(__clang__)
+#  pragma clang diagnostic push
+#  pragma clang diagnostic ignored "-Wdeprecated-declarations"
+#endif
+
 GN__PRIVATE void gn__ctx_switch(gn__ctx *from, gn__ctx *to) { swapcontext(&from->uc, &to->uc); }
 
 GN__PRIVATE void gn__ctx_init(gn__ctx *c, char *stack_lo, size_t size, void (*entry)(void)) {
@@ -2024,6 +3086,10 @@ GN__PRIVATE void gn__ctx_init(gn__ctx *c, char *stack_lo, size_t size, void (*en
     c->uc.uc_link = NULL;
     makecontext(&c->uc, entry, 0);
 }
+
+#if defined(__APPLE__) && defined(__clang__)
+#  pragma clang diagnostic pop
+#endif
 
 #endif /* GN__CTX_UCONTEXT */
 /* ==== end src/ctx_ucontext.c ==== */
@@ -2036,9 +3102,10 @@ GN__PRIVATE void gn__ctx_init(gn__ctx *c, char *stack_lo, size_t size, void (*en
  * calls touches one page in all. Memory is reserved with MAP_NORESERVE and only
  * the pages a coroutine really touches become resident.
  *
- * Guard pages. A guarded stack has a PROT_NONE page below it, so an overflow
- * faults instead of corrupting the neighbour, and the SIGSEGV handler (on an
- * alternate signal stack) names the coroutine. But a guard splits the mapping
+ * Guard pages. A guarded stack has a PROT_NONE page below it (three guard pages
+ * on Windows, see os_windows.c), so an overflow faults instead of corrupting
+ * the neighbour, and the SIGSEGV handler (on an alternate signal stack) names
+ * the coroutine. But a guard splits the mapping
  * in two, and Linux allows vm.max_map_count (65530 by default) mappings per
  * process: a million guarded stacks would need two million. So the default
  * (stack_guard = 0) guards stacks while they fit in half of that budget and
@@ -2126,7 +3193,7 @@ GN__PRIVATE void gn__allg_add(gn__g *g) {
  * page for the guard and then the stack with its G: one mmap (and at shutdown
  * one munmap) per 64 coroutines. Other sizes get a mapping of their own.         */
 GN__PRIVATE gn__g *gn__g_alloc(size_t stack_size, int default_size) {
-    size_t pg = (size_t)gn__os_page_size();
+    size_t pg = gn__os_guard_size();   /* a page; three on Windows (os_windows.c) */
     size_t body = gn__round_page(stack_size + GN__G_SPACE);
     size_t slot = pg + body;
     gn__g *g = NULL;
@@ -2221,7 +3288,9 @@ GN__PRIVATE void gn__stack_shutdown(void) {
 /* ---- overflow reports ----------------------------------------------------------
  * SIGSEGV and SIGBUS run on a per-thread alternate stack. A fault inside the
  * running coroutine's guard page is reported with the coroutine's id; any other
- * fault goes to the previous handler (or the default action) unchanged.         */
+ * fault goes to the previous handler (or the default action) unchanged.
+ * Windows has its own version below.                                            */
+#if GN__OS_POSIX
 #define GN__ALTSTACK_SIZE (64 * 1024)
 
 static struct sigaction gn__old_segv, gn__old_bus;
@@ -2321,6 +3390,76 @@ GN__PRIVATE void gn__altstack_disable(gn__altstack *a) {
     sigaltstack((a->old.ss_flags & SS_DISABLE) ? &none : &a->old, NULL);
     GN_FREE(a);
 }
+
+#else /* Windows */
+
+/* A vectored exception handler sees the stack overflow exception (or an access
+ * violation in the guard) first, before any frame's handler. Windows has no
+ * alternate stack: the handler runs below the faulting frame, on the guard
+ * pages the system has just lifted (see os_windows.c for the layout that makes
+ * room). It names the coroutine and ends the process with the exception's
+ * code, as an unhandled overflow would: handing the exception on is no use, as
+ * unwinding a coroutine's stack never reaches the thread's own last-chance
+ * handler. Any other exception goes on unchanged.                             */
+typedef struct gn__altstack { int unused; } gn__altstack;
+
+static void *gn__overflow_veh;
+
+GN__PRIVATE void gn__write_str(const char *s) {
+    DWORD w;
+    WriteFile(GetStdHandle(STD_ERROR_HANDLE), s, (DWORD)strlen(s), &w, NULL);
+}
+
+GN__PRIVATE void gn__write_u64(uint64_t v) {
+    char buf[24], *p = buf + sizeof buf;
+    *--p = 0;
+    do { *--p = (char)('0' + v % 10); v /= 10; } while (v);
+    gn__write_str(p);
+}
+
+GN__PRIVATE gn__g *gn__signal_curg(void);
+
+GN__PRIVATE LONG WINAPI gn__overflow_handler(EXCEPTION_POINTERS *ep) {
+    EXCEPTION_RECORD *er = ep->ExceptionRecord;
+    if (er->ExceptionCode != EXCEPTION_ACCESS_VIOLATION && er->ExceptionCode != EXCEPTION_STACK_OVERFLOW)
+        return EXCEPTION_CONTINUE_SEARCH;
+    gn__g *g = gn__signal_curg();
+    if (!g || !g->guarded) return EXCEPTION_CONTINUE_SEARCH;
+    /* An access violation gives the address; the overflow exception may not,
+     * but it is raised with the stack pointer on the faulting stack.           */
+    char *addr = (char *)ep->ContextRecord->Rsp, *hi = (char *)g;
+    if (er->ExceptionCode == EXCEPTION_ACCESS_VIOLATION) {
+        if (er->NumberParameters < 2) return EXCEPTION_CONTINUE_SEARCH;
+        addr = (char *)er->ExceptionInformation[1];
+        hi = g->stack_lo;
+    }
+    if (addr >= g->map_lo && addr < hi) {
+        gn__write_str("gonet: stack overflow in coroutine ");
+        gn__write_u64((uint64_t)g->id);
+        gn__write_str(" (stack ");
+        gn__write_u64((uint64_t)g->stack_size);
+        gn__write_str(" bytes; raise gn_config.stack_size or gn_go_opts.stack_size)\n");
+        TerminateProcess(GetCurrentProcess(), (UINT)er->ExceptionCode);
+    }
+    return EXCEPTION_CONTINUE_SEARCH;
+}
+
+GN__PRIVATE void gn__overflow_install(void) {
+#if !GN__ASAN
+    gn__overflow_veh = AddVectoredExceptionHandler(1, gn__overflow_handler);
+#endif
+}
+
+GN__PRIVATE void gn__overflow_uninstall(void) {
+    if (!gn__overflow_veh) return;
+    RemoveVectoredExceptionHandler(gn__overflow_veh);
+    gn__overflow_veh = NULL;
+}
+
+GN__PRIVATE gn__altstack *gn__altstack_enable(void) { return NULL; }
+GN__PRIVATE void gn__altstack_disable(gn__altstack *a) { (void)a; }
+
+#endif /* GN__OS_POSIX */
 /* ==== end src/stack.c ==== */
 
 /* ==== begin src/netpoll.c ==== */
@@ -2865,10 +4004,16 @@ static struct {
     struct pollfd *pfds;           /* scratch: [0] is the wake fd                */
     gn__pp_ent *snap;              /* scratch: the entry behind each pfds[i]     */
     uint32_t    pcap;
+    /* Bigger scratch, made by arm (under lock) for the poller to take: an fd
+     * that cannot get room in the poll set fails to arm with GN_ENOMEM, and
+     * the poller never has to allocate, which it could not fail cleanly.       */
+    struct pollfd *spare_pfds;
+    gn__pp_ent *spare_snap;
+    uint32_t    spare_cap;
     int         wakefd[2];         /* read end, write end (one eventfd: the same) */
     uint32_t    wake_pending;      /* atomic: a break is in flight               */
     uint32_t    blocked;           /* atomic: a poller is (about to be) in poll() */
-} gn__pp = {0, NULL, 0, 0, NULL, 0, 0, NULL, NULL, 0, {-1, -1}, 0, 0};
+} gn__pp = {0, NULL, 0, 0, NULL, 0, 0, NULL, NULL, 0, NULL, NULL, 0, {-1, -1}, 0, 0};
 
 GN__PRIVATE void gn__netpoll_fini(void) {
     if (gn__pp.wakefd[0] >= 0) close(gn__pp.wakefd[0]);
@@ -2878,6 +4023,11 @@ GN__PRIVATE void gn__netpoll_fini(void) {
     GN_FREE(gn__pp.slot);
     GN_FREE(gn__pp.pfds);
     GN_FREE(gn__pp.snap);
+    GN_FREE(gn__pp.spare_pfds);
+    GN_FREE(gn__pp.spare_snap);
+    gn__pp.spare_pfds = NULL;
+    gn__pp.spare_snap = NULL;
+    gn__pp.spare_cap = 0;
     gn__pp.ents = gn__pp.snap = NULL;
     gn__pp.slot = NULL;
     gn__pp.pfds = NULL;
@@ -2888,6 +4038,18 @@ GN__PRIVATE int gn__netpoll_init(void) {
     gn__pp.n = 0;
     gn__pp.wake_pending = 0;
     gn__pp.blocked = 0;
+    /* The first scratch: room for the wake fd and 63 others.                    */
+    gn__pp.pcap = 64;
+    gn__pp.pfds = (struct pollfd *)GN_MALLOC(gn__pp.pcap * sizeof *gn__pp.pfds);
+    gn__pp.snap = (gn__pp_ent *)GN_MALLOC(gn__pp.pcap * sizeof *gn__pp.snap);
+    if (!gn__pp.pfds || !gn__pp.snap) {
+        GN_FREE(gn__pp.pfds);
+        GN_FREE(gn__pp.snap);
+        gn__pp.pfds = NULL;
+        gn__pp.snap = NULL;
+        gn__pp.pcap = 0;
+        return GN_ENOMEM;
+    }
 #if GN__PP_EVENTFD
     int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (fd < 0) return gn__err_from_errno(errno);
@@ -2969,6 +4131,22 @@ GN__PRIVATE int gn__netpoll_arm(gn__pd *pd) {
         rc = -EEXIST;
         goto out;
     }
+    if (gn__pp.pcap < gn__pp.n + 2 && gn__pp.spare_cap < gn__pp.n + 2) {
+        uint32_t nc = gn__pp.pcap ? gn__pp.pcap * 2 : 64;
+        while (nc < gn__pp.n + 2) nc *= 2;
+        struct pollfd *p = (struct pollfd *)GN_MALLOC(nc * sizeof *p);
+        gn__pp_ent *s = p ? (gn__pp_ent *)GN_MALLOC(nc * sizeof *s) : NULL;
+        if (!s) {
+            GN_FREE(p);
+            rc = GN_ENOMEM;
+            goto out;
+        }
+        GN_FREE(gn__pp.spare_pfds);
+        GN_FREE(gn__pp.spare_snap);
+        gn__pp.spare_pfds = p;
+        gn__pp.spare_snap = s;
+        gn__pp.spare_cap = nc;
+    }
     gn__pp.ents[gn__pp.n].pd = pd;
     gn__pp.ents[gn__pp.n].gen = gn__load(&pd->gen);
     gn__pp.ents[gn__pp.n].fd = pd->fd;
@@ -3009,15 +4187,15 @@ GN__PRIVATE int gn__pp_events(gn__pd *pd) {
  * the wake fd at 0 included.                                                    */
 GN__PRIVATE uint32_t gn__pp_build(void) {
     gn__lock(&gn__pp.lock);
-    if (gn__pp.pcap < gn__pp.n + 1) {
-        uint32_t nc = gn__pp.pcap ? gn__pp.pcap : 64;
-        while (nc < gn__pp.n + 1) nc *= 2;
-        struct pollfd *p = (struct pollfd *)GN_REALLOC(gn__pp.pfds, nc * sizeof *p);
-        if (p) gn__pp.pfds = p;
-        gn__pp_ent *s = p ? (gn__pp_ent *)GN_REALLOC(gn__pp.snap, nc * sizeof *s) : NULL;
-        if (s) gn__pp.snap = s;
-        if (!p || !s) gn__fatal("out of memory for the poll set");
-        gn__pp.pcap = nc;
+    if (gn__pp.pcap < gn__pp.n + 1) {   /* arm made room: take it */
+        GN_FREE(gn__pp.pfds);
+        GN_FREE(gn__pp.snap);
+        gn__pp.pfds = gn__pp.spare_pfds;
+        gn__pp.snap = gn__pp.spare_snap;
+        gn__pp.pcap = gn__pp.spare_cap;
+        gn__pp.spare_pfds = NULL;
+        gn__pp.spare_snap = NULL;
+        gn__pp.spare_cap = 0;
     }
     struct pollfd *pf = gn__pp.pfds;
     pf[0].fd = gn__pp.wakefd[0];
@@ -3104,6 +4282,458 @@ GN__PRIVATE int gn__netpoll(int64_t delay, gn__glist *out) {
 #endif /* GN__POLL_POLL */
 /* ==== end src/poll_poll.c ==== */
 
+/* ==== begin src/poll_kqueue.c ==== */
+/* poll_kqueue.c — the poller on macOS and the BSDs: kqueue, with EV_CLEAR (edge-
+ * triggered, like our use of epoll) and EVFILT_USER to wake it; a pipe wakes it
+ * where the kernel has no EVFILT_USER (OpenBSD, NetBSD before 10). It keeps the
+ * contract at the top of poll_epoll.c. GN_POLL_KQUEUE=1 forces it; make
+ * test-kqueue runs it on Linux over tests/shim/sys/event.h.
+ *
+ * An fd is registered once, both filters in one kevent call. Each filter
+ * reports on its own, so one readiness change is one event, where epoll's one
+ * event may carry both directions.
+ *
+ * Hang-ups. EV_EOF on EVFILT_READ says the peer will send nothing more, or the
+ * socket failed (fflags then holds the error): what EPOLLRDHUP and EPOLLERR say,
+ * so it sets pd->hup. EV_EOF on EVFILT_WRITE only says nothing more can be
+ * sent, which our own shutdown(SHUT_WR) causes too while reads go on; it is a
+ * hang-up only with an error in fflags. A connection that is gone both ways
+ * shows EV_EOF on EVFILT_READ as well.
+ *
+ * Not registered: regular files and directories. kqueue would take them and
+ * call them ready forever; arm answers -EPERM, as epoll does, and their
+ * callers treat them as always ready (as Go does on these systems).
+ *
+ * Stale events: udata carries the pd's id and generation (the id alone on
+ * 32-bit systems, where the fd number must match too), as epoll's data does.
+ * Closing an fd removes its filters from the kqueue, but events already
+ * collected by a kevent call running on another thread may still arrive.
+ *
+ * >>poll-kqueue                                                                  */
+#if GN__POLL_KQUEUE
+
+#include <sys/types.h>
+#include <sys/event.h>
+#include <sys/time.h>
+#include <sys/stat.h>
+
+#if defined(EVFILT_USER)
+#  define GN__KQ_USER 1           /* wake with a user event, else with a pipe     */
+#endif
+#define GN__KQ_WAKE_IDENT 0       /* the user event's ident (not an fd)           */
+#define GN__KQ_WAKE_TAG UINTPTR_MAX   /* the wake pipe's udata: no pd has this tag */
+
+static struct {
+    int      kq;
+    int      wakefd[2];          /* the wake pipe: read end, write end; or -1    */
+    uint32_t wake_pending;       /* atomic: a break is in flight, later ones are no-ops */
+} gn__kq = {-1, {-1, -1}, 0};
+
+/* udata for pd. EV_SET casts it to whatever the system's udata is (void *, or
+ * intptr_t on older NetBSD).                                                   */
+GN__PRIVATE void *gn__kq_tag(gn__pd *pd) {
+#if UINTPTR_MAX > 0xffffffffu
+    return (void *)((uintptr_t)pd->id << 32 | gn__load(&pd->gen));
+#else
+    return (void *)(uintptr_t)pd->id;
+#endif
+}
+
+/* The pd an event is for, or NULL when it belongs to an fd closed since.      */
+GN__PRIVATE gn__pd *gn__kq_pd(const struct kevent *ev) {
+    uintptr_t tag = (uintptr_t)ev->udata;
+#if UINTPTR_MAX > 0xffffffffu
+    gn__pd *pd = gn__pd_lookup((uint32_t)(tag >> 32));
+    if (!pd || gn__load(&pd->gen) != (uint32_t)tag) return NULL;
+#else
+    gn__pd *pd = gn__pd_lookup((uint32_t)tag);
+    if (!pd || (uintptr_t)pd->fd != ev->ident) return NULL;
+#endif
+    return pd;
+}
+
+GN__PRIVATE void gn__netpoll_fini(void) {
+    if (gn__kq.wakefd[0] >= 0) close(gn__kq.wakefd[0]);
+    if (gn__kq.wakefd[1] >= 0) close(gn__kq.wakefd[1]);
+    if (gn__kq.kq >= 0) close(gn__kq.kq);
+    gn__kq.kq = gn__kq.wakefd[0] = gn__kq.wakefd[1] = -1;
+}
+
+GN__PRIVATE int gn__netpoll_init(void) {
+    gn__kq.kq = kqueue();
+    if (gn__kq.kq < 0) return gn__err_from_errno(errno);
+    /* A fork's child does not inherit a kqueue; an exec'd program must not
+     * get the descriptor either.                                             */
+    fcntl(gn__kq.kq, F_SETFD, FD_CLOEXEC);
+    struct kevent ev;
+#if GN__KQ_USER
+    EV_SET(&ev, GN__KQ_WAKE_IDENT, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
+#else
+    int p[2];
+    if (pipe(p) != 0) {
+        int err = gn__err_from_errno(errno);
+        gn__netpoll_fini();
+        return err;
+    }
+    gn__kq.wakefd[0] = p[0];
+    gn__kq.wakefd[1] = p[1];
+    for (int i = 0; i < 2; i++) {
+        int fl = fcntl(p[i], F_GETFL);
+        if (fl < 0 || fcntl(p[i], F_SETFL, fl | O_NONBLOCK) != 0 || fcntl(p[i], F_SETFD, FD_CLOEXEC) != 0) {
+            int err = gn__err_from_errno(errno);
+            gn__netpoll_fini();
+            return err;
+        }
+    }
+    /* Level-triggered: bytes left behind by a short drain report again.       */
+    EV_SET(&ev, p[0], EVFILT_READ, EV_ADD, 0, 0, (void *)GN__KQ_WAKE_TAG);
+#endif
+    if (kevent(gn__kq.kq, &ev, 1, NULL, 0, NULL) != 0) {
+        int err = gn__err_from_errno(errno);
+        gn__netpoll_fini();
+        return err;
+    }
+    gn__kq.wake_pending = 0;
+    return 0;
+}
+
+/* The kernel keeps the set: nothing to rebuild.                                 */
+static inline void gn__netpoll_interest(gn__pd *pd) { (void)pd; }
+
+GN__PRIVATE void gn__netpoll_break(void) {
+    uint32_t z = 0;
+    if (!gn__cas(&gn__kq.wake_pending, &z, 1)) return;
+    int saved = errno;   /* callable from a coroutine: keep its errno */
+#if GN__KQ_USER
+    struct kevent ev;
+    EV_SET(&ev, GN__KQ_WAKE_IDENT, EVFILT_USER, 0, NOTE_TRIGGER, 0, NULL);
+    while (kevent(gn__kq.kq, &ev, 1, NULL, 0, NULL) < 0 && errno == EINTR) {}
+#else
+    char one = 1;
+    while (write(gn__kq.wakefd[1], &one, 1) < 0 && errno == EINTR) {}   /* EAGAIN: full */
+#endif
+    errno = saved;
+}
+
+GN__PRIVATE int gn__netpoll_arm(gn__pd *pd) {
+    if (gn__kq.kq < 0) return -EBADF;   /* no runtime: as epoll says */
+    struct stat st;
+    if (fstat(pd->fd, &st) != 0) return gn__err_from_errno(errno);
+    if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) return -EPERM;
+    void *tag = gn__kq_tag(pd);
+    struct kevent ch[2];
+    EV_SET(&ch[0], pd->fd, EVFILT_READ, EV_ADD | EV_CLEAR, 0, 0, tag);
+    EV_SET(&ch[1], pd->fd, EVFILT_WRITE, EV_ADD | EV_CLEAR, 0, 0, tag);
+    if (kevent(gn__kq.kq, ch, 2, NULL, 0, NULL) != 0) return gn__err_from_errno(errno);
+    return 0;
+}
+
+/* Closing the fd would remove its filters, but a pd is also disarmed while its
+ * fd stays open (the signal pipe), so delete them: one call, as epoll's DEL.  */
+GN__PRIVATE void gn__netpoll_disarm(gn__pd *pd) {
+    int saved = errno;
+    struct kevent ch[2];
+    EV_SET(&ch[0], pd->fd, EVFILT_READ, EV_DELETE, 0, 0, NULL);
+    EV_SET(&ch[1], pd->fd, EVFILT_WRITE, EV_DELETE, 0, 0, NULL);
+    kevent(gn__kq.kq, ch, 2, NULL, 0, NULL);
+    errno = saved;
+}
+
+/* kevent takes a timespec: a short sleep is not rounded to a millisecond.     */
+GN__PRIVATE int gn__netpoll(int64_t delay, gn__glist *out) {
+    struct kevent evs[128];
+    struct timespec ts, *tsp = NULL;
+    if (delay >= 0) {
+        if (delay > GN_HOUR) delay = GN_HOUR;   /* a far timer: wake now and then, re-check */
+        ts.tv_sec = (time_t)(delay / GN_SECOND);
+        ts.tv_nsec = (long)(delay % GN_SECOND);
+        tsp = &ts;
+    }
+    int n = kevent(gn__kq.kq, NULL, 0, evs, 128, tsp);
+    int before = out->n;
+    for (int i = 0; i < n; i++) {
+        const struct kevent *ev = &evs[i];
+        if (ev->flags & EV_ERROR) continue;   /* a failed change: none are passed here */
+#if GN__KQ_USER
+        if (ev->filter == EVFILT_USER) {
+            gn__store(&gn__kq.wake_pending, 0);
+            continue;
+        }
+#else
+        if ((uintptr_t)ev->udata == GN__KQ_WAKE_TAG) {
+            char buf[64];
+            while (read(gn__kq.wakefd[0], buf, sizeof buf) > 0) {}
+            gn__store(&gn__kq.wake_pending, 0);
+            continue;
+        }
+#endif
+        gn__pd *pd = gn__kq_pd(ev);
+        if (!pd) continue;
+        int eof = (ev->flags & EV_EOF) != 0;
+        if (ev->filter == EVFILT_READ) gn__pd_ready(pd, 1, 0, eof, out);
+        else if (ev->filter == EVFILT_WRITE) gn__pd_ready(pd, 0, 1, eof && ev->fflags != 0, out);
+    }
+    return out->n - before;
+}
+
+#endif /* GN__POLL_KQUEUE */
+/* ==== end src/poll_kqueue.c ==== */
+
+/* ==== begin src/poll_iocp.c ==== */
+/* poll_iocp.c — the poller on Windows: one I/O completion port, in completion
+ * mode. It keeps the contract at the top of poll_epoll.c, with one difference
+ * in what an event means: epoll says "the socket may be read now"; here an
+ * event is "the overlapped operation you started has finished".
+ *
+ * Operations. net_windows.c starts each read, write, accept and connect as an
+ * overlapped call on a gn__iocp_op (OVERLAPPED first) and parks the coroutine
+ * on the pd slot of the op's direction (rg for reads and accepts, wg for
+ * writes and connects), exactly as a readiness wait parks. The completion,
+ * dequeued here, records the result in the op, clears op->busy, and passes
+ * through gn__pd_ready: the parked G wakes, or READY waits for it, or a SPAWN
+ * slot starts a coroutine (an idle connection's zero-byte read finishing).
+ * A waiter never trusts the slot alone: it loops until its op is not busy, so
+ * a READY left by an older completion costs one more look, never a wrong
+ * result. A deadline or a close wakes the waiter the usual way; it then
+ * cancels its op with CancelIoEx and waits (gn__iocp_wait_done) for the
+ * cancelled completion before the OVERLAPPED or the buffer is reused or freed.
+ *
+ * Lifetime. The ops of a socket live in a gn__iocp_sock, counted: one
+ * reference for the gn__fd, one per op in flight. A socket closed with an op
+ * in flight (the idle read nobody waits for) is freed by whichever comes
+ * last, the close or the completion, so the kernel never writes to freed
+ * memory. A completion carries pd->gen from when its op started: one for a
+ * socket since closed wakes nobody.
+ *
+ * Completions on success. Where every provider of a family is an IFS (the
+ * base TCP/IP ones are; a layered provider may not be), a socket gets
+ * FILE_SKIP_COMPLETION_PORT_ON_SUCCESS: a call that succeeds at once returns
+ * its result and queues nothing, so a busy connection's read and write cost
+ * no trip through the port. Go checks every installed protocol; this checks
+ * the family in use, since an IPX provider (which wine lists) says nothing
+ * about TCP.
+ *
+ * Wake-up: PostQueuedCompletionStatus with a key no socket uses (they use 0),
+ * collapsed by a pending flag. arm associates a socket with the port once;
+ * disarm has nothing to undo (closesocket does).
+ *
+ * >>poll-iocp                                                                    */
+#if GN__POLL_IOCP
+
+#define GN__IOCP_WAKE_KEY ((ULONG_PTR)1)
+
+typedef struct gn__iocp_sock gn__iocp_sock;
+
+typedef struct gn__iocp_op {
+    OVERLAPPED     ov;          /* first: a completion hands back &ov           */
+    gn__iocp_sock *owner;
+    gn__pd        *pd;          /* whose waiter the completion wakes            */
+    uint32_t       gen;         /* pd->gen when it started                      */
+    int            mode;        /* 'r' or 'w': the pd slot                      */
+    uint32_t       busy;        /* atomic: started, completion not yet seen     */
+    uint32_t       status;      /* NTSTATUS of the completion, 0: success       */
+    DWORD          bytes;       /* bytes moved, once busy is 0                  */
+    DWORD          sync_bytes;  /* the call's own count, for a success at once  */
+    DWORD          flags;       /* WSARecv's flags, in and out                  */
+} gn__iocp_op;
+
+struct gn__iocp_sock {
+    gn__iocp_op r, w;           /* one reader and one writer at a time          */
+    uint32_t    refs;           /* atomic: the fd's, plus one per op in flight  */
+};
+
+static struct {
+    HANDLE   port;
+    uint32_t wake_pending;      /* atomic: a wake-up is queued, later ones are no-ops */
+    int      skip_ok[3];        /* AF_INET, AF_INET6, AF_UNIX: success queues nothing */
+} gn__iocp;
+
+GN__PRIVATE gn__iocp_sock *gn__iocp_sock_new(void) {
+    gn__iocp_sock *s = (gn__iocp_sock *)GN_MALLOC(sizeof *s);
+    if (!s) return NULL;
+    memset(s, 0, sizeof *s);
+    s->r.owner = s->w.owner = s;
+    s->r.mode = 'r';
+    s->w.mode = 'w';
+    s->refs = 1;
+    return s;
+}
+
+GN__PRIVATE void gn__iocp_sock_put(gn__iocp_sock *s) {
+    if (gn__xadd(&s->refs, (uint32_t)-1) == 1) GN_FREE(s);
+}
+
+/* Before an overlapped call on op for pd: from here a completion may come.      */
+GN__PRIVATE void gn__iocp_op_start(gn__iocp_op *op, gn__pd *pd) {
+    memset(&op->ov, 0, sizeof op->ov);
+    op->pd = pd;
+    op->gen = gn__load(&pd->gen);
+    op->status = 0;
+    op->bytes = op->sync_bytes = 0;
+    gn__xadd(&op->owner->refs, 1u);
+    gn__store(&op->busy, 1u);
+}
+
+/* The call finished without queueing a completion (an error, or a success with
+ * skip-on-success): the op is free again.                                      */
+GN__PRIVATE void gn__iocp_op_done_now(gn__iocp_op *op) {
+    gn__store(&op->busy, 0u);
+    gn__xadd(&op->owner->refs, (uint32_t)-1);   /* the fd still holds one */
+}
+
+/* Waits, parked, until op's completion has been seen, whatever deadlines or
+ * closes say meanwhile: a cancelled op still owns its OVERLAPPED and buffer
+ * until then. Must run on a coroutine.                                        */
+GN__PRIVATE void gn__iocp_wait_done(gn__iocp_op *op) {
+    uintptr_t *gpp = op->mode == 'r' ? &op->pd->rg : &op->pd->wg;
+    while (gn__load(&op->busy)) {
+        uintptr_t old = gn__load(gpp);
+        if (old == GN__PD_READY) {
+            gn__cas(gpp, &old, (uintptr_t)0);
+            continue;
+        }
+        if (old != 0) gn__fatal("poll descriptor busy while an operation is cancelled");
+        if (!gn__cas(gpp, &old, GN__PD_WAIT)) continue;
+        if (gn__load(&op->busy)) gn__park(gn__pd_commit, gpp, "io cancel");
+        gn__xchg(gpp, (uintptr_t)0);
+    }
+}
+
+/* Can a socket of this family skip the port when a call succeeds at once?       */
+GN__PRIVATE int gn__iocp_skip_ok(int family) {
+    switch (family) {
+    case AF_INET:  return gn__iocp.skip_ok[0];
+    case AF_INET6: return gn__iocp.skip_ok[1];
+    case AF_UNIX:  return gn__iocp.skip_ok[2];
+    default:       return gn__iocp.skip_ok[0] && gn__iocp.skip_ok[1] && gn__iocp.skip_ok[2];
+    }
+}
+
+/* Which families have only IFS providers (their handles are kernel handles,
+ * so the I/O manager, not a layered provider, completes their operations).   */
+GN__PRIVATE void gn__iocp_probe_providers(void) {
+    static const int fams[3] = {AF_INET, AF_INET6, AF_UNIX};
+    for (int i = 0; i < 3; i++) gn__iocp.skip_ok[i] = 0;
+    DWORD len = 0;
+    if (WSAEnumProtocolsW(NULL, NULL, &len) != SOCKET_ERROR || WSAGetLastError() != WSAENOBUFS) return;
+    WSAPROTOCOL_INFOW *pi = (WSAPROTOCOL_INFOW *)GN_MALLOC(len);
+    if (!pi) return;
+    int n = WSAEnumProtocolsW(NULL, pi, &len);
+    for (int f = 0; f < 3 && n > 0; f++) {
+        int seen = 0, ifs = 1;
+        for (int i = 0; i < n; i++) {
+            if (pi[i].iAddressFamily != fams[f]) continue;
+            seen = 1;
+            if (!(pi[i].dwServiceFlags1 & XP1_IFS_HANDLES)) ifs = 0;
+        }
+        gn__iocp.skip_ok[f] = seen && ifs;
+    }
+    GN_FREE(pi);
+}
+
+GN__PRIVATE int gn__netpoll_init(void) {
+    gn__iocp.port = CreateIoCompletionPort(INVALID_HANDLE_VALUE, NULL, 0, 0);
+    if (!gn__iocp.port) return gn__err_from_wsa((int)GetLastError());
+    gn__iocp.wake_pending = 0;
+    gn__iocp_probe_providers();
+    return 0;
+}
+
+/* At the end of a run every M has stopped: the completions still queued (the
+ * idle reads of sockets closed last, aborted by closesocket) are taken here so
+ * that their ops are freed; nobody is left to wake.                          */
+GN__PRIVATE void gn__netpoll_fini(void) {
+    if (!gn__iocp.port) return;
+    OVERLAPPED_ENTRY evs[64];
+    ULONG n = 0;
+    while (GetQueuedCompletionStatusEx(gn__iocp.port, evs, 64, &n, 0, FALSE) && n > 0) {
+        for (ULONG i = 0; i < n; i++) {
+            if (!evs[i].lpOverlapped) continue;
+            gn__iocp_op *op = (gn__iocp_op *)(void *)evs[i].lpOverlapped;
+            gn__iocp_sock *owner = op->owner;
+            gn__store(&op->busy, 0u);
+            gn__iocp_sock_put(owner);
+        }
+    }
+    CloseHandle(gn__iocp.port);
+    gn__iocp.port = NULL;
+}
+
+/* The port keeps every operation: nothing to rebuild.                           */
+static inline void gn__netpoll_interest(gn__pd *pd) { (void)pd; }
+
+GN__PRIVATE void gn__netpoll_break(void) {
+    uint32_t z = 0;
+    if (!gn__cas(&gn__iocp.wake_pending, &z, 1)) return;
+    int saved = errno;   /* callable from a coroutine: keep its error state */
+    DWORD lasterr = GetLastError();
+    if (!PostQueuedCompletionStatus(gn__iocp.port, 0, GN__IOCP_WAKE_KEY, NULL))
+        gn__store(&gn__iocp.wake_pending, 0);
+    SetLastError(lasterr);
+    errno = saved;
+}
+
+/* Associates socket s (of family, 0 if unknown) with the port. *skip says
+ * whether a call that succeeds at once queues nothing. 0 or an error.        */
+GN__PRIVATE int gn__iocp_arm(SOCKET s, int family, int *skip) {
+    *skip = 0;
+    if (!gn__iocp.port) return -EBADF;   /* outside a run: nothing polls (as epoll's -1) */
+    if (!CreateIoCompletionPort((HANDLE)s, gn__iocp.port, 0, 0)) return gn__err_from_wsa((int)GetLastError());
+    UCHAR modes = FILE_SKIP_SET_EVENT_ON_HANDLE;
+    if (gn__iocp_skip_ok(family)) modes |= FILE_SKIP_COMPLETION_PORT_ON_SUCCESS;
+    if (SetFileCompletionNotificationModes((HANDLE)s, modes))
+        *skip = (modes & FILE_SKIP_COMPLETION_PORT_ON_SUCCESS) != 0;
+    return 0;
+}
+
+/* pd->fd holds the SOCKET truncated to int: handles are 32-bit significant on
+ * 64-bit Windows, and sign extension gives the handle back.                    */
+GN__PRIVATE int gn__netpoll_arm(gn__pd *pd) {
+    int skip;
+    return gn__iocp_arm((SOCKET)(intptr_t)pd->fd, 0, &skip);
+}
+
+GN__PRIVATE void gn__netpoll_disarm(gn__pd *pd) { (void)pd; }
+
+GN__PRIVATE int gn__netpoll(int64_t delay, gn__glist *out) {
+    OVERLAPPED_ENTRY evs[128];
+    ULONG n = 0;
+    DWORD ms;
+    if (delay < 0) ms = INFINITE;
+    else if (delay == 0) ms = 0;
+    else if (delay >= GN_HOUR) ms = (DWORD)(GN_HOUR / GN_MILLISECOND);   /* wake now and then */
+    else ms = (DWORD)((delay + GN_MILLISECOND - 1) / GN_MILLISECOND);
+    int saved = errno;
+    DWORD lasterr = GetLastError();
+    BOOL ok = GetQueuedCompletionStatusEx(gn__iocp.port, evs, 128, &n, ms, FALSE);
+    SetLastError(lasterr);
+    errno = saved;
+    if (!ok) return 0;   /* timed out (or the port is gone at shutdown) */
+    int before = out->n;
+    for (ULONG i = 0; i < n; i++) {
+        if (evs[i].lpCompletionKey == GN__IOCP_WAKE_KEY && !evs[i].lpOverlapped) {
+            gn__store(&gn__iocp.wake_pending, 0);
+            continue;
+        }
+        if (!evs[i].lpOverlapped) continue;
+        gn__iocp_op *op = (gn__iocp_op *)(void *)evs[i].lpOverlapped;
+        gn__iocp_sock *owner = op->owner;
+        gn__pd *pd = op->pd;
+        uint32_t gen = op->gen;
+        int mode = op->mode;
+        op->status = (uint32_t)op->ov.Internal;
+        op->bytes = evs[i].dwNumberOfBytesTransferred;
+        /* From here the op may be started again by its waiter.                   */
+        gn__store(&op->busy, 0u);
+        if (gn__load(&pd->gen) == gen) gn__pd_ready(pd, mode == 'r', mode == 'w', 0, out);
+        gn__iocp_sock_put(owner);
+    }
+    return out->n - before;
+}
+
+#endif /* GN__POLL_IOCP */
+/* ==== end src/poll_iocp.c ==== */
+
 /* ==== begin src/sched.c ==== */
 /* sched.c — the scheduler: Gs, Ms and Ps (see runtime.h), after Go's proc.go.
  *
@@ -3163,6 +4793,10 @@ struct gn__p {
     int64_t      mon_schedwhen, mon_blockwhen;
 };
 
+/* Idle Gs an M keeps for the poller: about a poll's worth of idle connections
+ * waking at once.                                                               */
+#define GN__GSPARE 32
+
 struct gn__m {
     gn__g          g0;                   /* the scheduling loop, on the thread stack  */
     gn__g         *curg;                 /* the G running, NULL on g0                 */
@@ -3195,7 +4829,8 @@ static struct gn__sched {
     uint32_t      lock;                  /* guards everything down to allm           */
     gn__g       **runq;                  /* global run queue: a ring that grows, so    */
     uint32_t      runq_head, runq_cap;   /* moving Gs never touches their memory     */
-    int32_t       runqsize;              /* atomic: Gs in the global queue           */
+    gn__glist     runq_over;             /* after the ring, when it could not grow     */
+    int32_t       runqsize;              /* atomic: Gs in the global queue (both)    */
     gn__p        *pidle;
     int32_t       npidle;                /* atomic                                   */
     gn__m        *midle;
@@ -3218,6 +4853,9 @@ static struct gn__sched {
     int64_t       st_handoffs, st_long_runners, st_polls;   /* atomic                */
     uint32_t      sysmon_note;
     int           sysmon_on;
+    int64_t       now_coarse;            /* atomic: gn_now() at sysmon's last round  */
+    uint32_t      dump_pending;          /* atomic: SIGQUIT asked sysmon for a dump   */
+    int           dump_on_quit;
     gn__os_thread sysmon_thread;
 } gn__rt;
 
@@ -3358,22 +4996,28 @@ GN__PRIVATE gn__g *gn__runq_steal(gn__p *p, gn__p *victim, int take_next) {
 }
 
 /* ---- the global run queue (sched lock held) --------------------------------------*/
-GN__PRIVATE void gn__globrunq_grow(void) {
+GN__PRIVATE int gn__globrunq_grow(void) {
     uint32_t cap = gn__rt.runq_cap ? gn__rt.runq_cap * 2 : 1024;
     gn__g **q = (gn__g **)GN_MALLOC((size_t)cap * sizeof *q);
-    if (!q) gn__fatal("out of memory growing the run queue");
+    if (!q) return 0;
     uint32_t n = (uint32_t)gn__rt.runqsize;
     for (uint32_t i = 0; i < n; i++) q[i] = gn__rt.runq[(gn__rt.runq_head + i) % gn__rt.runq_cap];
     GN_FREE(gn__rt.runq);
     gn__rt.runq = q;
     gn__rt.runq_head = 0;
     gn__rt.runq_cap = cap;
+    return 1;
 }
 
+/* Out of memory for a bigger ring, Gs queue behind it through their schedlink
+ * (and later ones after them, to stay first in, first out): a runnable G is
+ * never lost for want of a slot.                                                */
 GN__PRIVATE void gn__globrunqput(gn__g *g) {
     uint32_t n = (uint32_t)gn__rt.runqsize;
-    if (n == gn__rt.runq_cap) gn__globrunq_grow();
-    gn__rt.runq[(gn__rt.runq_head + n) % gn__rt.runq_cap] = g;
+    if (gn__rt.runq_over.n == 0 && (n < gn__rt.runq_cap || gn__globrunq_grow()))
+        gn__rt.runq[(gn__rt.runq_head + n) % gn__rt.runq_cap] = g;
+    else
+        gn__glist_push(&gn__rt.runq_over, g);
     gn__store(&gn__rt.runqsize, (int32_t)n + 1);
 }
 
@@ -3384,8 +5028,13 @@ GN__PRIVATE void gn__globrunqput_batch(gn__g **batch, int n) {
 }
 
 GN__PRIVATE gn__g *gn__globrunqpop(void) {
-    gn__g *g = gn__rt.runq[gn__rt.runq_head];
-    gn__rt.runq_head = (gn__rt.runq_head + 1) % gn__rt.runq_cap;
+    gn__g *g;
+    if (gn__rt.runqsize > gn__rt.runq_over.n) {
+        g = gn__rt.runq[gn__rt.runq_head];
+        gn__rt.runq_head = (gn__rt.runq_head + 1) % gn__rt.runq_cap;
+    } else {
+        g = gn__glist_pop(&gn__rt.runq_over);
+    }
     gn__store(&gn__rt.runqsize, gn__rt.runqsize - 1);
     return g;
 }
@@ -3457,6 +5106,13 @@ GN__PRIVATE int gn__newm(gn__p *p, int spinning) {
         gn__unlock(&gn__rt.lock);
         GN_FREE(m);
         return GN_ESTATE;
+    }
+    if (gn__rt.mcount >= GN_MAX_THREADS) {
+        /* Go dies here ("thread exhaustion"); we leave the P idle instead, and
+         * the next M to come back from a blocking call takes it.               */
+        gn__unlock(&gn__rt.lock);
+        GN_FREE(m);
+        return GN_EAGAIN;
     }
     m->id = gn__rt.mcount++;
     m->rand = 0x2545F4914F6CDD1Dull * (uint64_t)(m->id + 1) ^ (uint64_t)gn_now();
@@ -3633,10 +5289,19 @@ GN__PRIVATE void gn__gfput(gn__p *p, gn__g *g) {
         gn__g_free(g);
         return;
     }
-    gn__glist_push(&p->gfree, g);
+    gn__glist_push_front(&p->gfree, g);   /* a stack: the next spawn gets a warm G */
     if (p->gfree.n >= 64) {
+        /* Keep the 32 most recent; the colder half goes to the shared list.     */
+        gn__g *keep = p->gfree.head;
+        for (int i = 1; i < 32; i++) keep = keep->schedlink;
+        gn__glist cold = {keep->schedlink, p->gfree.tail, p->gfree.n - 32};
+        keep->schedlink = NULL;
+        p->gfree.tail = keep;
+        p->gfree.n = 32;
         gn__lock(&gn__rt.gfree_lock);
-        while (p->gfree.n > 32) gn__glist_push(&gn__rt.gfree, gn__glist_pop(&p->gfree));
+        if (gn__rt.gfree.tail) gn__rt.gfree.tail->schedlink = cold.head; else gn__rt.gfree.head = cold.head;
+        gn__rt.gfree.tail = cold.tail;
+        gn__rt.gfree.n += cold.n;
         gn__store_relaxed(&gn__rt.gfree_n, gn__rt.gfree.n);
         gn__unlock(&gn__rt.gfree_lock);
     }
@@ -3710,6 +5375,7 @@ GN__PRIVATE gn__g *gn__next_fast(gn__m *m, gn__p *p) {
 GN__PRIVATE void gn__switch_out(gn__m *m, gn__g *g) {
     gn__p *p = m->p;
     g->saved_errno = errno;   /* still on the thread that set it */
+    g->saved_lasterr = gn__os_lasterr();
     gn__g *next = p ? gn__next_fast(m, p) : NULL;
     if (next) {
         gn__count(&p->st_switches, 1);
@@ -3725,6 +5391,7 @@ GN__PRIVATE void gn__switch_out(gn__m *m, gn__g *g) {
     m = gn__getm();
     gn__run_after(m);
     gn__errno_set(g->saved_errno);
+    gn__os_set_lasterr(g->saved_lasterr);
 }
 
 GN__PRIVATE void gn__execute(gn__m *m, gn__g *g) {
@@ -3846,7 +5513,8 @@ GN__PRIVATE gn__g *gn__findrunnable(gn__m *m) {
         }
         /* Keep a few idle Gs: blocked in the poller without a P, this M may have
          * to start coroutines for connections parked there (gn__newg_here).   */
-        while (m->gspare.n < 4 && p->gfree.n > 0) gn__glist_push(&m->gspare, gn__glist_pop(&p->gfree));
+        while (m->gspare.n < GN__GSPARE && p->gfree.n > 0)
+            gn__glist_push_front(&m->gspare, gn__glist_pop(&p->gfree));
         gn__pidleput(gn__releasep(m));
         gn__unlock(&gn__rt.lock);
 
@@ -3965,6 +5633,7 @@ GN__PRIVATE void gn__g_main(void) {
     gn__run_after(m);
     gn__g *g = m->curg;
     gn__errno_set(0);
+    gn__os_set_lasterr(0);
     g->fn(g->arg);
     gn__goexit(g);
 }
@@ -4006,7 +5675,9 @@ GN__PRIVATE gn__g *gn__newg(gn__p *p, void (*fn)(void *), void *arg, size_t stac
     g->pin_depth = 0;
     g->param = NULL;
     g->select_done = 0;
-    g->wait_reason = NULL;
+    gn__store_relaxed(&g->wait_reason, (const char *)NULL);
+    gn__g *parent = gn__getg();
+    g->parent_id = parent ? parent->id : 0;
     gn__ctx_init(&g->ctx, g->stack_lo, g->stack_size, gn__g_main);
     if (p) {
         if (p->goid_next == p->goid_end) {
@@ -4069,7 +5740,11 @@ GN__PRIVATE void gn__park(gn__unlockf unlock, void *arg, const char *reason) {
         gn__getm()->blocking = depth;
         return;
     }
-    g->wait_reason = reason;
+    /* For gn_dump. The clock is sysmon's, read by it anyway: a park must not
+     * pay for a clock read of its own.                                         */
+    gn__store_relaxed(&g->wait_reason, reason);
+    gn__store_relaxed(&g->wait_obj, (const void *)arg);
+    gn__store_relaxed(&g->wait_since, gn__load_relaxed(&gn__rt.now_coarse));
     gn__store(&g->status, GN__G_WAITING);
     gn__count(&m->p->st_parks, 1);
     m->after = GN__AFTER_PARK;
@@ -4258,6 +5933,14 @@ GN__PRIVATE int gn__retake(int64_t now) {
     return n;
 }
 
+/* dump.c: the SIGQUIT path. The handler only flags the request and wakes sysmon,
+ * which writes the dump: a signal handler can neither lock nor allocate.          */
+GN__PRIVATE void gn__dump_to_stderr(void);
+GN__PRIVATE void gn__dump_request(void) {
+    gn__store_relaxed(&gn__rt.dump_pending, 1);
+    gn__note_wakeup(&gn__rt.sysmon_note);
+}
+
 GN__PRIVATE void *gn__sysmon(void *arg) {
     (void)arg;
     int64_t delay = 20 * GN_MICROSECOND;
@@ -4269,6 +5952,9 @@ GN__PRIVATE void *gn__sysmon(void *arg) {
         gn__note_clear(&gn__rt.sysmon_note);
         if (gn__load(&gn__rt.stopping)) break;
         int64_t now = gn_now();
+        gn__store_relaxed(&gn__rt.now_coarse, now);
+        if (gn__load_relaxed(&gn__rt.dump_pending) && gn__xchg(&gn__rt.dump_pending, 0))
+            gn__dump_to_stderr();
         int64_t lp = gn__load(&gn__rt.lastpoll);
         if (lp != 0 && now - lp > 10 * GN_MILLISECOND && gn__cas(&gn__rt.lastpoll, &lp, now)) {
             gn__glist ready = {NULL, NULL, 0};
@@ -4316,6 +6002,7 @@ GN__PRIVATE int gn__default_procs(const gn_config *cfg) {
 }
 
 GN__PRIVATE void gn__teardown(gn__m *m0) {
+    if (gn__rt.dump_on_quit) gn__os_quit_hook(NULL);
     gn__outside_drain();
     if (gn__rt.sysmon_on) gn__os_thread_join(gn__rt.sysmon_thread);
     for (gn__m *m = gn__rt.allm; m; m = m->alllink)
@@ -4337,6 +6024,7 @@ GN__PRIVATE void gn__teardown(gn__m *m0) {
     gn__netpoll_fini();
     gn__pds_shutdown();
     gn__overflow_uninstall();
+    gn__os_fini();
     gn__altstack_disable(m0->altstack);
     gn__setm(NULL);
     GN_FREE(m0);
@@ -4357,7 +6045,9 @@ GONET_API int gn_run(const gn_config *cfg, void (*fn)(void *), void *arg) {
     gn__rt.stack_size = GN__MAX(ss, (size_t)8192);
     gn__stack_init(cfg ? cfg->stack_guard : 0);
 
-    int rc = gn__netpoll_init();
+    int rc = gn__os_init();
+    int os_ready = rc == 0;
+    if (rc == 0) rc = gn__netpoll_init();
     gn__m *m0 = (gn__m *)GN_MALLOC(sizeof *m0);
     if (rc == 0 && !m0) rc = GN_ENOMEM;
     for (int i = 0; rc == 0 && i < gn__rt.nprocs; i++) {
@@ -4371,6 +6061,7 @@ GONET_API int gn_run(const gn_config *cfg, void (*fn)(void *), void *arg) {
         for (int i = 0; i < gn__rt.nprocs; i++) GN_FREE(gn__rt.allp[i]);
         GN_FREE(m0);
         gn__netpoll_fini();
+        if (os_ready) gn__os_fini();
         gn__store(&gn__rt.running, 0);
         return rc;
     }
@@ -4394,8 +6085,12 @@ GONET_API int gn_run(const gn_config *cfg, void (*fn)(void *), void *arg) {
     gn__rt.main_g = gn__rt.allp[0]->runnext;
     gn__rt.main_started = 1;
     __atomic_store_n(&gn__rt.live, 1, __ATOMIC_SEQ_CST);
+    gn__store_relaxed(&gn__rt.now_coarse, gn_now());
     gn__rt.sysmon_on = !(cfg && cfg->sysmon < 0) &&
                        gn__os_thread_start(&gn__rt.sysmon_thread, gn__sysmon, NULL) == 0;
+    /* The dump is written by sysmon: without it, SIGQUIT keeps its default.      */
+    gn__rt.dump_on_quit = cfg && cfg->quit_dump > 0 && gn__rt.sysmon_on &&
+                          gn__os_quit_hook(gn__dump_request) == 0;
     gn__schedule(m0);
     gn__teardown(m0);
     gn__store(&gn__rt.running, 0);
@@ -6353,9 +8048,20 @@ GONET_API int64_t gn_bufwriter_write_string(gn_bufwriter *w, const char *s) {
 }
 /* ==== end src/bufio.c ==== */
 
-/* ==== begin src/net.c ==== */
-/* net.c — sockets for coroutines: listen, accept, dial, read, write, close,
- * deadlines, options, UDP, and name resolution (Go's net and internal/poll).
+/* ==== begin src/net_posix.c ==== */
+/* net_posix.c — socket I/O over readiness (epoll, kqueue, poll()): the part of
+ * net.c that differs by OS, for POSIX systems. net.c holds the rest (addresses,
+ * resolution, the API) and calls what this file defines:
+ *   gn__sock, gn__iov, struct gn__fd    the descriptor, a scatter/gather entry
+ *   gn__fd_init / gn__fd_destroy        wrap and register / unregister and close
+ *   gn__fd_check                        why an operation cannot start, or 0
+ *   gn__fd_read / write / writev        one reader, one writer (net.c serialises)
+ *   gn__fd_accept / gn__fd_connect      one accepted socket / a connect to its end
+ *   gn__fd_recvfrom / gn__fd_sendto     datagrams
+ *   gn__fd_park_idle / watch / unwatch / hung_up   a connection without a coroutine
+ *   gn__fd_cut                          end both directions now, waking I/O on it
+ *   gn__socket, gn__sock_close, gn__sock_error, gn__sock_listen_opts,
+ *   gn__sock_keepalive, gn__sock_group, gn__sock_unlink, gn__conn_wrap_os
  *
  * Every descriptor is non-blocking and registered with the poller once. An
  * operation tries the system call first and parks on the pd only when it would
@@ -6363,13 +8069,8 @@ GONET_API int64_t gn_bufwriter_write_string(gn_bufwriter *w, const char *s) {
  * request. A short read means the socket was drained; the next read then waits
  * for readiness instead of spending a system call on EAGAIN.
  *
- * Lifetime (Go's fdMutex, simplified): each operation holds a reference;
- * gn_close marks the fd closed, wakes its waiters, and drops the owner's
- * reference; the descriptor is closed when the last reference goes, so no
- * operation ever runs on a descriptor number that was reused. One reader and
- * one writer at a time: concurrent readers queue on a gn_mutex.
- *
- * >>net                                                                           */
+ * >>net-posix                                                                    */
+#if !GN__POLL_IOCP
 
 #include <netdb.h>
 #include <net/if.h>
@@ -6381,8 +8082,13 @@ GONET_API int64_t gn_bufwriter_write_string(gn_bufwriter *w, const char *s) {
 #include <sys/stat.h>
 #include <sys/uio.h>
 
+typedef int gn__sock;
+#define GN__SOCK_INVALID (-1)
+/* A buffer of a gathered write: struct iovec itself, so writev takes it as is. */
+typedef struct iovec gn__iov;
+
 typedef struct gn__fd {
-    int       fd;
+    gn__sock  fd;
     int       family, type;         /* AF_*, SOCK_STREAM / SOCK_DGRAM              */
     int       is_socket;
     gn__pd   *pd;                   /* NULL: not pollable (a regular file)         */
@@ -6396,11 +8102,17 @@ typedef struct gn__fd {
     uint32_t  on_close_taken;       /* atomic: whoever sets it to 1 calls on_close */
 } gn__fd;
 
-struct gn_conn     { gn__fd f; };
-struct gn_listener { gn__fd f; char *unix_path; };
+/* The error of the socket call that just failed, as a return code.              */
+GN__PRIVATE int gn__sock_error(void) { return gn__err_from_errno(errno); }
+
+GN__PRIVATE void gn__sock_close(gn__sock s) {
+    int saved = errno;
+    close(s);
+    errno = saved;
+}
 
 /* ---- the fd core ------------------------------------------------------------------ */
-GN__PRIVATE int gn__fd_init(gn__fd *f, int fd, int family, int type) {
+GN__PRIVATE int gn__fd_init(gn__fd *f, gn__sock fd, int family, int type) {
     memset(f, 0, sizeof *f);
     f->fd = fd;
     f->family = family;
@@ -6430,39 +8142,7 @@ GN__PRIVATE void gn__fd_destroy(gn__fd *f) {
         gn__pd_retire(f->pd);
         gn__pd_release(f->pd);
     }
-    int saved = errno;
-    close(f->fd);
-    errno = saved;
-}
-
-/* 1 with a reference taken, or 0 if the fd is closed.                            */
-GN__PRIVATE int gn__fd_acquire(gn__fd *f) {
-    gn__xadd(&f->refs, 1u);
-    if (!gn__load(&f->closed)) return 1;
-    gn__xadd(&f->refs, (uint32_t)-1);
-    return 0;
-}
-
-/* Drops a reference; returns 1 if it was the last (the caller frees).            */
-GN__PRIVATE int gn__fd_release(gn__fd *f) {
-    if (gn__xadd(&f->refs, (uint32_t)-1) != 1) return 0;
-    gn__fd_destroy(f);
-    return 1;
-}
-
-/* Runs the close hook, if one is set and nobody ran it yet.                     */
-GN__PRIVATE void gn__fd_run_on_close(gn__fd *f) {
-    void (*fn)(void *) = gn__load(&f->on_close);
-    uint32_t z = 0;
-    if (fn && gn__cas(&f->on_close_taken, &z, 1u)) fn(f->on_close_arg);
-}
-
-GN__PRIVATE int gn__fd_close(gn__fd *f) {
-    uint32_t z = 0;
-    if (!gn__cas(&f->closed, &z, 1u)) return GN_ECLOSED;
-    if (f->pd) gn__pd_evict(f->pd);
-    gn__fd_run_on_close(f);
-    return 1;
+    gn__sock_close(f->fd);
 }
 
 /* Waits for readiness; without a pd (not pollable) there is nothing to wait for. */
@@ -6525,7 +8205,7 @@ GN__PRIVATE int64_t gn__fd_write(gn__fd *f, const void *buf, size_t n) {
 /* Writes the iovecs in order, all of them or an error, in as few system calls
  * as the socket allows (a response head and its body go out in one). iov is
  * consumed: its entries are advanced past what was written.                   */
-GN__PRIVATE int64_t gn__fd_writev(gn__fd *f, struct iovec *iov, int n) {
+GN__PRIVATE int64_t gn__fd_writev(gn__fd *f, gn__iov *iov, int n) {
     int64_t total = 0;
     while (n > 0 && iov[0].iov_len == 0) { iov++; n--; }
     while (n > 0) {
@@ -6561,6 +8241,848 @@ GN__PRIVATE int64_t gn__fd_writev(gn__fd *f, struct iovec *iov, int n) {
         }
     }
     return total;
+}
+
+/* ---- sockets --------------------------------------------------------------------- */
+/* A non-blocking, close-on-exec socket in *out; 0 or an error.                    */
+GN__PRIVATE int gn__socket(int family, int type, int protocol, gn__sock *out) {
+    int fd = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
+    if (fd < 0) return gn__sock_error();
+    *out = fd;
+    return 0;
+}
+
+/* Options a listening (stream) or bound (datagram) socket gets before bind:
+ * address reuse, so that a restarted server need not wait out TIME_WAIT.      */
+GN__PRIVATE int gn__sock_listen_opts(gn__sock fd, int family, int reuse_port) {
+    int one = 1;
+    if (family != AF_UNIX) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (reuse_port) setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+    return 0;
+}
+
+GN__PRIVATE void gn__sock_unlink(const char *path) { unlink(path); }
+
+/* One connection from listener l in *out (non-blocking, close-on-exec): 0, or
+ * an error (out of descriptors included: the caller backs off).                */
+GN__PRIVATE int gn__fd_accept(gn__fd *l, gn__sock *out) {
+    for (;;) {
+        int err = gn__fd_check(l, 'r');
+        if (err) return err;
+        int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd >= 0) {
+            *out = fd;
+            return 0;
+        }
+        int e = errno;
+        if (e == EINTR || e == ECONNABORTED) continue;
+        if (e != EAGAIN && e != EWOULDBLOCK) return gn__err_from_errno(e);
+        if ((err = gn__fd_wait(l, 'r')) != 0) return err;
+    }
+}
+
+/* Connects f to sa and waits until it is connected, refused, or its write
+ * deadline passes. 0 or an error.                                             */
+GN__PRIVATE int gn__fd_connect(gn__fd *f, const struct sockaddr *sa, socklen_t salen) {
+    int fd = f->fd, rc = 0;
+    int r = connect(fd, sa, salen);
+    if (r != 0 && errno != EINPROGRESS && errno != EINTR) rc = gn__err_from_errno(errno);
+    if (r != 0 && rc == 0) {
+        for (;;) {
+            if ((rc = gn__fd_wait(f, 'w')) != 0) break;
+            int err = 0;
+            socklen_t len = sizeof err;
+            if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
+            if (err == EINPROGRESS || err == EALREADY || err == EINTR) continue;
+            if (err == 0) {
+                /* Writable is not connected: an fd registered before connect
+                 * may report an early event. Connected means it has a peer.  */
+                struct sockaddr_storage ls, rs;
+                socklen_t ll = sizeof ls, rl = sizeof rs;
+                if (getpeername(fd, (struct sockaddr *)&rs, &rl) != 0) {
+                    if (errno == ENOTCONN) continue;
+                    err = errno;
+                } else if (f->family != AF_UNIX && getsockname(fd, (struct sockaddr *)&ls, &ll) == 0 &&
+                           ll == rl && memcmp(&ls, &rs, ll) == 0) {
+                    err = ECONNREFUSED;   /* connected to itself: no listener there */
+                } else {
+                    break;
+                }
+            }
+            rc = gn__err_from_errno(err);
+            break;
+        }
+    }
+    /* The hang-up an unconnected socket reports when it is registered is over. */
+    if (rc == 0 && f->pd) gn__store(&f->pd->hup, 0u);
+    return rc;
+}
+
+/* One datagram into buf, its sender in *ss: the length, or an error.           */
+GN__PRIVATE int64_t gn__fd_recvfrom(gn__fd *f, void *buf, size_t n, struct sockaddr_storage *ss, socklen_t *len) {
+    for (;;) {
+        int64_t rc = gn__fd_check(f, 'r');
+        if (rc) return rc;
+        *len = sizeof *ss;
+        ssize_t r = recvfrom(f->fd, buf, n, 0, (struct sockaddr *)ss, len);
+        if (r >= 0) return r;
+        int e = errno;
+        if (e == EINTR) continue;
+        if (e != EAGAIN && e != EWOULDBLOCK) return gn__err_from_errno(e);
+        if ((rc = gn__fd_wait(f, 'r')) != 0) return rc;
+    }
+}
+
+GN__PRIVATE int64_t gn__fd_sendto(gn__fd *f, const void *buf, size_t n, const struct sockaddr *sa, socklen_t len) {
+    for (;;) {
+        int64_t rc = gn__fd_check(f, 'w');
+        if (rc) return rc;
+        ssize_t w = sendto(f->fd, buf, n, MSG_NOSIGNAL, sa, len);
+        if (w >= 0) return w;
+        int e = errno;
+        if (e == EINTR) continue;
+        if (e != EAGAIN && e != EWOULDBLOCK) return gn__err_from_errno(e);
+        if ((rc = gn__fd_wait(f, 'w')) != 0) return rc;
+    }
+}
+
+/* ---- a connection without a coroutine (see net.c, gn__conn_park_idle) ------------ */
+GN__PRIVATE int gn__fd_park_idle(gn__fd *f, void (*fn)(void *), void *arg) {
+    int rc = gn__fd_check(f, 'r');
+    if (rc == 0) rc = 1;
+    if (rc == 1 && f->pd && gn__load_relaxed(&f->drained) && !gn__load(&f->pd->hup)) {
+        gn__store_relaxed(&f->drained, 0u);   /* whoever runs next reads first */
+        rc = gn__pd_spawn_on_read(f->pd, fn, arg);
+        if (rc == 1 && f->is_socket) {
+            /* Readiness was recorded, but the last read came back short: it may
+             * predate that read (an fd registered with bytes waiting, a read
+             * that did not wait). Look before holding a buffer for nothing.   */
+            char b;
+            ssize_t k = recv(f->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+            if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+                rc = gn__pd_spawn_on_read(f->pd, fn, arg);
+        }
+    }
+    return rc;
+}
+
+GN__PRIVATE int gn__fd_watch(gn__fd *f, void (*fn)(void *), void *arg) {
+    if (!f->pd) return GN_ENOSYS;
+    gn__store_relaxed(&f->drained, 0u);
+    return gn__pd_spawn_on_read(f->pd, fn, arg);
+}
+GN__PRIVATE int gn__fd_unwatch(gn__fd *f) {
+    gn__pd *pd = f->pd;
+    uintptr_t sp = GN__PD_SPAWN;
+    if (!pd || !gn__cas(&pd->rg, &sp, (uintptr_t)0)) return 0;
+    gn__xadd(&gn__pds.waiters, -1);
+    return 1;
+}
+/* shutdown wakes a blocked reader (end of file) and writer (EPIPE) by itself. */
+GN__PRIVATE void gn__fd_cut(gn__fd *f) {
+    int saved = errno;
+    shutdown(f->fd, SHUT_RDWR);
+    errno = saved;
+}
+/* What the poller saw: no system call.                                          */
+GN__PRIVATE int gn__fd_hung_up(gn__fd *f) {
+    return gn__load(&f->closed) || (f->pd && (gn__load(&f->pd->hup) || gn__load(&f->pd->closing)));
+}
+
+/* ---- options that differ by OS ------------------------------------------------------ */
+GN__PRIVATE int gn__sock_keepalive(gn__sock fd, int secs) {
+    if (setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &secs, sizeof secs) != 0) return gn__sock_error();
+    if (setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &secs, sizeof secs) != 0) return gn__sock_error();
+    return 0;
+}
+
+GN__PRIVATE int gn__sock_group(gn__sock fd, const char *group, const char *ifname, int join) {
+    unsigned ifindex = ifname ? if_nametoindex(ifname) : 0;
+    if (ifname && !ifindex) return GN_EINVAL;
+    struct in_addr a4;
+    struct in6_addr a6;
+    int rc;
+    if (inet_pton(AF_INET, group, &a4) == 1) {
+        struct ip_mreqn m;
+        memset(&m, 0, sizeof m);
+        m.imr_multiaddr = a4;
+        m.imr_ifindex = (int)ifindex;
+        rc = setsockopt(fd, IPPROTO_IP, join ? IP_ADD_MEMBERSHIP : IP_DROP_MEMBERSHIP, &m, sizeof m);
+    } else if (inet_pton(AF_INET6, group, &a6) == 1) {
+        struct ipv6_mreq m;
+        memset(&m, 0, sizeof m);
+        m.ipv6mr_multiaddr = a6;
+        m.ipv6mr_interface = ifindex;
+        rc = setsockopt(fd, IPPROTO_IPV6, join ? IPV6_ADD_MEMBERSHIP : IPV6_DROP_MEMBERSHIP, &m, sizeof m);
+    } else {
+        return GN_EINVAL;
+    }
+    return rc == 0 ? 0 : gn__sock_error();
+}
+
+/* gn_conn_from_fd's OS part: any descriptor (a socket, a pipe, a file), made
+ * non-blocking; its family and type if it is a socket.                          */
+GN__PRIVATE int gn__conn_wrap_os(int fd, gn__sock *s, int *family, int *type) {
+    if (fd < 0) return GN_EINVAL;
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0) return gn__err_from_errno(errno);
+    if (!(fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0) return gn__err_from_errno(errno);
+    *family = AF_UNSPEC;
+    *type = SOCK_STREAM;
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0) *family = ss.ss_family;
+    int st = 0;
+    socklen_t sl = sizeof st;
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &st, &sl) == 0) *type = st;
+    *s = fd;
+    return 0;
+}
+
+#endif /* !GN__POLL_IOCP */
+/* ==== end src/net_posix.c ==== */
+
+/* ==== begin src/net_windows.c ==== */
+/* net_windows.c — socket I/O on Windows: the part of net.c that differs by OS,
+ * over overlapped Winsock calls completed through the IOCP poller
+ * (poll_iocp.c). The same operations as net_posix.c (see its top comment).
+ *
+ * Every operation is one overlapped call on the socket's read or write op:
+ * WSARecv, WSASend, AcceptEx, ConnectEx, WSARecvFrom, WSASendTo. One that
+ * succeeds at once (and whose socket skips the port on success) is done;
+ * otherwise the coroutine parks until the completion arrives, or until a
+ * deadline or a close wakes it, in which case it cancels the op with
+ * CancelIoEx and still waits for the completion before the OVERLAPPED and the
+ * buffer (often on its stack) are let go. A cancel that loses the race to the
+ * completion returns what was done, as Go does.
+ *
+ * An idle connection (gn__conn_park_idle) and a request's watch for the peer
+ * going away (gn__conn_watch) start a zero-byte WSARecv: it completes when
+ * bytes or the end of the stream arrive, without taking any, and starts the
+ * armed coroutine (pd SPAWN) from the poller. Whoever reads next finds that
+ * op done, or waits for it (a watch taken back leaves it in flight); a
+ * deadline or a close cancels it.
+ * Hang-up (gn__conn_hung_up): completion mode keeps no readiness state to
+ * look at, so it asks the socket: readable (select, no wait) with nothing to
+ * read (FIONREAD) means the peer's FIN or an error. One or two system calls,
+ * but only when the watch fires and when the HTTP client takes an idle
+ * connection from its pool; answering "unknown" instead would send a request
+ * down a connection the server closed, and cancel no handler's context.
+ *
+ * gn_conn_fd / gn_conn_from_fd pass the SOCKET as an int: socket handles are
+ * 32-bit significant on 64-bit Windows (the rule that lets 32- and 64-bit
+ * processes share handles), so (int)s and (SOCKET)(intptr_t)fd round-trip and
+ * INVALID_SOCKET is -1. Only sockets can be wrapped (not pipes or files), and
+ * they must allow overlapped I/O (socket() and WSA_FLAG_OVERLAPPED ones do).
+ *
+ * Unix-domain sockets are AF_UNIX from afunix.h (Windows 10 1803 and later);
+ * where the system lacks them, "unix" calls return GN_ENOSYS. Stream only:
+ * Windows has no unixgram. They connect with a plain connect() (no ConnectEx
+ * for them; a local connect does not wait on a network).
+ *
+ * >>net-windows                                                                  */
+#if GN__OS_WINDOWS && !GN__POLL_IOCP
+#  error "gonet.h: on Windows the IOCP poller is the only one (do not force GN_POLL_POLL or GN_POLL_KQUEUE)"
+#endif
+#if GN__POLL_IOCP
+
+#include <afunix.h>
+#include <mstcpip.h>
+
+typedef SOCKET gn__sock;
+#define GN__SOCK_INVALID INVALID_SOCKET
+
+/* A buffer of a gathered write, laid out as WSABUF (length first, unlike
+ * struct iovec) so that an array of them goes to WSASend as it is; the field
+ * names are iovec's, so code that fills them is the same on every OS.        */
+typedef struct gn__iov {
+    ULONG iov_len;
+    void *iov_base;
+} gn__iov;
+typedef char gn__iov_is_wsabuf[(sizeof(gn__iov) == sizeof(WSABUF) &&
+                                offsetof(gn__iov, iov_len) == offsetof(WSABUF, len) &&
+                                offsetof(gn__iov, iov_base) == offsetof(WSABUF, buf)) ? 1 : -1];
+#define GN__IOV_MAX 1024
+
+#ifndef SHUT_RD
+#  define SHUT_RD   SD_RECEIVE
+#  define SHUT_WR   SD_SEND
+#  define SHUT_RDWR SD_BOTH
+#endif
+
+/* What AcceptEx writes besides the data it is not asked for: both addresses,
+ * each with 16 bytes to spare, as its documentation requires.                  */
+#define GN__ACCEPT_ADDR (sizeof(struct sockaddr_storage) + 16)
+
+typedef struct gn__fd {
+    gn__sock  fd;
+    int       family, type;         /* AF_*, SOCK_STREAM / SOCK_DGRAM              */
+    int       is_socket;            /* always 1: only sockets are wrapped          */
+    gn__pd   *pd;
+    uint32_t  refs;                 /* atomic: the owner's + one per operation     */
+    uint32_t  closed;               /* atomic                                       */
+    int       skip;                 /* a success at once queues no completion      */
+    int       nonblock;             /* a listener set non-blocking for accept()     */
+    gn__iocp_sock *io;              /* the overlapped ops; may outlive the fd       */
+    char     *accept_buf;           /* a listener's AcceptEx address area          */
+    gn_mutex  rmu, wmu;             /* one reader, one writer at a time             */
+    void    (*on_close)(void *);    /* atomic: called by the first close (the HTTP
+                                     * server tracks hijacked connections so)      */
+    void     *on_close_arg;
+    uint32_t  on_close_taken;       /* atomic: whoever sets it to 1 calls on_close */
+} gn__fd;
+
+/* The error of the socket call that just failed, as a return code.              */
+GN__PRIVATE int gn__sock_error(void) { return gn__err_from_wsa(WSAGetLastError()); }
+
+GN__PRIVATE void gn__sock_close(gn__sock s) {
+    int saved = errno;
+    DWORD lasterr = GetLastError();
+    closesocket(s);
+    SetLastError(lasterr);
+    errno = saved;
+}
+
+/* AcceptEx and ConnectEx are looked up at run time (mswsock's exports only
+ * forward to the base provider's, and cost a lookup per call).                 */
+static LPFN_ACCEPTEX  gn__win_acceptex;
+static LPFN_CONNECTEX gn__win_connectex;
+
+GN__PRIVATE int gn__win_ext(gn__sock s, GUID id, void *fn, size_t fnsize) {
+    DWORD got = 0;
+    if (WSAIoctl(s, SIO_GET_EXTENSION_FUNCTION_POINTER, &id, sizeof id, fn, (DWORD)fnsize, &got, NULL, NULL) != 0)
+        return gn__sock_error();
+    return 0;
+}
+
+/* ---- the fd core ------------------------------------------------------------------ */
+GN__PRIVATE int gn__fd_init(gn__fd *f, gn__sock fd, int family, int type) {
+    memset(f, 0, sizeof *f);
+    f->fd = fd;
+    f->family = family;
+    f->type = type;
+    f->is_socket = 1;
+    f->refs = 1;
+    f->io = gn__iocp_sock_new();
+    if (!f->io) return GN_ENOMEM;
+    f->pd = gn__pd_alloc();
+    if (!f->pd) {
+        gn__iocp_sock_put(f->io);
+        return GN_ENOMEM;
+    }
+    f->pd->fd = (int)fd;
+    int rc = gn__iocp_arm(fd, family, &f->skip);
+    if (rc < 0) {
+        gn__pd_release(f->pd);
+        gn__iocp_sock_put(f->io);
+        f->pd = NULL;
+        f->io = NULL;
+    }
+    return rc;
+}
+
+/* The last reference: no operation runs, but an idle read may be in flight;
+ * closing the socket aborts it and its completion frees the ops.              */
+GN__PRIVATE void gn__fd_destroy(gn__fd *f) {
+    gn__pd_retire(f->pd);
+    gn__sock_close(f->fd);
+    gn__pd_release(f->pd);
+    gn__iocp_sock_put(f->io);
+    GN_FREE(f->accept_buf);
+}
+
+GN__PRIVATE int gn__fd_check(gn__fd *f, int mode) {
+    if (gn__load(&f->closed)) return GN_ECLOSED;
+    return gn__pd_check(f->pd, mode);
+}
+
+/* Cancels op if it is still in flight and waits for its completion.            */
+GN__PRIVATE void gn__win_drain(gn__fd *f, gn__iocp_op *op) {
+    if (!gn__load(&op->busy)) return;
+    CancelIoEx((HANDLE)f->fd, &op->ov);
+    gn__iocp_wait_done(op);
+}
+
+/* After an overlapped call on op (ok: it returned success): waits for the
+ * result as the top of this file says. 0 with *bytes, or an error.            */
+GN__PRIVATE int gn__win_await(gn__fd *f, gn__iocp_op *op, int ok, DWORD *bytes) {
+    if (!ok) {
+        int e = WSAGetLastError();
+        if (e != WSA_IO_PENDING) {
+            gn__iocp_op_done_now(op);
+            return gn__err_from_wsa(e);
+        }
+    } else if (f->skip) {
+        *bytes = op->sync_bytes;
+        gn__iocp_op_done_now(op);
+        return 0;
+    }
+    int why = 0;
+    while (gn__load(&op->busy)) {
+        int err = gn__pd_wait(f->pd, op->mode);
+        if (!gn__load(&op->busy)) break;
+        if (err) {
+            why = err;
+            gn__win_drain(f, op);
+        }
+    }
+    if (op->status == 0) {
+        *bytes = op->bytes;
+        return 0;
+    }
+    DWORD n = 0, fl = 0;
+    if (WSAGetOverlappedResult(f->fd, &op->ov, &n, FALSE, &fl)) {
+        *bytes = n;
+        return 0;
+    }
+    int e = WSAGetLastError();
+    if (why && e == WSA_OPERATION_ABORTED) return why;
+    *bytes = op->bytes;
+    return gn__err_from_wsa(e);
+}
+
+/* A zero-byte read left in flight (a watch taken back, see gn__fd_unwatch) is
+ * waited for rather than cancelled: it ends when bytes arrive, which is what
+ * the read that follows waits for anyway, and costs no CancelIoEx. A deadline
+ * or a close cancels it. 0 (go on and read), or why not.                    */
+GN__PRIVATE int gn__win_await_probe(gn__fd *f, gn__iocp_op *op) {
+    while (gn__load(&op->busy)) {
+        int err = gn__pd_wait(f->pd, 'r');
+        if (!gn__load(&op->busy)) break;
+        if (err) {
+            gn__win_drain(f, op);
+            return err;
+        }
+    }
+    return gn__fd_check(f, 'r');
+}
+
+/* A read into a datagram buffer too small for the datagram: what fits, as a
+ * POSIX recv gives (Winsock fails it with WSAEMSGSIZE).                      */
+#define GN__WIN_TRUNCATED(f, rc) ((rc) == -EMSGSIZE && (f)->type != SOCK_STREAM)
+
+/* A read's error as POSIX names it: after close_read a stream is at its end
+ * (Winsock says WSAESHUTDOWN), and so it is after gn__fd_cut cancelled the
+ * read (GN_ECANCELED: a deadline or close says its own reason instead); a
+ * datagram's "connection reset" is the ICMP port unreachable that POSIX
+ * reports as ECONNREFUSED.                                                    */
+GN__PRIVATE int gn__win_read_err(gn__fd *f, int err) {
+    if (f->type == SOCK_STREAM) return err == -EPIPE || err == GN_ECANCELED ? GN_EOF : err;
+    return err == -ECONNRESET ? -ECONNREFUSED : err;
+}
+
+GN__PRIVATE ULONG gn__win_len(size_t n) { return n > (1u << 30) ? (1u << 30) : (ULONG)n; }
+
+GN__PRIVATE int64_t gn__fd_read(gn__fd *f, void *buf, size_t n) {
+    int err = gn__fd_check(f, 'r');
+    if (err) return err;
+    if (n == 0) return 0;   /* as Go: an empty read never blocks */
+    gn__iocp_op *op = &f->io->r;
+    if (gn__load(&op->busy) && (err = gn__win_await_probe(f, op)) != 0) return err;
+    WSABUF b;
+    b.len = gn__win_len(n);
+    b.buf = (char *)buf;
+    op->flags = 0;
+    gn__iocp_op_start(op, f->pd);
+    int ok = WSARecv(f->fd, &b, 1, &op->sync_bytes, &op->flags, &op->ov, NULL) == 0;
+    DWORD got = 0;
+    err = gn__win_await(f, op, ok, &got);
+    if (GN__WIN_TRUNCATED(f, err)) return (int64_t)b.len;
+    if (err) return gn__win_read_err(f, err);
+    if (got == 0) return f->type == SOCK_STREAM ? GN_EOF : 0;   /* an empty datagram */
+    return (int64_t)got;
+}
+
+/* Writes the buffers in order, all of them or an error (see net_posix.c).      */
+GN__PRIVATE int64_t gn__fd_writev(gn__fd *f, gn__iov *iov, int n) {
+    int64_t total = 0;
+    int once = f->type != SOCK_STREAM;   /* a datagram goes out even when empty */
+    while (n > 0 && iov[0].iov_len == 0 && !once) { iov++; n--; }
+    gn__iocp_op *op = &f->io->w;
+    while (n > 0 || once) {
+        int err = gn__fd_check(f, 'w');
+        if (err) return err;
+        gn__iocp_op_start(op, f->pd);
+        int ok = WSASend(f->fd, (WSABUF *)(void *)iov, (DWORD)(n > GN__IOV_MAX ? GN__IOV_MAX : n),
+                         &op->sync_bytes, 0, &op->ov, NULL) == 0;
+        DWORD w = 0;
+        if ((err = gn__win_await(f, op, ok, &w)) != 0) return err == GN_ECANCELED ? -EPIPE : err;   /* cut */
+        once = 0;
+        total += w;
+        size_t left = w;
+        while (n > 0 && left >= iov[0].iov_len) {
+            left -= iov[0].iov_len;
+            iov++;
+            n--;
+        }
+        if (n > 0) {
+            iov[0].iov_base = (char *)iov[0].iov_base + left;
+            iov[0].iov_len -= (ULONG)left;
+        }
+    }
+    return total;
+}
+
+GN__PRIVATE int64_t gn__fd_write(gn__fd *f, const void *buf, size_t n) {
+    size_t done = 0;
+    do {
+        gn__iov one;
+        one.iov_base = (char *)(uintptr_t)buf + done;
+        one.iov_len = gn__win_len(n - done);
+        int64_t w = gn__fd_writev(f, &one, 1);
+        if (w < 0) return w;
+        done += (size_t)w;
+    } while (done < n);
+    return (int64_t)n;
+}
+
+/* ---- sockets --------------------------------------------------------------------- */
+/* An ICMP "port unreachable" for an earlier send fails the next receive of a
+ * UDP socket with WSAECONNRESET, connected or not. POSIX reports it only on a
+ * connected socket (as ECONNREFUSED): so off, and on again by connect.        */
+GN__PRIVATE void gn__win_udp_connreset(gn__sock s, BOOL on) {
+    DWORD got = 0;
+    WSAIoctl(s, SIO_UDP_CONNRESET, &on, sizeof on, NULL, 0, &got, NULL, NULL);
+}
+
+/* An overlapped, non-inheritable socket in *out; 0 or an error. A family the
+ * system lacks (AF_UNIX before Windows 10 1803) is GN_ENOSYS.                 */
+GN__PRIVATE int gn__socket(int family, int type, int protocol, gn__sock *out) {
+    if (family == AF_UNIX && type != SOCK_STREAM) return GN_ENOSYS;
+    gn__sock s = WSASocketW(family, type, protocol, NULL, 0, WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT);
+    if (s == INVALID_SOCKET) {
+        int e = WSAGetLastError();
+        return family == AF_UNIX && (e == WSAEAFNOSUPPORT || e == WSAEPFNOSUPPORT) ? GN_ENOSYS : gn__err_from_wsa(e);
+    }
+    if (type == SOCK_DGRAM) gn__win_udp_connreset(s, FALSE);
+    *out = s;
+    return 0;
+}
+
+/* No SO_REUSEADDR: on Windows it lets another socket take over a port in use,
+ * while a restarted server binds at once anyway. No SO_REUSEPORT either.     */
+GN__PRIVATE int gn__sock_listen_opts(gn__sock fd, int family, int reuse_port) {
+    (void)fd;
+    (void)family;
+    return reuse_port ? GN_ENOSYS : 0;
+}
+
+GN__PRIVATE void gn__sock_unlink(const char *path) { DeleteFileA(path); }
+
+/* One connection from listener l in *out: 0, or an error (out of sockets
+ * included: the caller backs off). Connections already queued are taken with
+ * a non-blocking accept(), as on POSIX: a burst of them costs one call each,
+ * with no trip through the port (AcceptEx may pend even then). The socket it
+ * makes has the listener's properties, overlapped I/O included. Only when the
+ * queue is empty does an AcceptEx wait.                                        */
+GN__PRIVATE int gn__fd_accept(gn__fd *l, gn__sock *out) {
+    for (;;) {
+        int err = gn__fd_check(l, 'r');
+        if (err) return err;
+        if (!l->nonblock) {
+            u_long on = 1;
+            l->nonblock = ioctlsocket(l->fd, FIONBIO, &on) == 0 ? 1 : -1;
+        }
+        if (l->nonblock > 0) {
+            gn__sock s = accept(l->fd, NULL, NULL);
+            if (s != INVALID_SOCKET) {
+                *out = s;
+                return 0;
+            }
+            err = gn__sock_error();
+            if (err == -ECONNRESET || err == -ECONNABORTED) continue;   /* gone before accepted */
+            if (err != GN_EAGAIN) return err;
+        }
+        if (!gn__load_relaxed(&gn__win_acceptex)) {
+            LPFN_ACCEPTEX fn = NULL;
+            GUID id = WSAID_ACCEPTEX;
+            if ((err = gn__win_ext(l->fd, id, &fn, sizeof fn)) != 0) return err;
+            gn__store_relaxed(&gn__win_acceptex, fn);
+        }
+        if (!l->accept_buf && !(l->accept_buf = (char *)GN_MALLOC(2 * GN__ACCEPT_ADDR))) return GN_ENOMEM;
+        gn__sock s;
+        if ((err = gn__socket(l->family, SOCK_STREAM, 0, &s)) != 0) return err;
+        gn__iocp_op *op = &l->io->r;
+        gn__iocp_op_start(op, l->pd);
+        int ok = gn__win_acceptex(l->fd, s, l->accept_buf, 0, (DWORD)GN__ACCEPT_ADDR, (DWORD)GN__ACCEPT_ADDR,
+                                  &op->sync_bytes, &op->ov) != FALSE;
+        DWORD got = 0;
+        err = gn__win_await(l, op, ok, &got);
+        if (err == 0 && setsockopt(s, SOL_SOCKET, SO_UPDATE_ACCEPT_CONTEXT, (const char *)&l->fd, sizeof l->fd) != 0)
+            err = gn__sock_error();
+        if (err == 0) {
+            *out = s;
+            return 0;
+        }
+        gn__sock_close(s);
+        if (err != -ECONNRESET && err != -ECONNABORTED) return err;   /* gone before accepted: next */
+    }
+}
+
+/* Connects f to sa and waits until it is connected, refused, or its write
+ * deadline passes. 0 or an error.                                             */
+GN__PRIVATE int gn__fd_connect(gn__fd *f, const struct sockaddr *sa, socklen_t salen) {
+    if (f->type != SOCK_STREAM || f->family == AF_UNIX) {
+        if (f->type == SOCK_DGRAM) gn__win_udp_connreset(f->fd, TRUE);
+        return connect(f->fd, sa, salen) == 0 ? 0 : gn__sock_error();
+    }
+    int err;
+    if (!gn__load_relaxed(&gn__win_connectex)) {
+        LPFN_CONNECTEX fn = NULL;
+        GUID id = WSAID_CONNECTEX;
+        if ((err = gn__win_ext(f->fd, id, &fn, sizeof fn)) != 0) return err;
+        gn__store_relaxed(&gn__win_connectex, fn);
+    }
+    /* ConnectEx wants a bound socket: the wildcard address, any port.          */
+    struct sockaddr_storage any;
+    memset(&any, 0, sizeof any);
+    any.ss_family = (ADDRESS_FAMILY)f->family;
+    int anylen = f->family == AF_INET6 ? (int)sizeof(struct sockaddr_in6) : (int)sizeof(struct sockaddr_in);
+    if (bind(f->fd, (struct sockaddr *)&any, anylen) != 0) return gn__sock_error();
+    if ((err = gn__fd_check(f, 'w')) != 0) return err;
+    gn__iocp_op *op = &f->io->w;
+    gn__iocp_op_start(op, f->pd);
+    int ok = gn__win_connectex(f->fd, sa, salen, NULL, 0, &op->sync_bytes, &op->ov) != FALSE;
+    DWORD got = 0;
+    if ((err = gn__win_await(f, op, ok, &got)) != 0) return err;
+    /* Until told, the socket does not know it is connected (getpeername,
+     * shutdown and the like fail).                                              */
+    if (setsockopt(f->fd, SOL_SOCKET, SO_UPDATE_CONNECT_CONTEXT, NULL, 0) != 0) return gn__sock_error();
+    return 0;
+}
+
+/* One datagram into buf, its sender in *ss: the length, or an error.           */
+GN__PRIVATE int64_t gn__fd_recvfrom(gn__fd *f, void *buf, size_t n, struct sockaddr_storage *ss, socklen_t *len) {
+    int err = gn__fd_check(f, 'r');
+    if (err) return err;
+    gn__iocp_op *op = &f->io->r;
+    if (gn__load(&op->busy)) {
+        gn__win_drain(f, op);
+        if ((err = gn__fd_check(f, 'r')) != 0) return err;
+    }
+    /* Both the address and its length are written when the op completes: they
+     * stay on this coroutine's stack, which outlives the op (it is waited for). */
+    INT alen = (INT)sizeof *ss;
+    char dummy;
+    WSABUF b;
+    b.len = gn__win_len(n);
+    b.buf = n ? (char *)buf : &dummy;
+    op->flags = 0;
+    gn__iocp_op_start(op, f->pd);
+    int ok = WSARecvFrom(f->fd, &b, 1, &op->sync_bytes, &op->flags, (struct sockaddr *)ss, &alen, &op->ov, NULL) == 0;
+    DWORD got = 0;
+    err = gn__win_await(f, op, ok, &got);
+    *len = (socklen_t)alen;
+    if (GN__WIN_TRUNCATED(f, err)) return (int64_t)b.len;
+    return err ? gn__win_read_err(f, err) : (int64_t)got;
+}
+
+GN__PRIVATE int64_t gn__fd_sendto(gn__fd *f, const void *buf, size_t n, const struct sockaddr *sa, socklen_t len) {
+    int err = gn__fd_check(f, 'w');
+    if (err) return err;
+    gn__iocp_op *op = &f->io->w;
+    WSABUF b;
+    b.len = gn__win_len(n);
+    b.buf = (char *)(uintptr_t)buf;
+    gn__iocp_op_start(op, f->pd);
+    int ok = WSASendTo(f->fd, &b, 1, &op->sync_bytes, 0, sa, len, &op->ov, NULL) == 0;
+    DWORD w = 0;
+    err = gn__win_await(f, op, ok, &w);
+    return err ? err : (int64_t)w;
+}
+
+/* ---- a connection without a coroutine (see net.c, gn__conn_park_idle) ------------ */
+/* Starts the zero-byte read unless one is in flight. 0: in flight (its
+ * completion will come); 1: it finished at once (bytes, the end, or an error
+ * are there: read).                                                           */
+GN__PRIVATE int gn__win_probe(gn__fd *f) {
+    static char none;
+    gn__iocp_op *op = &f->io->r;
+    if (gn__load(&op->busy)) return 0;
+    WSABUF b;
+    b.len = 0;
+    b.buf = &none;
+    op->flags = 0;
+    gn__iocp_op_start(op, f->pd);
+    int ok = WSARecv(f->fd, &b, 1, &op->sync_bytes, &op->flags, &op->ov, NULL) == 0;
+    if (ok ? f->skip : WSAGetLastError() != WSA_IO_PENDING) {
+        gn__iocp_op_done_now(op);
+        return 1;
+    }
+    return 0;
+}
+
+GN__PRIVATE int gn__fd_park_idle(gn__fd *f, void (*fn)(void *), void *arg) {
+    int rc = gn__fd_check(f, 'r');
+    if (rc) return rc;
+    if (f->type != SOCK_STREAM || gn__win_probe(f)) return 1;
+    for (;;) {
+        rc = gn__pd_spawn_on_read(f->pd, fn, arg);
+        /* 1 with the probe still in flight: an older completion's READY.        */
+        if (rc != 1 || !gn__load(&f->io->r.busy)) return rc;
+    }
+}
+
+GN__PRIVATE int gn__fd_watch(gn__fd *f, void (*fn)(void *), void *arg) {
+    int rc = gn__fd_check(f, 'r');
+    if (rc) return rc;
+    if (f->type != SOCK_STREAM) return GN_ENOSYS;
+    if (gn__win_probe(f)) return 1;
+    return gn__pd_spawn_on_read(f->pd, fn, arg);
+}
+
+/* The probe stays in flight: the next read waits for it, or the next park reuses it. */
+GN__PRIVATE int gn__fd_unwatch(gn__fd *f) {
+    uintptr_t sp = GN__PD_SPAWN;
+    if (!gn__cas(&f->pd->rg, &sp, (uintptr_t)0)) return 0;
+    gn__xadd(&gn__pds.waiters, -1);
+    return 1;
+}
+
+/* shutdown alone leaves an overlapped read pending (Windows completes it only
+ * when the peer ends): cancel what is in flight, and its waiter returns as it
+ * would after a POSIX shutdown.                                               */
+GN__PRIVATE void gn__fd_cut(gn__fd *f) {
+    DWORD lasterr = GetLastError();
+    shutdown(f->fd, SD_BOTH);
+    CancelIoEx((HANDLE)f->fd, NULL);
+    SetLastError(lasterr);
+}
+
+GN__PRIVATE int gn__fd_hung_up(gn__fd *f) {
+    if (gn__load(&f->closed) || gn__load(&f->pd->hup) || gn__load(&f->pd->closing)) return 1;
+    if (f->type != SOCK_STREAM) return 0;
+    int saved = errno;
+    DWORD lasterr = GetLastError();
+    fd_set rs;
+    FD_ZERO(&rs);
+    FD_SET(f->fd, &rs);
+    struct timeval tv = {0, 0};
+    u_long avail = 0;
+    int gone = select(0, &rs, NULL, NULL, &tv) > 0 && (ioctlsocket(f->fd, FIONREAD, &avail) != 0 || avail == 0);
+    SetLastError(lasterr);
+    errno = saved;
+    if (gone) gn__store(&f->pd->hup, 1u);
+    return gone;
+}
+
+/* ---- options that differ by OS ------------------------------------------------------ */
+GN__PRIVATE int gn__sock_keepalive(gn__sock fd, int secs) {
+    struct tcp_keepalive ka;
+    ka.onoff = 1;
+    ka.keepalivetime = (ULONG)secs * 1000u;
+    ka.keepaliveinterval = (ULONG)secs * 1000u;
+    DWORD got = 0;
+    if (WSAIoctl(fd, SIO_KEEPALIVE_VALS, &ka, sizeof ka, NULL, 0, &got, NULL, NULL) != 0) return gn__sock_error();
+    return 0;
+}
+
+/* ifname: NULL (any) or an interface index in decimal; names would need
+ * if_nametoindex from iphlpapi, a library users would have to link.          */
+GN__PRIVATE int gn__sock_group(gn__sock fd, const char *group, const char *ifname, int join) {
+    unsigned long ifindex = 0;
+    if (ifname) {
+        char *end;
+        ifindex = strtoul(ifname, &end, 10);
+        if (!*ifname || *end || ifindex == 0) return GN_EINVAL;
+    }
+    struct in_addr a4;
+    struct in6_addr a6;
+    int rc;
+    if (inet_pton(AF_INET, group, &a4) == 1) {
+        struct ip_mreq m;
+        memset(&m, 0, sizeof m);
+        m.imr_multiaddr = a4;
+        m.imr_interface.s_addr = htonl(ifindex);   /* 0.0.0.x names interface x */
+        rc = setsockopt(fd, IPPROTO_IP, join ? IP_ADD_MEMBERSHIP : IP_DROP_MEMBERSHIP, (const char *)&m, sizeof m);
+    } else if (inet_pton(AF_INET6, group, &a6) == 1) {
+        struct ipv6_mreq m;
+        memset(&m, 0, sizeof m);
+        m.ipv6mr_multiaddr = a6;
+        m.ipv6mr_interface = (ULONG)ifindex;
+        rc = setsockopt(fd, IPPROTO_IPV6, join ? IPV6_ADD_MEMBERSHIP : IPV6_DROP_MEMBERSHIP, (const char *)&m, sizeof m);
+    } else {
+        return GN_EINVAL;
+    }
+    return rc == 0 ? 0 : gn__sock_error();
+}
+
+/* gn_conn_from_fd's OS part: fd is a SOCKET passed as an int (see the top).    */
+GN__PRIVATE int gn__conn_wrap_os(int fd, gn__sock *s, int *family, int *type) {
+    if (fd == -1) return GN_EINVAL;
+    gn__sock h = (gn__sock)(intptr_t)fd;
+    int st = 0;
+    socklen_t sl = sizeof st;
+    if (getsockopt(h, SOL_SOCKET, SO_TYPE, (char *)&st, &sl) != 0) {
+        int e = WSAGetLastError();
+        return e == WSAENOTSOCK ? GN_ENOSYS : gn__err_from_wsa(e);
+    }
+    *type = st;
+    *family = AF_UNSPEC;
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    if (getsockname(h, (struct sockaddr *)&ss, &len) == 0) *family = ss.ss_family;
+    else {
+        WSAPROTOCOL_INFOW pi;
+        socklen_t pl = sizeof pi;
+        if (getsockopt(h, SOL_SOCKET, SO_PROTOCOL_INFOW, (char *)&pi, &pl) == 0) *family = pi.iAddressFamily;
+    }
+    *s = h;
+    return 0;
+}
+
+#endif /* GN__POLL_IOCP */
+/* ==== end src/net_windows.c ==== */
+
+/* ==== begin src/net.c ==== */
+/* net.c — sockets for coroutines: listen, accept, dial, read, write, close,
+ * deadlines, options, UDP, and name resolution (Go's net and internal/poll):
+ * the portable part. The socket I/O that differs by OS sits in net_posix.c
+ * (readiness: try the call, park on the pd when it would block) and
+ * net_windows.c (completion: overlapped operations through IOCP); both come
+ * before this file and define gn__sock, gn__iov, struct gn__fd and the
+ * gn__fd_* / gn__sock_* operations it calls.
+ *
+ * Lifetime (Go's fdMutex, simplified): each operation holds a reference;
+ * gn_close marks the fd closed, wakes its waiters, and drops the owner's
+ * reference; the descriptor is closed when the last reference goes, so no
+ * operation ever runs on a descriptor number that was reused. One reader and
+ * one writer at a time: concurrent readers queue on a gn_mutex.
+ *
+ * >>net                                                                           */
+
+struct gn_conn     { gn__fd f; };
+struct gn_listener { gn__fd f; char *unix_path; };
+
+/* ---- the fd lifetime ------------------------------------------------------------- */
+/* 1 with a reference taken, or 0 if the fd is closed.                            */
+GN__PRIVATE int gn__fd_acquire(gn__fd *f) {
+    gn__xadd(&f->refs, 1u);
+    if (!gn__load(&f->closed)) return 1;
+    gn__xadd(&f->refs, (uint32_t)-1);
+    return 0;
+}
+
+/* Drops a reference; returns 1 if it was the last (the caller frees).            */
+GN__PRIVATE int gn__fd_release(gn__fd *f) {
+    if (gn__xadd(&f->refs, (uint32_t)-1) != 1) return 0;
+    gn__fd_destroy(f);
+    return 1;
+}
+
+/* Runs the close hook, if one is set and nobody ran it yet.                     */
+GN__PRIVATE void gn__fd_run_on_close(gn__fd *f) {
+    void (*fn)(void *) = gn__load(&f->on_close);
+    uint32_t z = 0;
+    if (fn && gn__cas(&f->on_close_taken, &z, 1u)) fn(f->on_close_arg);
+}
+
+GN__PRIVATE int gn__fd_close(gn__fd *f) {
+    uint32_t z = 0;
+    if (!gn__cas(&f->closed, &z, 1u)) return GN_ECLOSED;
+    if (f->pd) gn__pd_evict(f->pd);
+    gn__fd_run_on_close(f);
+    return 1;
 }
 
 /* ---- addresses ------------------------------------------------------------------- */
@@ -6635,7 +9157,9 @@ GN__PRIVATE int gn__gai_error(int rc) {
     switch (rc) {
     case 0: return 0;
     case EAI_MEMORY: return GN_ENOMEM;
+#ifdef EAI_SYSTEM
     case EAI_SYSTEM: return gn__err_from_errno(errno);
+#endif
     case EAI_NONAME: return GN_ENOHOST;
 #ifdef EAI_NODATA
     case EAI_NODATA: return GN_ENOHOST;
@@ -6743,8 +9267,8 @@ GN__PRIVATE int gn__format_addr(const struct sockaddr *sa, socklen_t len, char *
         }
     } else if (sa->sa_family == AF_UNIX) {
         const struct sockaddr_un *a = (const struct sockaddr_un *)sa;
-        size_t pl = len > offsetof(struct sockaddr_un, sun_path)
-                        ? strnlen(a->sun_path, len - offsetof(struct sockaddr_un, sun_path)) : 0;
+        size_t pl = (size_t)len > offsetof(struct sockaddr_un, sun_path)
+                        ? strnlen(a->sun_path, (size_t)len - offsetof(struct sockaddr_un, sun_path)) : 0;
         n = snprintf(buf, size, "%.*s", (int)pl, a->sun_path);
     } else {
         return GN_EINVAL;
@@ -6752,34 +9276,29 @@ GN__PRIVATE int gn__format_addr(const struct sockaddr *sa, socklen_t len, char *
     return n < 0 || (size_t)n >= size ? GN_EINVAL : n;
 }
 
-GN__PRIVATE int gn__sock_addr(int fd, int peer, char *buf, size_t size) {
+GN__PRIVATE int gn__sock_addr(gn__sock fd, int peer, char *buf, size_t size) {
     struct sockaddr_storage ss;
     socklen_t len = sizeof ss;
     int rc = peer ? getpeername(fd, (struct sockaddr *)&ss, &len) : getsockname(fd, (struct sockaddr *)&ss, &len);
-    if (rc != 0) return gn__err_from_errno(errno);
+    if (rc != 0) return gn__sock_error();
     return gn__format_addr((struct sockaddr *)&ss, len, buf, size);
 }
 
-GN__PRIVATE int gn__socket(int family, int type, int protocol) {
-    int fd = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
-    return fd < 0 ? gn__err_from_errno(errno) : fd;
-}
-
-GN__PRIVATE int gn__new_conn(gn_conn **out, int fd, int family, int type) {
+GN__PRIVATE int gn__new_conn(gn_conn **out, gn__sock fd, int family, int type) {
     gn_conn *c = (gn_conn *)GN_MALLOC(sizeof *c);
     if (!c) {
-        close(fd);
+        gn__sock_close(fd);
         return GN_ENOMEM;
     }
     int rc = gn__fd_init(&c->f, fd, family, type);
     if (rc < 0) {
-        close(fd);
+        gn__sock_close(fd);
         GN_FREE(c);
         return rc;
     }
     if (type == SOCK_STREAM && (family == AF_INET || family == AF_INET6)) {
         int one = 1;
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, (const char *)&one, sizeof one);
     }
     *out = c;
     return 0;
@@ -6797,26 +9316,28 @@ GONET_API int gn_listen_with(gn_listener **out, const char *network, const char 
     if (n < 0) return n;
     int rc = GN_EINVAL;
     for (int i = 0; i < n; i++) {
-        int fd = gn__socket(addrs[i].family, SOCK_STREAM, 0);
-        if (fd < 0) { rc = fd; continue; }
+        gn__sock fd = GN__SOCK_INVALID;
+        if ((rc = gn__socket(addrs[i].family, SOCK_STREAM, 0, &fd)) < 0) continue;
         int one = 1, zero = 0;
-        if (addrs[i].family != AF_UNIX) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        if (opts && opts->reuse_port) setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+        if ((rc = gn__sock_listen_opts(fd, addrs[i].family, opts && opts->reuse_port)) < 0) {
+            gn__sock_close(fd);
+            return rc;
+        }
         if (addrs[i].family == AF_INET6 && net.family == AF_UNSPEC)
-            setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+            setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, (const char *)&zero, sizeof zero);
         if (addrs[i].family == AF_INET6 && net.family == AF_INET6)
-            setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+            setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, (const char *)&one, sizeof one);
         int backlog = opts && opts->backlog > 0 ? opts->backlog : SOMAXCONN;
         if (bind(fd, (struct sockaddr *)&addrs[i].ss, addrs[i].len) != 0 || listen(fd, backlog) != 0) {
-            rc = gn__err_from_errno(errno);
-            close(fd);
+            rc = gn__sock_error();
+            gn__sock_close(fd);
             continue;
         }
         gn_listener *l = (gn_listener *)GN_MALLOC(sizeof *l);
-        if (!l) { close(fd); return GN_ENOMEM; }
+        if (!l) { gn__sock_close(fd); return GN_ENOMEM; }
         l->unix_path = NULL;
         if ((rc = gn__fd_init(&l->f, fd, addrs[i].family, SOCK_STREAM)) < 0) {
-            close(fd);
+            gn__sock_close(fd);
             GN_FREE(l);
             return rc;
         }
@@ -6841,26 +9362,19 @@ GONET_API int gn_accept(gn_listener *l, gn_conn **out) {
     int64_t backoff = 0;
     int rc;
     for (;;) {
-        if ((rc = gn__fd_check(&l->f, 'r')) != 0) break;
-        int fd = accept4(l->f.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd >= 0) {
+        gn__sock fd = GN__SOCK_INVALID;
+        rc = gn__fd_accept(&l->f, &fd);
+        if (rc == 0) {
             rc = gn__new_conn(out, fd, l->f.family, SOCK_STREAM);
             if (rc == 0) break;
             continue;   /* out of memory for this one: it is closed, take the next */
         }
-        int e = errno;
-        if (e == EINTR || e == ECONNABORTED) continue;
-        if (e == EAGAIN || e == EWOULDBLOCK) {
-            if ((rc = gn__fd_wait(&l->f, 'r')) != 0) break;
-            continue;
-        }
-        if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM) {
+        if (rc == -EMFILE || rc == -ENFILE || rc == -ENOBUFS || rc == GN_ENOMEM) {
             /* Out of descriptors or memory: wait for some to free up.           */
             backoff = backoff ? GN__MIN(backoff * 2, GN_SECOND) : 5 * GN_MILLISECOND;
             gn_sleep(backoff);
             continue;
         }
-        rc = gn__err_from_errno(e);
         break;
     }
     gn_mutex_unlock(&l->f.rmu);
@@ -6875,7 +9389,7 @@ GONET_API int gn_listener_close(gn_listener *l) {
     if (!l) return GN_EINVAL;
     int rc = gn__fd_close(&l->f);
     if (rc < 0) return rc;
-    if (l->unix_path) unlink(l->unix_path);
+    if (l->unix_path) gn__sock_unlink(l->unix_path);
     if (gn__fd_release(&l->f)) {
         GN_FREE(l->unix_path);
         GN_FREE(l);
@@ -6892,7 +9406,7 @@ GONET_API int gn_listener_port(gn_listener *l) {
     if (!l) return GN_EINVAL;
     struct sockaddr_storage ss;
     socklen_t len = sizeof ss;
-    if (getsockname(l->f.fd, (struct sockaddr *)&ss, &len) != 0) return gn__err_from_errno(errno);
+    if (getsockname(l->f.fd, (struct sockaddr *)&ss, &len) != 0) return gn__sock_error();
     if (ss.ss_family == AF_INET) return ntohs(((struct sockaddr_in *)&ss)->sin_port);
     if (ss.ss_family == AF_INET6) return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
     return GN_EINVAL;
@@ -6920,10 +9434,11 @@ GN__PRIVATE void gn__dial_cancel(void *pd, int err) {
 
 /* Connects one address before deadline (0: none). 0 and *out, or an error.      */
 GN__PRIVATE int gn__dial_one(const gn__addr *a, int64_t deadline, gn__ctxwatch *w, gn_conn **out) {
-    int fd = gn__socket(a->family, a->type, a->protocol);
-    if (fd < 0) return fd;
+    gn__sock fd = GN__SOCK_INVALID;
+    int rc = gn__socket(a->family, a->type, a->protocol, &fd);
+    if (rc < 0) return rc;
     gn_conn *c;
-    int rc = gn__new_conn(&c, fd, a->family, a->type);
+    rc = gn__new_conn(&c, fd, a->family, a->type);
     if (rc < 0) return rc;
     /* The deadline first: set after the watch points here, it could overwrite
      * the past deadline of a cancel.                                          */
@@ -6933,42 +9448,13 @@ GN__PRIVATE int gn__dial_one(const gn__addr *a, int64_t deadline, gn__ctxwatch *
         gn_close(c);
         return GN_ECANCELED;
     }
-    int r = connect(fd, (const struct sockaddr *)&a->ss, a->len);
-    if (r != 0 && errno != EINPROGRESS && errno != EINTR) rc = gn__err_from_errno(errno);
-    if (r != 0 && rc == 0) {
-        for (;;) {
-            if ((rc = gn__fd_wait(&c->f, 'w')) != 0) break;
-            int err = 0;
-            socklen_t len = sizeof err;
-            if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
-            if (err == EINPROGRESS || err == EALREADY || err == EINTR) continue;
-            if (err == 0) {
-                /* Writable is not connected: an fd registered before connect
-                 * may report an early event. Connected means it has a peer.  */
-                struct sockaddr_storage ls, rs;
-                socklen_t ll = sizeof ls, rl = sizeof rs;
-                if (getpeername(fd, (struct sockaddr *)&rs, &rl) != 0) {
-                    if (errno == ENOTCONN) continue;
-                    err = errno;
-                } else if (a->family != AF_UNIX && getsockname(fd, (struct sockaddr *)&ls, &ll) == 0 &&
-                           ll == rl && memcmp(&ls, &rs, ll) == 0) {
-                    err = ECONNREFUSED;   /* connected to itself: no listener there */
-                } else {
-                    break;
-                }
-            }
-            rc = gn__err_from_errno(err);
-            break;
-        }
-    }
+    rc = gn__fd_connect(&c->f, (const struct sockaddr *)&a->ss, a->len);
     if (gn__ctxwatch_retarget(w, NULL) && rc == GN_ETIMEDOUT) rc = GN_ECANCELED;
     if (rc == 0 && deadline && c->f.pd) gn__pd_set_deadline(c->f.pd, 0, 'w');
     if (rc != 0) {
         gn_close(c);
         return rc;
     }
-    /* The hang-up an unconnected socket reports when it is registered is over. */
-    if (c->f.pd) gn__store(&c->f.pd->hup, 0u);
     *out = c;
     return 0;
 }
@@ -7050,22 +9536,7 @@ GONET_API int64_t gn_write(gn_conn *c, const void *buf, size_t n) {
  * 1: readable now (or not known empty), read. < 0: the error a read would get. */
 GN__PRIVATE int gn__conn_park_idle(gn_conn *c, void (*fn)(void *), void *arg) {
     if (!gn__fd_acquire(&c->f)) return GN_ECLOSED;
-    gn__fd *f = &c->f;
-    int rc = gn__fd_check(f, 'r');
-    if (rc == 0) rc = 1;
-    if (rc == 1 && f->pd && gn__load_relaxed(&f->drained) && !gn__load(&f->pd->hup)) {
-        gn__store_relaxed(&f->drained, 0u);   /* whoever runs next reads first */
-        rc = gn__pd_spawn_on_read(f->pd, fn, arg);
-        if (rc == 1 && f->is_socket) {
-            /* Readiness was recorded, but the last read came back short: it may
-             * predate that read (an fd registered with bytes waiting, a read
-             * that did not wait). Look before holding a buffer for nothing.   */
-            char b;
-            ssize_t k = recv(f->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
-            if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-                rc = gn__pd_spawn_on_read(f->pd, fn, arg);
-        }
-    }
+    int rc = gn__fd_park_idle(&c->f, fn, arg);
     gn__conn_put(c);
     return rc;
 }
@@ -7075,25 +9546,16 @@ GN__PRIVATE int gn__conn_park_idle(gn_conn *c, void (*fn)(void *), void *arg) {
  * looks at gn__conn_hung_up. 0: armed. 1: readiness was there already (and is
  * consumed: the next read must not wait for an edge). < 0: closed or timed out.
  * gn__conn_unwatch takes an armed watch back: 1 if it had not fired.           */
-GN__PRIVATE int gn__conn_watch(gn_conn *c, void (*fn)(void *), void *arg) {
-    gn__fd *f = &c->f;
-    if (!f->pd) return GN_ENOSYS;
-    gn__store_relaxed(&f->drained, 0u);
-    return gn__pd_spawn_on_read(f->pd, fn, arg);
-}
-GN__PRIVATE int gn__conn_unwatch(gn_conn *c) {
-    gn__pd *pd = c->f.pd;
-    uintptr_t sp = GN__PD_SPAWN;
-    if (!pd || !gn__cas(&pd->rg, &sp, (uintptr_t)0)) return 0;
-    gn__xadd(&gn__pds.waiters, -1);
-    return 1;
-}
-GN__PRIVATE int gn__conn_hung_up(gn_conn *c) {
-    return gn__load(&c->f.closed) || (c->f.pd && (gn__load(&c->f.pd->hup) || gn__load(&c->f.pd->closing)));
-}
+GN__PRIVATE int gn__conn_watch(gn_conn *c, void (*fn)(void *), void *arg) { return gn__fd_watch(&c->f, fn, arg); }
+GN__PRIVATE int gn__conn_unwatch(gn_conn *c) { return gn__fd_unwatch(&c->f); }
+/* Ends both directions now, for a forced close: the peer sees the end, and a
+ * read or write blocked on c returns (GN_EOF, -EPIPE).                         */
+GN__PRIVATE void gn__conn_cut(gn_conn *c) { gn__fd_cut(&c->f); }
+/* Did the peer go away (or c close)? 1 or 0; no wait.                           */
+GN__PRIVATE int gn__conn_hung_up(gn_conn *c) { return gn__fd_hung_up(&c->f); }
 
 /* gn_write for several buffers at once.                                         */
-GN__PRIVATE int64_t gn__conn_writev(gn_conn *c, struct iovec *iov, int n) {
+GN__PRIVATE int64_t gn__conn_writev(gn_conn *c, gn__iov *iov, int n) {
     if (!gn__fd_acquire(&c->f)) return GN_ECLOSED;
     gn_mutex_lock(&c->f.wmu);
     int64_t r = gn__fd_writev(&c->f, iov, n);
@@ -7118,7 +9580,7 @@ GONET_API int gn_close(gn_conn *c) {
 GN__PRIVATE int gn__shutdown(gn_conn *c, int how) {
     if (!c) return GN_EINVAL;
     if (!gn__fd_acquire(&c->f)) return GN_ECLOSED;
-    int rc = shutdown(c->f.fd, how) == 0 ? 0 : gn__err_from_errno(errno);
+    int rc = shutdown(c->f.fd, how) == 0 ? 0 : gn__sock_error();
     gn__conn_put(c);
     return rc;
 }
@@ -7142,11 +9604,11 @@ GONET_API int gn_local_addr(gn_conn *c, char *buf, size_t size) {
 GONET_API int gn_remote_addr(gn_conn *c, char *buf, size_t size) {
     return c ? gn__sock_addr(c->f.fd, 1, buf, size) : GN_EINVAL;
 }
-GONET_API int gn_conn_fd(gn_conn *c) { return c ? c->f.fd : GN_EINVAL; }
+GONET_API int gn_conn_fd(gn_conn *c) { return c ? (int)c->f.fd : GN_EINVAL; }
 
 GN__PRIVATE int gn__setopt(gn_conn *c, int level, int name, const void *v, socklen_t len) {
     if (!c) return GN_EINVAL;
-    return setsockopt(c->f.fd, level, name, v, len) == 0 ? 0 : gn__err_from_errno(errno);
+    return setsockopt(c->f.fd, level, name, (const char *)v, len) == 0 ? 0 : gn__sock_error();
 }
 GONET_API int gn_set_nodelay(gn_conn *c, int on) {
     int v = on != 0;
@@ -7155,11 +9617,8 @@ GONET_API int gn_set_nodelay(gn_conn *c, int on) {
 GONET_API int gn_set_keepalive(gn_conn *c, int on, int64_t period) {
     int v = on != 0;
     int rc = gn__setopt(c, SOL_SOCKET, SO_KEEPALIVE, &v, sizeof v);
-    if (rc == 0 && on && period > 0) {
-        int secs = (int)GN__MAX((period + GN_SECOND - 1) / GN_SECOND, (int64_t)1);
-        rc = gn__setopt(c, IPPROTO_TCP, TCP_KEEPIDLE, &secs, sizeof secs);
-        if (rc == 0) rc = gn__setopt(c, IPPROTO_TCP, TCP_KEEPINTVL, &secs, sizeof secs);
-    }
+    if (rc == 0 && on && period > 0)
+        rc = gn__sock_keepalive(c->f.fd, (int)GN__MAX((period + GN_SECOND - 1) / GN_SECOND, (int64_t)1));
     return rc;
 }
 GONET_API int gn_set_read_buffer(gn_conn *c, int bytes) {
@@ -7176,21 +9635,15 @@ GONET_API int gn_set_linger(gn_conn *c, int seconds) {
 }
 
 GONET_API int gn_conn_from_fd(gn_conn **out, int fd) {
-    if (!out || fd < 0) return GN_EINVAL;
+    if (!out) return GN_EINVAL;
     *out = NULL;
-    int fl = fcntl(fd, F_GETFL);
-    if (fl < 0) return gn__err_from_errno(errno);
-    if (!(fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0) return gn__err_from_errno(errno);
+    gn__sock s = GN__SOCK_INVALID;
     int family = AF_UNSPEC, type = SOCK_STREAM;
-    struct sockaddr_storage ss;
-    socklen_t len = sizeof ss;
-    if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0) family = ss.ss_family;
-    int st = 0;
-    socklen_t sl = sizeof st;
-    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &st, &sl) == 0) type = st;
+    int rc = gn__conn_wrap_os(fd, &s, &family, &type);
+    if (rc < 0) return rc;
     gn_conn *c = (gn_conn *)GN_MALLOC(sizeof *c);
     if (!c) return GN_ENOMEM;
-    int rc = gn__fd_init(&c->f, fd, family, type);
+    rc = gn__fd_init(&c->f, s, family, type);
     if (rc < 0) {
         GN_FREE(c);
         return rc;
@@ -7210,15 +9663,15 @@ GONET_API int gn_listen_packet(gn_conn **out, const char *network, const char *a
     if (n < 0) return n;
     int rc = GN_EINVAL;
     for (int i = 0; i < n; i++) {
-        int fd = gn__socket(addrs[i].family, SOCK_DGRAM, 0);
-        if (fd < 0) { rc = fd; continue; }
-        int zero = 0, one = 1;
+        gn__sock fd = GN__SOCK_INVALID;
+        if ((rc = gn__socket(addrs[i].family, SOCK_DGRAM, 0, &fd)) < 0) continue;
+        int zero = 0;
         if (addrs[i].family == AF_INET6 && net.family == AF_UNSPEC)
-            setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
-        if (addrs[i].family != AF_UNIX) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+            setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, (const char *)&zero, sizeof zero);
+        gn__sock_listen_opts(fd, addrs[i].family, 0);
         if (bind(fd, (struct sockaddr *)&addrs[i].ss, addrs[i].len) != 0) {
-            rc = gn__err_from_errno(errno);
-            close(fd);
+            rc = gn__sock_error();
+            gn__sock_close(fd);
             continue;
         }
         return gn__new_conn(out, fd, addrs[i].family, SOCK_DGRAM);
@@ -7230,24 +9683,12 @@ GONET_API int64_t gn_read_from(gn_conn *c, void *buf, size_t n, char *from, size
     if (!c || (!buf && n)) return GN_EINVAL;
     if (!gn__fd_acquire(&c->f)) return GN_ECLOSED;
     gn_mutex_lock(&c->f.rmu);
-    int64_t rc;
-    for (;;) {
-        if ((rc = gn__fd_check(&c->f, 'r')) != 0) break;
-        struct sockaddr_storage ss;
-        socklen_t len = sizeof ss;
-        ssize_t r = recvfrom(c->f.fd, buf, n, 0, (struct sockaddr *)&ss, &len);
-        if (r >= 0) {
-            rc = r;
-            if (from && from_size) {
-                if (len > 0) gn__format_addr((struct sockaddr *)&ss, len, from, from_size);
-                else from[0] = 0;
-            }
-            break;
-        }
-        int e = errno;
-        if (e == EINTR) continue;
-        if (e != EAGAIN && e != EWOULDBLOCK) { rc = gn__err_from_errno(e); break; }
-        if ((rc = gn__fd_wait(&c->f, 'r')) != 0) break;
+    struct sockaddr_storage ss;
+    socklen_t len = 0;
+    int64_t rc = gn__fd_recvfrom(&c->f, buf, n, &ss, &len);
+    if (rc >= 0 && from && from_size) {
+        if (len > 0) gn__format_addr((struct sockaddr *)&ss, len, from, from_size);
+        else from[0] = 0;
     }
     gn_mutex_unlock(&c->f.rmu);
     gn__conn_put(c);
@@ -7277,16 +9718,7 @@ GONET_API int64_t gn_write_to(gn_conn *c, const void *buf, size_t n, const char 
     }
     if (!gn__fd_acquire(&c->f)) return GN_ECLOSED;
     gn_mutex_lock(&c->f.wmu);
-    int64_t rc;
-    for (;;) {
-        if ((rc = gn__fd_check(&c->f, 'w')) != 0) break;
-        ssize_t w = sendto(c->f.fd, buf, n, MSG_NOSIGNAL, (struct sockaddr *)&a[pick].ss, a[pick].len);
-        if (w >= 0) { rc = w; break; }
-        int e = errno;
-        if (e == EINTR) continue;
-        if (e != EAGAIN && e != EWOULDBLOCK) { rc = gn__err_from_errno(e); break; }
-        if ((rc = gn__fd_wait(&c->f, 'w')) != 0) break;
-    }
+    int64_t rc = gn__fd_sendto(&c->f, buf, n, (struct sockaddr *)&a[pick].ss, a[pick].len);
     gn_mutex_unlock(&c->f.wmu);
     gn__conn_put(c);
     return rc;
@@ -7299,25 +9731,7 @@ GONET_API int gn_set_broadcast(gn_conn *c, int on) {
 
 GN__PRIVATE int gn__group(gn_conn *c, const char *group, const char *ifname, int join) {
     if (!c || !group) return GN_EINVAL;
-    unsigned ifindex = ifname ? if_nametoindex(ifname) : 0;
-    if (ifname && !ifindex) return GN_EINVAL;
-    struct in_addr a4;
-    struct in6_addr a6;
-    if (inet_pton(AF_INET, group, &a4) == 1) {
-        struct ip_mreqn m;
-        memset(&m, 0, sizeof m);
-        m.imr_multiaddr = a4;
-        m.imr_ifindex = (int)ifindex;
-        return gn__setopt(c, IPPROTO_IP, join ? IP_ADD_MEMBERSHIP : IP_DROP_MEMBERSHIP, &m, sizeof m);
-    }
-    if (inet_pton(AF_INET6, group, &a6) == 1) {
-        struct ipv6_mreq m;
-        memset(&m, 0, sizeof m);
-        m.ipv6mr_multiaddr = a6;
-        m.ipv6mr_interface = ifindex;
-        return gn__setopt(c, IPPROTO_IPV6, join ? IPV6_ADD_MEMBERSHIP : IPV6_DROP_MEMBERSHIP, &m, sizeof m);
-    }
-    return GN_EINVAL;
+    return gn__sock_group(c->f.fd, group, ifname, join);
 }
 GONET_API int gn_join_group(gn_conn *c, const char *group, const char *ifname) { return gn__group(c, group, ifname, 1); }
 GONET_API int gn_leave_group(gn_conn *c, const char *group, const char *ifname) { return gn__group(c, group, ifname, 0); }
@@ -7364,6 +9778,7 @@ GONET_API int gn_leave_group(gn_conn *c, const char *group, const char *ifname) 
  * would swallow it), an ignored one stays ignored (pthread_atfork).
  *
  * >>signal                                                                        */
+#if GN__OS_POSIX   /* Windows: signal_windows.c */
 
 #define GN__SIG_MAX   64   /* signals 1..64: Linux's NSIG - 1                       */
 #define GN__SIG_WORDS 2    /* pending and wanted sets: 32-bit words, lock-free
@@ -7659,7 +10074,382 @@ GN__PRIVATE void gn__signal_teardown(void) {
     gn__unlock(&gn__sig.lock);
     errno = saved;
 }
+
+#endif /* GN__OS_POSIX */
 /* ==== end src/signal.c ==== */
+
+/* ==== begin src/signal_windows.c ==== */
+/* signal_windows.c — the gn_signal_* API on Windows (signal.c is the POSIX one):
+ * console control events delivered on channels, as Go's os/signal does there.
+ *
+ * Windows has no asynchronous signals. What a console program gets instead are
+ * control events, which the system hands to a handler (SetConsoleCtrlHandler)
+ * on a thread it creates for the purpose. Go maps them, and so do we:
+ *     CTRL_C_EVENT, CTRL_BREAK_EVENT                          SIGINT
+ *     CTRL_CLOSE_EVENT, CTRL_LOGOFF_EVENT, CTRL_SHUTDOWN_EVENT SIGTERM
+ * Every other signal number gets GN_ENOSYS (nothing could deliver it), except
+ * SIGSEGV, SIGILL and SIGFPE, which get GN_EINVAL as on POSIX.
+ *
+ * The handler runs on an ordinary thread, so unlike a POSIX signal handler it
+ * may take locks: it delivers itself, with gn_chan_try_send under the table's
+ * lock, and needs neither a pipe nor a watcher coroutine. Under that lock,
+ * once gn_signal_stop(c) has returned no send to c is in flight.
+ * Its answer tells the system whether the event was handled: an event nobody
+ * watches goes on to the next handler (by default the one that ends the
+ * process), an ignored one is swallowed. For a close, log-off or shutdown the
+ * system ends the process as soon as the handlers return, so after delivering
+ * SIGTERM the handler waits forever (Go's block()): the program has the
+ * system's grace period (about 5 s) to clean up and exit.
+ *
+ * The handler is registered by the first gn_signal_notify or gn_signal_ignore
+ * and stays for the life of the process (removing it could race the system's
+ * thread running it); with nothing watched or ignored it declines every event.
+ * When a run ends everything returns to that state.
+ *
+ * >>signal-windows                                                               */
+#if GN__OS_WINDOWS
+
+enum { GN__SIG_DEFAULT = 0, GN__SIG_CATCH, GN__SIG_IGNORE };
+#define GN__SIG_MAX 64
+
+typedef struct gn__sigwatch {
+    gn_chan *c;
+    int      want_int, want_term;
+} gn__sigwatch;
+
+static struct {
+    uint32_t      lock;          /* everything below                            */
+    gn__sigwatch *w;
+    int           nw, cw;
+    unsigned char state_int, state_term;   /* GN__SIG_*                          */
+    int           registered;    /* the console handler is installed            */
+} gn__sig;
+
+/* GN_OK for SIGINT and SIGTERM, else the error for signo (see the top).      */
+GN__PRIVATE int gn__sig_check(int s) {
+    if (s < 1 || s > GN__SIG_MAX) return GN_EINVAL;
+    if (s == SIGINT || s == SIGTERM) return GN_OK;
+    if (s == SIGSEGV || s == SIGILL || s == SIGFPE) return GN_EINVAL;
+    return GN_ENOSYS;
+}
+
+GN__PRIVATE unsigned char *gn__sig_state(int s) { return s == SIGINT ? &gn__sig.state_int : &gn__sig.state_term; }
+GN__PRIVATE int *gn__sig_want(gn__sigwatch *w, int s) { return s == SIGINT ? &w->want_int : &w->want_term; }
+
+/* The system's thread for a console event. TRUE: handled here.               */
+GN__PRIVATE BOOL WINAPI gn__sig_console_handler(DWORD event) {
+    int s;
+    switch (event) {
+    case CTRL_C_EVENT: case CTRL_BREAK_EVENT:
+        s = SIGINT;
+        break;
+    case CTRL_CLOSE_EVENT: case CTRL_LOGOFF_EVENT: case CTRL_SHUTDOWN_EVENT:
+        s = SIGTERM;
+        break;
+    default:
+        return FALSE;
+    }
+    int saved = errno;
+    gn__lock(&gn__sig.lock);
+    int state = *gn__sig_state(s), sent = 0;
+    if (state == GN__SIG_CATCH) {
+        for (int i = 0; i < gn__sig.nw; i++) {
+            if (*gn__sig_want(&gn__sig.w[i], s)) {
+                gn_chan_try_send(gn__sig.w[i].c, &s);   /* full or closed: dropped */
+                sent = 1;
+            }
+        }
+    }
+    gn__unlock(&gn__sig.lock);
+    errno = saved;
+    if (sent && s == SIGTERM) Sleep(INFINITE);
+    return state != GN__SIG_DEFAULT;
+}
+
+/* Under the lock. 0, or GN_ENOSYS when the process cannot have the handler. */
+GN__PRIVATE int gn__sig_register(void) {
+    if (gn__sig.registered) return 0;
+    if (!SetConsoleCtrlHandler(gn__sig_console_handler, TRUE)) return GN_ENOSYS;
+    gn__sig.registered = 1;
+    return 0;
+}
+
+GN__PRIVATE int gn__sig_find(gn_chan *c) {
+    for (int i = 0; i < gn__sig.nw; i++)
+        if (gn__sig.w[i].c == c) return i;
+    return -1;
+}
+
+GN__PRIVATE int gn__sig_watched(int s) {
+    for (int i = 0; i < gn__sig.nw; i++)
+        if (*gn__sig_want(&gn__sig.w[i], s)) return 1;
+    return 0;
+}
+
+/* No channel watches s any more; drops the watchers left with nothing.       */
+GN__PRIVATE void gn__sig_unwatch_all(int s) {
+    for (int i = gn__sig.nw - 1; i >= 0; i--) {
+        *gn__sig_want(&gn__sig.w[i], s) = 0;
+        if (!gn__sig.w[i].want_int && !gn__sig.w[i].want_term) gn__sig.w[i] = gn__sig.w[--gn__sig.nw];
+    }
+}
+
+/* Holds the runtime open for a caller outside it (see sched.c); 0 if none runs. */
+GN__PRIVATE int gn__sig_enter(int *outside) {
+    *outside = gn__getm() == NULL;
+    return *outside ? gn__outside_enter() : 1;
+}
+
+GONET_API int gn_signal_notify(gn_chan *c, int signo) {
+    if (!c || c->elem_size != sizeof(int)) return GN_EINVAL;
+    int rc = gn__sig_check(signo);
+    if (rc != 0) return rc;
+    int outside;
+    if (!gn__sig_enter(&outside)) return GN_ESTATE;
+    int saved = errno;
+    gn__lock(&gn__sig.lock);
+    rc = gn__sig_register();
+    int i = rc == 0 ? gn__sig_find(c) : -1;
+    if (rc == 0 && i < 0) {
+        if (gn__sig.nw == gn__sig.cw) {
+            int cap = gn__sig.cw ? gn__sig.cw * 2 : 8;
+            gn__sigwatch *w = (gn__sigwatch *)GN_REALLOC(gn__sig.w, (size_t)cap * sizeof *w);
+            if (w) {
+                gn__sig.w = w;
+                gn__sig.cw = cap;
+            } else {
+                rc = GN_ENOMEM;
+            }
+        }
+        if (rc == 0) {
+            i = gn__sig.nw++;
+            memset(&gn__sig.w[i], 0, sizeof gn__sig.w[i]);
+            gn__sig.w[i].c = c;
+        }
+    }
+    if (rc == 0) {
+        *gn__sig_want(&gn__sig.w[i], signo) = 1;
+        *gn__sig_state(signo) = GN__SIG_CATCH;
+    }
+    gn__unlock(&gn__sig.lock);
+    errno = saved;
+    if (outside) gn__outside_exit();
+    return rc;
+}
+
+GONET_API int gn_signal_stop(gn_chan *c) {
+    if (!c) return GN_EINVAL;
+    gn__lock(&gn__sig.lock);
+    int i = gn__sig_find(c);
+    if (i >= 0) {
+        gn__sig.w[i] = gn__sig.w[--gn__sig.nw];
+        if (gn__sig.state_int == GN__SIG_CATCH && !gn__sig_watched(SIGINT)) gn__sig.state_int = GN__SIG_DEFAULT;
+        if (gn__sig.state_term == GN__SIG_CATCH && !gn__sig_watched(SIGTERM)) gn__sig.state_term = GN__SIG_DEFAULT;
+    }
+    gn__unlock(&gn__sig.lock);
+    return 0;
+}
+
+GONET_API int gn_signal_ignore(int signo) {
+    int rc = gn__sig_check(signo);
+    if (rc != 0) return rc;
+    int outside;
+    if (!gn__sig_enter(&outside)) return GN_ESTATE;
+    int saved = errno;
+    gn__lock(&gn__sig.lock);
+    rc = gn__sig_register();
+    if (rc == 0) {
+        gn__sig_unwatch_all(signo);
+        *gn__sig_state(signo) = GN__SIG_IGNORE;
+    }
+    gn__unlock(&gn__sig.lock);
+    errno = saved;
+    if (outside) gn__outside_exit();
+    return rc;
+}
+
+GONET_API int gn_signal_reset(int signo) {
+    int rc = gn__sig_check(signo);
+    if (rc != 0) return rc;
+    gn__lock(&gn__sig.lock);
+    gn__sig_unwatch_all(signo);
+    *gn__sig_state(signo) = GN__SIG_DEFAULT;
+    gn__unlock(&gn__sig.lock);
+    return 0;
+}
+
+/* The run is over (sched.c's gn__teardown): watchers forgotten, every event
+ * back to its default treatment.                                             */
+GN__PRIVATE void gn__signal_teardown(void) {
+    gn__lock(&gn__sig.lock);
+    GN_FREE(gn__sig.w);
+    gn__sig.w = NULL;
+    gn__sig.nw = gn__sig.cw = 0;
+    gn__sig.state_int = gn__sig.state_term = GN__SIG_DEFAULT;
+    gn__unlock(&gn__sig.lock);
+}
+
+#endif /* GN__OS_WINDOWS */
+/* ==== end src/signal_windows.c ==== */
+
+/* ==== begin src/dump.c ==== */
+/* dump.c — the coroutine dump (gn_dump, and SIGQUIT with gn_config.quit_dump):
+ * one line per live coroutine with its state, what it waits on and for how long.
+ * A stuck server is a set of coroutines all waiting on something; the dump says
+ * which, on what, since when.
+ *
+ * The G list is copied under the stack lock into an array and written after the
+ * lock is let go: the writer may block (a connection, a pipe), and coroutines
+ * must keep being created and freed meanwhile. The fields read from other
+ * threads' Gs are written with relaxed atomics, so a dump taken while they run
+ * is a consistent line per coroutine, not a snapshot of the whole runtime.
+ *
+ * >>dump                                                                        */
+
+typedef struct gn__dump_rec {
+    int64_t     id, parent, since;
+    uint32_t    status;
+    const char *reason;
+    const void *obj;
+    uintptr_t   fn;
+    size_t      used, size;   /* stack bytes in use (parked Gs only) and in all */
+} gn__dump_rec;
+
+GN__PRIVATE int gn__dump_cmp(const void *a, const void *b) {
+    int64_t x = ((const gn__dump_rec *)a)->id, y = ((const gn__dump_rec *)b)->id;
+    return (x > y) - (x < y);
+}
+
+/* What a parked G waits on, in words. The park's argument says it: a channel or
+ * a lock by address (equal addresses mean the same object), a poller slot by
+ * its fd.                                                                        */
+GN__PRIVATE void gn__dump_obj(const gn__dump_rec *r, char *buf, size_t size) {
+    buf[0] = 0;
+    if (!r->reason || !r->obj) return;
+    if (strcmp(r->reason, "read") == 0 || strcmp(r->reason, "write") == 0) {
+        const char *slot = (const char *)r->obj;
+        size_t off = r->reason[0] == 'r' ? offsetof(gn__pd, rg) : offsetof(gn__pd, wg);
+        const gn__pd *pd = (const gn__pd *)(const void *)(slot - off);
+        snprintf(buf, size, "fd %d, ", gn__load_relaxed(&pd->fd));
+    } else if (strcmp(r->reason, "sleep") != 0) {
+        snprintf(buf, size, "on %p, ", r->obj);
+    }
+}
+
+GN__PRIVATE int64_t gn__dump_line(const gn__dump_rec *r, int64_t now, char *buf, size_t size) {
+    char state[64], obj[48], stack[64];
+    switch (r->status) {
+    case GN__G_RUNNING:  snprintf(state, sizeof state, "running"); break;
+    case GN__G_RUNNABLE: snprintf(state, sizeof state, "runnable"); break;
+    case GN__G_BLOCKING: snprintf(state, sizeof state, "in a blocking call"); break;
+    default:
+        if (r->since > 0 && now >= r->since)
+            snprintf(state, sizeof state, "%s, %lld ms", r->reason ? r->reason : "waiting",
+                     (long long)((now - r->since) / GN_MILLISECOND));
+        else
+            snprintf(state, sizeof state, "%s", r->reason ? r->reason : "waiting");
+        break;
+    }
+    if (r->status == GN__G_WAITING) gn__dump_obj(r, obj, sizeof obj); else obj[0] = 0;
+    if (r->used) snprintf(stack, sizeof stack, "stack %zu of %zu bytes", r->used, r->size);
+    else snprintf(stack, sizeof stack, "stack %zu bytes", r->size);
+    int n = snprintf(buf, size, "coroutine %lld [%s]: %sfn %p, spawned by %lld, %s\n",
+                     (long long)r->id, state, obj, (void *)r->fn, (long long)r->parent, stack);
+    return n < 0 ? 0 : GN__MIN((int64_t)n, (int64_t)size - 1);
+}
+
+/* Copies the live Gs; *n gets their count. NULL with *n == -1: out of memory.  */
+GN__PRIVATE gn__dump_rec *gn__dump_collect(int *n) {
+    gn__dump_rec *recs = NULL;
+    int cap = 0, len = 0;
+    for (;;) {
+        gn__lock(&gn__stk.lock);
+        int live = 0;
+        for (gn__g *g = gn__stk.allg; g; g = g->alllink) {
+            uint32_t st = gn__load(&g->status);
+            if (st == GN__G_IDLE || st == GN__G_DEAD) continue;
+            if (live < cap) {
+                gn__dump_rec *r = &recs[live];
+                r->id = g->id;
+                r->parent = g->parent_id;
+                r->status = st;
+                r->fn = (uintptr_t)g->fn;
+                r->reason = gn__load_relaxed(&g->wait_reason);
+                r->obj = gn__load_relaxed(&g->wait_obj);
+                r->since = gn__load_relaxed(&g->wait_since);
+                r->size = g->stack_size;
+                r->used = 0;
+#if !GN__CTX_UCONTEXT
+                /* A parked G's saved stack pointer says how deep it is.           */
+                char *sp = (char *)gn__load_relaxed(&g->ctx.sp);
+                if (st == GN__G_WAITING && sp > g->stack_lo && sp <= g->stack_lo + g->stack_size)
+                    r->used = (size_t)(g->stack_lo + g->stack_size - sp);
+#endif
+            }
+            live++;
+        }
+        gn__unlock(&gn__stk.lock);
+        if (live <= cap) { len = live; break; }
+        /* Grown meanwhile: take room for more than we saw, and look again.        */
+        GN_FREE(recs);
+        cap = live + live / 4 + 16;
+        recs = (gn__dump_rec *)GN_MALLOC((size_t)cap * sizeof *recs);
+        if (!recs) { *n = -1; return NULL; }
+    }
+    qsort(recs, (size_t)len, sizeof *recs, gn__dump_cmp);
+    *n = len;
+    return recs;
+}
+
+GN__PRIVATE int gn__dump_flush(gn_write_func w, void *ctx, const char *buf, size_t *used) {
+    int64_t wr = *used ? w(ctx, buf, *used) : 0;
+    *used = 0;
+    return wr < 0 ? (int)wr : 0;
+}
+
+GONET_API int gn_dump(gn_write_func w, void *ctx) {
+    if (!w) return GN_EINVAL;
+    if (!gn__outside_enter()) return GN_ESTATE;
+    int n;
+    gn__dump_rec *recs = gn__dump_collect(&n);
+    int procs = gn__rt.nprocs;
+    int threads = gn__load_relaxed(&gn__rt.mcount);
+    int clock = gn__rt.sysmon_on;
+    int64_t now = gn__load_relaxed(&gn__rt.now_coarse);
+    gn__outside_exit();
+    if (n < 0) return GN_ENOMEM;
+
+    char buf[4096];
+    size_t used = 0;
+    int rc = 0;
+    int64_t head = snprintf(buf, sizeof buf, "gonet: %d coroutines, %d Ps, %d threads%s\n", n, procs,
+                            threads, clock ? "" : " (no monitor thread: no wait times)");
+    used = (size_t)GN__MAX(0, GN__MIN(head, (int64_t)sizeof buf - 1));
+    for (int i = 0; i < n && rc == 0; i++) {
+        char line[320];
+        if (!clock) recs[i].since = 0;
+        size_t k = (size_t)gn__dump_line(&recs[i], now, line, sizeof line);
+        if (used + k > sizeof buf) rc = gn__dump_flush(w, ctx, buf, &used);
+        memcpy(buf + used, line, k);
+        used += k;
+    }
+    if (rc == 0) rc = gn__dump_flush(w, ctx, buf, &used);
+    GN_FREE(recs);
+    return rc < 0 ? rc : n;
+}
+
+GN__PRIVATE int64_t gn__dump_write_stderr(void *ctx, const void *buf, size_t n) {
+    (void)ctx;
+    fwrite(buf, 1, n, stderr);
+    fflush(stderr);
+    return (int64_t)n;
+}
+
+/* SIGQUIT's dump, written by sysmon (see gn__dump_request in sched.c).           */
+GN__PRIVATE void gn__dump_to_stderr(void) {
+    gn_dump(gn__dump_write_stderr, NULL);
+}
+/* ==== end src/dump.c ==== */
 
 /* ==== begin src/http.h ==== */
 /* http.h — what the HTTP parts share inside the implementation: the parsed
@@ -7680,6 +10470,18 @@ typedef struct gn__pathval {
 GN__PRIVATE void gn__http_set_pathvalues(gn_http_request *r, const gn__pathval *vals, int n);
 /* The request target's escaped path ("/a%20b"), NUL-terminated.                 */
 GN__PRIVATE const char *gn__http_escaped_path(const gn_http_request *r);
+
+/* Unix seconds to UTC calendar fields: gmtime_r, which Windows spells
+ * _gmtime64_s (with its arguments the other way round).                        */
+GN__PRIVATE void gn__gmtime(int64_t t, struct tm *out) {
+#if GN__OS_WINDOWS
+    __time64_t tt = (__time64_t)t;
+    if (_gmtime64_s(out, &tt) != 0) memset(out, 0, sizeof *out);
+#else
+    time_t tt = (time_t)t;
+    if (!gmtime_r(&tt, out)) memset(out, 0, sizeof *out);
+#endif
+}
 /* ==== end src/http.h ==== */
 
 /* ==== begin src/http_parse.c ==== */
@@ -8576,9 +11378,12 @@ GN__PRIVATE int gn__chunked_trailer_byte(gn__chunked *c, unsigned char ch) {
     case GN__CK_T_LF:
         if (ch != '\n') return GN_EHTTP;
         if (c->tbuf) c->tlen = c->tval_end;
-        c->ntrailers++;
         c->state = GN__CK_T_START;
-        return gn__chunked_put(c, '\0');
+        /* Counted once its NUL is in: gn__chunked_trailers reads the fields
+         * with strlen, also after a full tbuf stopped the body.             */
+        if (gn__chunked_put(c, '\0') < 0) return GN_ETOOLARGE;
+        c->ntrailers++;
+        return 0;
     case GN__CK_END_LF:
         if (ch != '\n') return GN_EHTTP;
         c->state = GN__CK_DONE;
@@ -8851,7 +11656,7 @@ GN__PRIVATE size_t gn__http_date(char *out) {
         static const char days[] = "SunMonTueWedThuFriSat";
         static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
         struct tm tm;
-        gmtime_r(&now, &tm);   /* not strftime: the C locale's names are the HTTP ones */
+        gn__gmtime((int64_t)now, &tm);   /* not strftime: the C locale's names are the HTTP ones */
         int n = snprintf(cache.s, sizeof cache.s, "%.3s, %02d %.3s %04d %02d:%02d:%02d GMT",
                          days + 3 * tm.tm_wday, tm.tm_mday, months + 3 * tm.tm_mon,
                          tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
@@ -8925,8 +11730,8 @@ GN__PRIVATE void gn__http_block_put(gn_http_server *s, char *b) {
 
 /* ---- output --------------------------------------------------------------------- */
 /* Writes the gathered output and then the iovecs after it, in one call.          */
-GN__PRIVATE int gn__http_send(gn__http_conn *hc, struct iovec *more, int nmore) {
-    struct iovec iov[8];
+GN__PRIVATE int gn__http_send(gn__http_conn *hc, gn__iov *more, int nmore) {
+    gn__iov iov[8];
     int n = 0;
     if (hc->olen) {
         iov[n].iov_base = GN__HC_OBUF(hc);
@@ -8972,6 +11777,17 @@ GN__PRIVATE void gn__http_reply_error(gn__http_conn *hc, int status) {
                      status, text, strlen(text) + 4, status, text);
     if (n > 0) gn__http_out(hc, line, (size_t)n);
     gn__http_flush_out(hc);
+}
+
+/* How many bytes at the start of p[0, n) are empty lines (CRLF or a bare LF,
+ * as the parser takes them before a request line).                            */
+GN__PRIVATE size_t gn__http_eols(const char *p, size_t n) {
+    size_t i = 0;
+    for (;;) {
+        if (i < n && p[i] == '\n') i += 1;
+        else if (i + 1 < n && p[i] == '\r' && p[i + 1] == '\n') i += 2;
+        else return i;
+    }
 }
 
 /* Half-closes and reads what the client still sends, briefly, so that closing
@@ -9151,7 +11967,7 @@ GN__PRIVATE int gn__http_send_body(gn_http_response *w, const void *p, size_t n)
         w->wlen = 0;
         return gn__http_flush_out(hc);
     }
-    struct iovec iov[4];
+    gn__iov iov[4];
     int k = 0;
     char size_line[24];
     if (w->chunked) {
@@ -9248,7 +12064,9 @@ GN__PRIVATE int gn__http_finish(gn_http_response *w, int more) {
             w->wlen = 0;
             return more ? 0 : gn__http_flush_out(hc);
         }
-        struct iovec iov = {GN__HC_WBUF(hc), w->wlen};
+        gn__iov iov;   /* fields by name: their order differs by OS */
+        iov.iov_base = GN__HC_WBUF(hc);
+        iov.iov_len = w->wlen;
         w->wlen = 0;
         rc = gn__http_send(hc, &iov, 1);
         if (!rc && w->clen >= 0 && w->written < w->clen) w->close = 1;   /* short: framing lost */
@@ -9544,6 +12362,7 @@ struct gn__http_detached {
     gn_http_timeout *cfg;
     gn_http_request *r;
     gn_chan *done;
+    int64_t  ended;                     /* when the wrapped handler returned          */
 };
 
 /* op: 's' set, 'a' add, 'd' delete.                                            */
@@ -9607,6 +12426,7 @@ GN__PRIVATE int64_t gn__det_write(gn__http_detached *d, const void *buf, size_t 
 GN__PRIVATE void gn__http_timeout_run(void *arg) {
     gn__http_detached *d = (gn__http_detached *)arg;
     d->cfg->handler(&d->w, d->r, d->cfg->ud);
+    d->ended = gn_now();
     gn_chan_send(d->done, NULL);
 }
 
@@ -9615,7 +12435,8 @@ GONET_API void gn_http_timeout_serve(gn_http_response *w, gn_http_request *r, vo
     if (!w || !r || !cfg || !cfg->handler) return;
     gn__http_detached *d = (gn__http_detached *)GN_MALLOC(sizeof *d);
     gn_context *outer = gn_http_request_context(r);
-    gn_context *inner = outer ? gn_context_with_timeout(outer, cfg->timeout) : NULL;
+    int64_t deadline = gn_now() + cfg->timeout;   /* one instant for the context and us */
+    gn_context *inner = outer ? gn_context_with_deadline(outer, deadline) : NULL;
     gn_chan *done = gn_chan_new(0, 1);
     if (!d || !inner || !done) {
         GN_FREE(d);
@@ -9632,15 +12453,17 @@ GONET_API void gn_http_timeout_serve(gn_http_response *w, gn_http_request *r, vo
     d->done = done;
     r->ctx = inner;   /* the handler's gn_http_request_context: the deadline too */
     gn_select_case c = {done, GN_RECV, NULL, 0};
-    int64_t deadline = gn_now() + cfg->timeout;
+    int returned = 0;
     if (gn_go(gn__http_timeout_run, d) < 0) {
         gn_http_error(w, "Service Unavailable", 503);
-    } else if (gn_select_until(&c, 1, deadline) == 0) {
+    } else if ((returned = gn_select_until(&c, 1, deadline) == 0) && d->ended < deadline) {
         /* In time: replay what it wrote.                                       */
         for (int i = 0; i < d->nh; i++) gn_http_add_header(w, d->names[i], d->values[i]);
         gn_http_write_header(w, d->status ? d->status : 200);
         if (d->len) gn_http_write(w, d->body, d->len);
     } else {
+        /* Its context ends at the deadline too, so a handler that returned
+         * just now may have been answering that: past it, a 503 all the same. */
         gn_mutex_lock(&d->mu);
         d->timed_out = 1;
         gn_mutex_unlock(&d->mu);
@@ -9651,7 +12474,7 @@ GONET_API void gn_http_timeout_serve(gn_http_response *w, gn_http_request *r, vo
                                                "<h1>Timeout</h1></body></html>");
         gn_http_flush(w);                  /* the client hears now ...                  */
         gn_context_cancel(inner);
-        gn_chan_recv(done, NULL);          /* ... and the request outlives the handler */
+        if (!returned) gn_chan_recv(done, NULL);   /* ... and the request outlives the handler */
     }
     r->ctx = outer;
     gn_context_free(inner);
@@ -9786,15 +12609,18 @@ GN__PRIVATE void gn__http_conn_main(void *arg) {
                 hc->rend -= hc->rpos;
                 hc->rpos = 0;
             }
+            /* Empty lines before a request (a CRLF after a POST body) do not
+             * start its head: the connection still idles, and a timeout then
+             * closes it quietly rather than answer a request nobody sent.   */
             if (hc->rend == 0) {
                 gn__http_deadline(hc, 'r', hc->nreq ? o->idle_timeout : o->read_header_timeout);
-            } else if (!start) {
+            } else if (!start && gn__http_eols(GN__HC_RBUF(hc), hc->rend) < hc->rend) {
                 start = gn_now();
                 gn__http_deadline(hc, 'r', o->read_header_timeout);
             }
             if (hc->rend >= o->max_header_bytes) { pr = -431; break; }
             int64_t n = gn_read(hc->c, GN__HC_RBUF(hc) + hc->rend, o->max_header_bytes + 1 - hc->rend);
-            if (n <= 0) { pr = n == GN_ETIMEDOUT && hc->rend ? -408 : GN_ECLOSED; break; }
+            if (n <= 0) { pr = n == GN_ETIMEDOUT && start ? -408 : GN_ECLOSED; break; }
             hc->rend += (size_t)n;
         }
         if (pr < 0) {
@@ -9858,6 +12684,11 @@ GN__PRIVATE void gn__http_conn_main(void *arg) {
             return;
         }
         if (gn__http_drain_body(r) != 0) w->close = 1;
+        /* Only empty lines left (a CRLF after the body): not a request, so
+         * drop them and let the connection idle without its work block.   */
+        if (hc->rend - hc->rpos <= 2 * GN__HTTP_MAX_LEADING_EOL &&
+            gn__http_eols(GN__HC_RBUF(hc) + hc->rpos, hc->rend - hc->rpos) == hc->rend - hc->rpos)
+            hc->rpos = hc->rend;
         if (gn__load(&s->shutting)) w->close = 1;
         int more = !w->close && hc->rend > hc->rpos;
         if (gn__http_finish(w, more) != 0) break;
@@ -9991,14 +12822,14 @@ GN__PRIVATE int gn__http_sweep(gn_http_server *s, int force) {
         left++;
         uint32_t st = gn__load(&hc->state);
         if (st == GN__HC_HIJACKED) {
-            if (force) shutdown(hc->c->f.fd, SHUT_RDWR);
+            if (force) gn__conn_cut(hc->c);
             continue;
         }
         uint32_t idle = GN__HC_IDLE;
         if (force || gn__cas(&hc->state, &idle, (uint32_t)GN__HC_CLOSING)) {
             /* The owner reference goes here; the connection's coroutine keeps the
              * server's and frees everything on its way out.                    */
-            if (force) shutdown(hc->c->f.fd, SHUT_RDWR);
+            if (force) gn__conn_cut(hc->c);
             if (gn__fd_close(&hc->c->f) == 1) gn__conn_put(hc->c);
         }
     }
@@ -11336,6 +14167,13 @@ GONET_API void gn_http_mux_serve(gn_http_response *w, gn_http_request *r, void *
  * filters) lack it; then root/rel is resolved with realpath and must lie under
  * the root before it is opened (so a link that leads out is never opened), and
  * the file opened must be the inode resolved (a swap in between is refused).
+ * On Windows (fs_windows.c) each element is opened in turn from the root with
+ * CreateFileW, a reparse point (symbolic link, junction) anywhere is refused
+ * (404), and the handle's final path (GetFinalPathNameByHandleW) must lie
+ * under the root's.
+ *
+ * The file-system calls themselves are the OS's: fs_posix.c and fs_windows.c,
+ * after this file, define what is declared under "the OS's part" below.
  *
  * Differences from Go. Methods other than GET and HEAD get 405 with
  * "Allow: GET, HEAD" (Go's FileServer serves any method). No ETag is made (Go's
@@ -11351,245 +14189,127 @@ GONET_API void gn_http_mux_serve(gn_http_response *w, gn_http_request *r, void *
  *
  * >>http-fs                                                                      */
 
-#include <dirent.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
-
 #define GN__FS_CHUNK      (64 * 1024)   /* bytes read and written at a time           */
 #define GN__FS_SNIFF      512           /* bytes Content-Type sniffing looks at       */
 #define GN__FS_MAX_RANGES 64            /* more ranges: the whole file               */
 #define GN__FS_MAX_LIST   50000         /* directory entries listed (sorted) at most  */
 
-#if defined(SYS_openat2)
-#  define GN__SYS_OPENAT2 SYS_openat2
-#elif defined(__x86_64__) || defined(__aarch64__)
-#  define GN__SYS_OPENAT2 437
-#endif
+/* ---- the OS's part (fs_posix.c, fs_windows.c) --------------------------------------
+ * Errors are errno values (ENOENT, EACCES, EXDEV for "leads out of the root"),
+ * whatever the OS's own are.                                                    */
+typedef intptr_t gn__fs_fd;             /* an open file or directory: fd or HANDLE */
+#define GN__FS_NOFD ((gn__fs_fd)-1)     /* (INVALID_HANDLE_VALUE is -1 too)         */
+enum { GN__FS_REG = 1, GN__FS_DIR, GN__FS_OTHER };
+typedef struct gn__fs_stat {
+    int     kind;                       /* GN__FS_*                                 */
+    int64_t size;
+    int64_t mtime;                      /* Unix seconds                             */
+} gn__fs_stat;
+
+typedef struct gn__fs_root {
+    gn__fs_fd fd;        /* the root directory, opened once                         */
+    char     *path;      /* its real path, no trailing separator (except a bare root) */
+    size_t    len;
+} gn__fs_root;
 
 struct gn_http_fs {
-    int    rootfd;       /* the root directory, opened once                         */
-    char  *root;         /* its real path, no trailing '/' (except "/" itself)      */
-    size_t rootlen;
+    gn__fs_root root;
     char  *prefix;       /* stripped from request paths, no trailing '/'; or NULL   */
     size_t prefixlen;
 };
 
-/* Set once openat2 has said ENOSYS; tests set it to exercise the other way.      */
-static int gn__fs_no_openat2;
-
-/* ---- the blocking parts ----------------------------------------------------------
- * Each runs inside gn_blocking and reports errno in its struct.                   */
+/* Each runs inside gn_blocking and reports errno in its struct.                   */
 typedef struct gn__fs_open {
-    const gn_http_fs *fs;   /* beneath fs's root; NULL: path as given               */
+    const gn__fs_root *root; /* beneath it; NULL: path as given                    */
     const char *path;       /* relative to the root ("" is the root), or any path   */
     char       *sniff;      /* if set, the first GN__FS_SNIFF bytes of a file go here */
     size_t      nsniff;
-    int         fd;         /* the open file, or -1                                */
-    int         err;        /* its errno when fd is -1                              */
-    struct stat st;
+    gn__fs_fd   fd;         /* the open file, or GN__FS_NOFD                        */
+    int         err;        /* its errno when fd is GN__FS_NOFD                      */
+    gn__fs_stat st;
 } gn__fs_open;
-
-/* Is real (an absolute, resolved path) root or under it?                         */
-GN__PRIVATE int gn__fs_under(const gn_http_fs *fs, const char *real) {
-    if (fs->rootlen == 1) return real[0] == '/';
-    return strncmp(real, fs->root, fs->rootlen) == 0 &&
-           (real[fs->rootlen] == 0 || real[fs->rootlen] == '/');
-}
-
-/* The check behind openat: root/rel, resolved, must lie under the root. 0 and
- * the resolved file's stat, or an errno (EXDEV: it leads out).                   */
-GN__PRIVATE int gn__fs_resolve(const gn_http_fs *fs, const char *rel, struct stat *st) {
-    size_t rl = strlen(rel);
-    char *full = (char *)GN_MALLOC(fs->rootlen + rl + 2);
-    if (!full) return ENOMEM;
-    memcpy(full, fs->root, fs->rootlen);
-    full[fs->rootlen] = '/';
-    memcpy(full + fs->rootlen + 1, rel, rl + 1);
-    char *real = realpath(full, NULL);   /* libc's malloc: freed with free()       */
-    int err = real ? 0 : errno;
-    GN_FREE(full);
-    if (!real) return err;
-    if (!gn__fs_under(fs, real)) err = EXDEV;
-    else if (stat(real, st) != 0) err = errno;
-    free(real);
-    return err;
-}
-
-GN__PRIVATE int gn__fs_open_beneath(const gn_http_fs *fs, const char *rel, int flags, int *err) {
-    if (!*rel) rel = ".";
-#if defined(GN__SYS_OPENAT2)
-    if (!gn__load_relaxed(&gn__fs_no_openat2)) {
-        struct { uint64_t flags, mode, resolve; } how;
-        how.flags = (uint64_t)flags;
-        how.mode = 0;
-        how.resolve = 0x08 | 0x02;   /* RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS      */
-        for (int i = 0; i < 8; i++) {
-            long fd = syscall(GN__SYS_OPENAT2, fs->rootfd, rel, &how, sizeof how);
-            if (fd >= 0) return (int)fd;
-            int e = errno;
-            if (e == EAGAIN || e == EINTR) continue;   /* a rename raced the lookup   */
-            if (e == ENOSYS) gn__store_relaxed(&gn__fs_no_openat2, 1);
-            if (e == ENOSYS || e == EPERM || e == EXDEV) break;   /* check the long way */
-            *err = e;
-            return -1;
-        }
-    }
-#endif
-    /* Resolve first, so that a link leading out is never even opened; then open
-     * and make sure it is the inode checked (a swap in between shows).          */
-    struct stat want, got;
-    int e = gn__fs_resolve(fs, rel, &want);
-    if (e) {
-        *err = e;
-        return -1;
-    }
-    int fd;
-    do fd = openat(fs->rootfd, rel, flags); while (fd < 0 && errno == EINTR);
-    if (fd < 0) {
-        *err = errno;
-        return -1;
-    }
-    if (fstat(fd, &got) == 0 && got.st_dev == want.st_dev && got.st_ino == want.st_ino) return fd;
-    close(fd);
-    *err = EXDEV;
-    return -1;
-}
-
-GN__PRIVATE GN__OPAQUE void gn__fs_open_run(void *arg) {
-    gn__fs_open *o = (gn__fs_open *)arg;
-    /* O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused later). */
-    int flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY;
-    int fd;
-    o->fd = -1;
-    o->err = 0;
-    o->nsniff = 0;
-    if (o->fs) {
-        fd = gn__fs_open_beneath(o->fs, o->path, flags, &o->err);
-    } else {
-        do fd = open(o->path, flags); while (fd < 0 && errno == EINTR);
-        if (fd < 0) o->err = errno;
-    }
-    if (fd < 0) return;
-    if (fstat(fd, &o->st) != 0) {
-        o->err = errno;
-        close(fd);
-        return;
-    }
-    if (o->sniff && S_ISREG(o->st.st_mode)) {
-        while (o->nsniff < GN__FS_SNIFF) {
-            ssize_t n = pread(fd, o->sniff + o->nsniff, GN__FS_SNIFF - o->nsniff, (off_t)o->nsniff);
-            if (n < 0 && errno == EINTR) continue;
-            if (n <= 0) break;
-            o->nsniff += (size_t)n;
-        }
-    }
-    o->fd = fd;
-}
+GN__PRIVATE void gn__fs_open_run(void *arg);
 
 typedef struct gn__fs_read {
-    int     fd;
+    gn__fs_fd fd;
     char   *buf;
     size_t  n;
     int64_t off;
     int64_t got;       /* bytes read: n, or fewer at the end of the file           */
     int     err;
 } gn__fs_read;
+GN__PRIVATE void gn__fs_read_run(void *arg);
+GN__PRIVATE void gn__fs_close_run(void *arg);   /* arg: a gn__fs_fd *               */
 
-GN__PRIVATE GN__OPAQUE void gn__fs_read_run(void *arg) {
-    gn__fs_read *o = (gn__fs_read *)arg;
-    o->got = 0;
-    o->err = 0;
-    while ((size_t)o->got < o->n) {
-        ssize_t n = pread(o->fd, o->buf + o->got, o->n - (size_t)o->got, (off_t)(o->off + o->got));
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) o->err = errno;
-        if (n <= 0) break;
-        o->got += n;
-    }
-}
-
-GN__PRIVATE GN__OPAQUE void gn__fs_close_run(void *arg) {
-    close(*(int *)arg);
-}
-
-GN__PRIVATE void gn__fs_close(int fd) {
-    if (fd >= 0) gn_blocking(gn__fs_close_run, &fd);
-}
-
-/* A directory's entries, read and sorted by name in one blocking section.      */
+/* A directory's entries, read and sorted by name in one blocking section: the
+ * OS's gn__fs_list_run reads them through gn__fs_list_add, then calls
+ * gn__fs_list_sort.                                                            */
 typedef struct gn__fs_list {
-    int     fd;          /* taken over (closed)                                    */
+    gn__fs_fd fd;        /* taken over (closed)                                    */
     char   *names;       /* per entry: a byte 1 if a directory, the name, NUL       */
     size_t  len, cap;
     char  **ents;        /* n pointers to the names, sorted                        */
     size_t  n;
+    size_t *offs, ocap;  /* while reading: where each name starts                  */
     int     truncated;   /* more than GN__FS_MAX_LIST entries                       */
     int     err;
 } gn__fs_list;
+GN__PRIVATE void gn__fs_list_run(void *arg);
+
+/* Opens the root directory (any path) and sets its real path. 0 or an errno.   */
+GN__PRIVATE int gn__fs_root_open(gn__fs_root *root, const char *path);
+
+/* ---- the portable helpers of the blocking parts ----------------------------------- */
+GN__PRIVATE void gn__fs_close(gn__fs_fd fd) {
+    if (fd != GN__FS_NOFD) gn_blocking(gn__fs_close_run, &fd);
+}
+
+/* Adds one entry; 0, or 1 to stop (the list is full or memory ran out).        */
+GN__PRIVATE int gn__fs_list_add(gn__fs_list *o, const char *nm, int isdir) {
+    if (nm[0] == '.' && (nm[1] == 0 || (nm[1] == '.' && nm[2] == 0))) return 0;
+    if (o->n == GN__FS_MAX_LIST) {
+        o->truncated = 1;
+        return 1;
+    }
+    size_t nl = strlen(nm);
+    if (o->len + nl + 2 > o->cap) {
+        size_t cap = o->cap ? o->cap * 2 : 4096;
+        while (cap < o->len + nl + 2) cap *= 2;
+        char *p = (char *)GN_REALLOC(o->names, cap);
+        if (!p) { o->err = ENOMEM; return 1; }
+        o->names = p;
+        o->cap = cap;
+    }
+    if (o->n == o->ocap) {
+        size_t cap = o->ocap ? o->ocap * 2 : 64;
+        size_t *p = (size_t *)GN_REALLOC(o->offs, cap * sizeof *p);
+        if (!p) { o->err = ENOMEM; return 1; }
+        o->offs = p;
+        o->ocap = cap;
+    }
+    o->names[o->len] = (char)isdir;
+    o->offs[o->n++] = o->len + 1;
+    memcpy(o->names + o->len + 1, nm, nl + 1);
+    o->len += nl + 2;
+    return 0;
+}
 
 GN__PRIVATE int gn__fs_namecmp(const void *a, const void *b) {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-GN__PRIVATE GN__OPAQUE void gn__fs_list_run(void *arg) {
-    gn__fs_list *o = (gn__fs_list *)arg;
-    size_t *offs = NULL, ocap = 0;
-    DIR *d = fdopendir(o->fd);
-    if (!d) {
-        o->err = errno;
-        close(o->fd);
-        return;
-    }
-    struct dirent *de;
-    for (;;) {
-        errno = 0;
-        if (!(de = readdir(d))) {
-            if (errno) o->err = errno;
-            break;
-        }
-        const char *nm = de->d_name;
-        if (nm[0] == '.' && (nm[1] == 0 || (nm[1] == '.' && nm[2] == 0))) continue;
-        if (o->n == GN__FS_MAX_LIST) {
-            o->truncated = 1;
-            break;
-        }
-        int isdir = de->d_type == DT_DIR;
-        if (de->d_type == DT_UNKNOWN) {   /* some file systems do not say           */
-            struct stat st;
-            isdir = fstatat(dirfd(d), nm, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
-        }
-        size_t nl = strlen(nm);
-        if (o->len + nl + 2 > o->cap) {
-            size_t cap = o->cap ? o->cap * 2 : 4096;
-            while (cap < o->len + nl + 2) cap *= 2;
-            char *p = (char *)GN_REALLOC(o->names, cap);
-            if (!p) { o->err = ENOMEM; break; }
-            o->names = p;
-            o->cap = cap;
-        }
-        if (o->n == ocap) {
-            size_t cap = ocap ? ocap * 2 : 64;
-            size_t *p = (size_t *)GN_REALLOC(offs, cap * sizeof *p);
-            if (!p) { o->err = ENOMEM; break; }
-            offs = p;
-            ocap = cap;
-        }
-        o->names[o->len] = (char)isdir;
-        offs[o->n++] = o->len + 1;
-        memcpy(o->names + o->len + 1, nm, nl + 1);
-        o->len += nl + 2;
-    }
-    closedir(d);
+GN__PRIVATE void gn__fs_list_sort(gn__fs_list *o) {
     if (!o->err && o->n) {
         o->ents = (char **)GN_MALLOC(o->n * sizeof *o->ents);
         if (!o->ents) {
             o->err = ENOMEM;
         } else {
-            for (size_t i = 0; i < o->n; i++) o->ents[i] = o->names + offs[i];
+            for (size_t i = 0; i < o->n; i++) o->ents[i] = o->names + o->offs[i];
             qsort(o->ents, o->n, sizeof *o->ents, gn__fs_namecmp);
         }
     }
-    GN_FREE(offs);
+    GN_FREE(o->offs);
+    o->offs = NULL;
 }
 
 /* ---- dates ------------------------------------------------------------------------ */
@@ -11598,9 +14318,8 @@ static const char gn__fs_months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
 
 /* "Sun, 06 Nov 1994 08:49:37 GMT" (IMF-fixdate); out has 30 bytes at least.      */
 GN__PRIVATE void gn__fs_fmt_date(int64_t t, char *out, size_t size) {
-    time_t tt = (time_t)t;
     struct tm tm;
-    gmtime_r(&tt, &tm);
+    gn__gmtime(t, &tm);
     snprintf(out, size, "%.3s, %02d %.3s %04d %02d:%02d:%02d GMT", gn__fs_days + 3 * tm.tm_wday,
              tm.tm_mday, gn__fs_months + 3 * tm.tm_mon, tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
              tm.tm_sec);
@@ -11986,8 +14705,8 @@ GN__PRIVATE void gn__fs_put_html(gn__fs_out *o, const char *s) {
 }
 
 /* Go's dirList: a <pre> of links, sorted by name, directories with a '/'.      */
-GN__PRIVATE int gn__fs_list_dir(gn_http_response *w, gn_http_request *r, int fd, const struct stat *st) {
-    int64_t mtime = (int64_t)st->st_mtime;
+GN__PRIVATE int gn__fs_list_dir(gn_http_response *w, gn_http_request *r, gn__fs_fd fd, const gn__fs_stat *st) {
+    int64_t mtime = st->mtime;
     char date[40];
     if (mtime > 0) {
         gn__fs_fmt_date(mtime, date, sizeof date);
@@ -12043,7 +14762,7 @@ out:
 }
 
 /* Sends bytes [start, start + len) of fd through buf. 0, or an error.           */
-GN__PRIVATE int gn__fs_copy(gn_http_response *w, int fd, char *buf, size_t cap, int64_t start, int64_t len) {
+GN__PRIVATE int gn__fs_copy(gn_http_response *w, gn__fs_fd fd, char *buf, size_t cap, int64_t start, int64_t len) {
     while (len > 0) {
         gn__fs_read rd;
         rd.fd = fd;
@@ -12070,9 +14789,9 @@ GN__PRIVATE size_t gn__fs_part_head(char *out, size_t size, int first, const cha
 }
 
 /* Go's serveContent for an open regular file. Takes fd over.                    */
-GN__PRIVATE int gn__fs_content(gn_http_response *w, gn_http_request *r, int fd, const struct stat *st,
+GN__PRIVATE int gn__fs_content(gn_http_response *w, gn_http_request *r, gn__fs_fd fd, const gn__fs_stat *st,
                                const char *name, const char *sniff, size_t nsniff) {
-    int64_t size = (int64_t)st->st_size, mtime = (int64_t)st->st_mtime;
+    int64_t size = st->size, mtime = st->mtime;
     char tmp[200];
     char *buf = NULL;
     int status;
@@ -12183,14 +14902,14 @@ GN__PRIVATE int gn__fs_serve_path(gn_http_response *w, gn_http_request *r, const
     char sniff[GN__FS_SNIFF];
     gn__fs_open o;
     memset(&o, 0, sizeof o);
-    o.fs = fs;
+    o.root = fs ? &fs->root : NULL;
     o.path = path;
     o.sniff = gn__fs_type_by_ext(path) ? NULL : sniff;
     gn_blocking(gn__fs_open_run, &o);
-    if (o.fd < 0) return gn__fs_error(w, gn__fs_errno_status(o.err));
+    if (o.fd == GN__FS_NOFD) return gn__fs_error(w, gn__fs_errno_status(o.err));
     size_t ul = strlen(url);
     int slash = ul > 0 && url[ul - 1] == '/';
-    int isdir = S_ISDIR(o.st.st_mode);
+    int isdir = o.st.kind == GN__FS_DIR;
     const char *base;
     size_t bl;
     gn__fs_base(url, &base, &bl);
@@ -12210,18 +14929,18 @@ GN__PRIVATE int gn__fs_serve_path(gn_http_response *w, gn_http_request *r, const
         memcpy(index + pl, ix_name, strlen(ix_name) + 1);
         gn__fs_open ix;
         memset(&ix, 0, sizeof ix);
-        ix.fs = fs;
+        ix.root = fs ? &fs->root : NULL;
         ix.path = index;
         gn_blocking(gn__fs_open_run, &ix);
         GN_FREE(index);
-        if (ix.fd >= 0 && S_ISREG(ix.st.st_mode)) {
+        if (ix.fd != GN__FS_NOFD && ix.st.kind == GN__FS_REG) {
             gn__fs_close(o.fd);
             return gn__fs_content(w, r, ix.fd, &ix.st, "index.html", NULL, 0);
         }
         gn__fs_close(ix.fd);
         return gn__fs_list_dir(w, r, o.fd, &o.st);
     }
-    if (!S_ISREG(o.st.st_mode)) {
+    if (o.st.kind != GN__FS_REG) {
         gn__fs_close(o.fd);
         return gn__fs_error(w, 403);
     }
@@ -12262,41 +14981,18 @@ GONET_API gn_http_fs *gn_http_fs_new(const char *root) {
     gn_http_fs *fs = (gn_http_fs *)GN_MALLOC(sizeof *fs);
     if (!fs) return NULL;
     memset(fs, 0, sizeof *fs);
-    fs->rootfd = -1;
-    gn__fs_open o;
-    memset(&o, 0, sizeof o);
-    o.path = root;
-    gn_blocking(gn__fs_open_run, &o);
-    fs->rootfd = o.fd;
-    if (o.fd < 0 || !S_ISDIR(o.st.st_mode)) goto fail;
-    {
-        char link[32];
-        snprintf(link, sizeof link, "/proc/self/fd/%d", o.fd);
-        /* The real path of the directory opened (not of root's name, which could
-         * be swapped meanwhile); /proc may be missing, then the name's.          */
-        char *real = realpath(link, NULL);
-        if (!real || real[0] != '/') {
-            free(real);
-            real = realpath(root, NULL);
-        }
-        if (!real) goto fail;
-        size_t n = strlen(real);
-        fs->root = (char *)GN_MALLOC(n + 1);
-        if (fs->root) memcpy(fs->root, real, n + 1);
-        free(real);
-        if (!fs->root) goto fail;
-        fs->rootlen = n;
+    fs->root.fd = GN__FS_NOFD;
+    if (gn__fs_root_open(&fs->root, root) != 0) {
+        gn_http_fs_free(fs);
+        return NULL;
     }
     return fs;
-fail:
-    gn_http_fs_free(fs);
-    return NULL;
 }
 
 GONET_API void gn_http_fs_free(gn_http_fs *fs) {
     if (!fs) return;
-    gn__fs_close(fs->rootfd);
-    GN_FREE(fs->root);
+    gn__fs_close(fs->root.fd);
+    GN_FREE(fs->root.path);
     GN_FREE(fs->prefix);
     GN_FREE(fs);
 }
@@ -12384,6 +15080,489 @@ GONET_API int gn_http_serve_file(gn_http_response *w, gn_http_request *r, const 
     return gn__fs_serve_path(w, r, NULL, path, gn_http_path(r), 0);
 }
 /* ==== end src/http_fs.c ==== */
+
+/* ==== begin src/fs_posix.c ==== */
+/* fs_posix.c — the static file server's file-system calls on POSIX systems
+ * (the OS's part declared in http_fs.c): opening beneath the root with
+ * openat2(RESOLVE_BENEATH), or realpath and an inode check where openat2 is
+ * missing; fstat, pread, readdir. Each *_run function runs inside gn_blocking,
+ * is never inlined into its caller (GN__OPAQUE), and reads errno itself.
+ *
+ * >>fs-posix                                                                     */
+#if GN__OS_POSIX
+
+#include <dirent.h>
+#include <sys/stat.h>
+#if GN__OS_LINUX
+#  include <sys/syscall.h>
+#endif
+
+#if defined(SYS_openat2)
+#  define GN__SYS_OPENAT2 SYS_openat2
+#elif GN__OS_LINUX && (defined(__x86_64__) || defined(__aarch64__))
+#  define GN__SYS_OPENAT2 437
+#endif
+
+/* Set once openat2 has said ENOSYS; tests set it to exercise the other way.      */
+static int gn__fs_no_openat2;
+
+GN__PRIVATE void gn__fs_stat_from(const struct stat *st, gn__fs_stat *out) {
+    out->kind = S_ISREG(st->st_mode) ? GN__FS_REG : S_ISDIR(st->st_mode) ? GN__FS_DIR : GN__FS_OTHER;
+    out->size = (int64_t)st->st_size;
+    out->mtime = (int64_t)st->st_mtime;
+}
+
+/* Is real (an absolute, resolved path) root or under it?                         */
+GN__PRIVATE int gn__fs_under(const gn__fs_root *root, const char *real) {
+    if (root->len == 1) return real[0] == '/';
+    return strncmp(real, root->path, root->len) == 0 &&
+           (real[root->len] == 0 || real[root->len] == '/');
+}
+
+/* The check behind openat: root/rel, resolved, must lie under the root. 0 and
+ * the resolved file's stat, or an errno (EXDEV: it leads out).                   */
+GN__PRIVATE int gn__fs_resolve(const gn__fs_root *root, const char *rel, struct stat *st) {
+    size_t rl = strlen(rel);
+    char *full = (char *)GN_MALLOC(root->len + rl + 2);
+    if (!full) return ENOMEM;
+    memcpy(full, root->path, root->len);
+    full[root->len] = '/';
+    memcpy(full + root->len + 1, rel, rl + 1);
+    char *real = realpath(full, NULL);   /* libc's malloc: freed with free()       */
+    int err = real ? 0 : errno;
+    GN_FREE(full);
+    if (!real) return err;
+    if (!gn__fs_under(root, real)) err = EXDEV;
+    else if (stat(real, st) != 0) err = errno;
+    free(real);
+    return err;
+}
+
+GN__PRIVATE int gn__fs_open_beneath(const gn__fs_root *root, const char *rel, int flags, int *err) {
+    int rootfd = (int)root->fd;
+    if (!*rel) rel = ".";
+#if defined(GN__SYS_OPENAT2)
+    if (!gn__load_relaxed(&gn__fs_no_openat2)) {
+        struct { uint64_t flags, mode, resolve; } how;
+        how.flags = (uint64_t)flags;
+        how.mode = 0;
+        how.resolve = 0x08 | 0x02;   /* RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS      */
+        for (int i = 0; i < 8; i++) {
+            long fd = syscall(GN__SYS_OPENAT2, rootfd, rel, &how, sizeof how);
+            if (fd >= 0) return (int)fd;
+            int e = errno;
+            if (e == EAGAIN || e == EINTR) continue;   /* a rename raced the lookup   */
+            if (e == ENOSYS) gn__store_relaxed(&gn__fs_no_openat2, 1);
+            if (e == ENOSYS || e == EPERM || e == EXDEV) break;   /* check the long way */
+            *err = e;
+            return -1;
+        }
+    }
+#endif
+    /* Resolve first, so that a link leading out is never even opened; then open
+     * and make sure it is the inode checked (a swap in between shows).          */
+    struct stat want, got;
+    int e = gn__fs_resolve(root, rel, &want);
+    if (e) {
+        *err = e;
+        return -1;
+    }
+    int fd;
+    do fd = openat(rootfd, rel, flags); while (fd < 0 && errno == EINTR);
+    if (fd < 0) {
+        *err = errno;
+        return -1;
+    }
+    if (fstat(fd, &got) == 0 && got.st_dev == want.st_dev && got.st_ino == want.st_ino) return fd;
+    close(fd);
+    *err = EXDEV;
+    return -1;
+}
+
+GN__PRIVATE GN__OPAQUE void gn__fs_open_run(void *arg) {
+    gn__fs_open *o = (gn__fs_open *)arg;
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused later). */
+    int flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY;
+    int fd;
+    o->fd = GN__FS_NOFD;
+    o->err = 0;
+    o->nsniff = 0;
+    if (o->root) {
+        fd = gn__fs_open_beneath(o->root, o->path, flags, &o->err);
+    } else {
+        do fd = open(o->path, flags); while (fd < 0 && errno == EINTR);
+        if (fd < 0) o->err = errno;
+    }
+    if (fd < 0) return;
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        o->err = errno;
+        close(fd);
+        return;
+    }
+    gn__fs_stat_from(&st, &o->st);
+    if (o->sniff && S_ISREG(st.st_mode)) {
+        while (o->nsniff < GN__FS_SNIFF) {
+            ssize_t n = pread(fd, o->sniff + o->nsniff, GN__FS_SNIFF - o->nsniff, (off_t)o->nsniff);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) break;
+            o->nsniff += (size_t)n;
+        }
+    }
+    o->fd = fd;
+}
+
+GN__PRIVATE GN__OPAQUE void gn__fs_read_run(void *arg) {
+    gn__fs_read *o = (gn__fs_read *)arg;
+    o->got = 0;
+    o->err = 0;
+    while ((size_t)o->got < o->n) {
+        ssize_t n = pread((int)o->fd, o->buf + o->got, o->n - (size_t)o->got, (off_t)(o->off + o->got));
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) o->err = errno;
+        if (n <= 0) break;
+        o->got += n;
+    }
+}
+
+GN__PRIVATE GN__OPAQUE void gn__fs_close_run(void *arg) {
+    close((int)*(gn__fs_fd *)arg);
+}
+
+GN__PRIVATE GN__OPAQUE void gn__fs_list_run(void *arg) {
+    gn__fs_list *o = (gn__fs_list *)arg;
+    DIR *d = fdopendir((int)o->fd);
+    if (!d) {
+        o->err = errno;
+        close((int)o->fd);
+        return;
+    }
+    struct dirent *de;
+    for (;;) {
+        errno = 0;
+        if (!(de = readdir(d))) {
+            if (errno) o->err = errno;
+            break;
+        }
+        const char *nm = de->d_name;
+        int isdir = de->d_type == DT_DIR;
+        if (de->d_type == DT_UNKNOWN) {   /* some file systems do not say           */
+            struct stat st;
+            isdir = fstatat(dirfd(d), nm, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+        }
+        if (gn__fs_list_add(o, nm, isdir)) break;
+    }
+    closedir(d);
+    gn__fs_list_sort(o);
+}
+
+GN__PRIVATE int gn__fs_root_open(gn__fs_root *root, const char *path) {
+    gn__fs_open o;
+    memset(&o, 0, sizeof o);
+    o.path = path;
+    gn_blocking(gn__fs_open_run, &o);
+    root->fd = o.fd;
+    if (o.fd == GN__FS_NOFD) return o.err ? o.err : ENOENT;
+    if (o.st.kind != GN__FS_DIR) return ENOTDIR;
+    char link[32];
+    snprintf(link, sizeof link, "/proc/self/fd/%d", (int)o.fd);
+    /* The real path of the directory opened (not of the name, which could be
+     * swapped meanwhile); /proc may be missing, then the name's.               */
+    char *real = realpath(link, NULL);
+    if (!real || real[0] != '/') {
+        free(real);
+        real = realpath(path, NULL);
+    }
+    if (!real) return ENOENT;
+    size_t n = strlen(real);
+    root->path = (char *)GN_MALLOC(n + 1);
+    if (root->path) memcpy(root->path, real, n + 1);
+    free(real);
+    if (!root->path) return ENOMEM;
+    root->len = n;
+    return 0;
+}
+
+#endif /* GN__OS_POSIX */
+/* ==== end src/fs_posix.c ==== */
+
+/* ==== begin src/fs_windows.c ==== */
+/* fs_windows.c — the static file server's file-system calls on Windows (the
+ * OS's part declared in http_fs.c): CreateFileW, GetFileInformationByHandle,
+ * ReadFile at an offset, the directory read through its handle.
+ *
+ * Staying under the root. A request path (UTF-8, already free of ".." and
+ * NUL) is refused if it holds '\\' or ':' (an alternate data stream, a drive),
+ * then appended to the root's final path, which is in the "\\?\" form: no
+ * device names (CON, NUL), no trailing-dot trimming, no length limit. It is
+ * opened with FILE_FLAG_OPEN_REPARSE_POINT, and refused if it is one (a
+ * symbolic link, a junction: 404, as a link out is on POSIX; unlike POSIX,
+ * one that stays inside is refused too, since telling them apart would need
+ * following it). A reparse point on the way to it is followed by the system,
+ * so the handle's final path (GetFinalPathNameByHandleW) must still lie under
+ * the root's final path. The check is on the handle opened, so there is no
+ * window between the check and the use.
+ *
+ * >>fs-windows                                                                   */
+#if GN__OS_WINDOWS
+
+/* Win32 errors as the errno values http_fs.c speaks.                           */
+GN__PRIVATE int gn__fs_errno_from_win32(DWORD e) {
+    switch (e) {
+    case ERROR_FILE_NOT_FOUND: case ERROR_PATH_NOT_FOUND: case ERROR_INVALID_NAME:
+    case ERROR_BAD_PATHNAME: case ERROR_DIRECTORY: case ERROR_INVALID_DRIVE:
+    case ERROR_BAD_NETPATH: case ERROR_BAD_NET_NAME: return ENOENT;
+    case ERROR_ACCESS_DENIED: case ERROR_SHARING_VIOLATION: case ERROR_LOCK_VIOLATION:
+    case ERROR_PRIVILEGE_NOT_HELD: return EACCES;
+    case ERROR_FILENAME_EXCED_RANGE: return ENAMETOOLONG;
+    case ERROR_NOT_ENOUGH_MEMORY: case ERROR_OUTOFMEMORY: return ENOMEM;
+    case ERROR_CANT_RESOLVE_FILENAME: return ELOOP;
+    default: return EIO;
+    }
+}
+
+/* UTF-8 to a GN_MALLOC'd UTF-16 string, with room for extra more wide chars;
+ * NULL (errno value in *err) on failure.                                      */
+GN__PRIVATE wchar_t *gn__fs_wide(const char *s, size_t extra, int *err) {
+    int n = MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, s, -1, NULL, 0);
+    if (n <= 0) {
+        *err = ENOENT;   /* not UTF-8: no such name */
+        return NULL;
+    }
+    wchar_t *w = (wchar_t *)GN_MALLOC(((size_t)n + extra) * sizeof *w);
+    if (!w) {
+        *err = ENOMEM;
+        return NULL;
+    }
+    MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, s, -1, w, n);
+    return w;
+}
+
+/* UTF-16 to a GN_MALLOC'd UTF-8 string, or NULL.                                */
+GN__PRIVATE char *gn__fs_utf8(const wchar_t *w, int wn) {
+    int n = WideCharToMultiByte(CP_UTF8, 0, w, wn, NULL, 0, NULL, NULL);
+    if (n <= 0 && wn != 0) return NULL;
+    char *s = (char *)GN_MALLOC((size_t)n + 1);
+    if (!s) return NULL;
+    if (n > 0) WideCharToMultiByte(CP_UTF8, 0, w, wn, s, n, NULL, NULL);
+    s[n] = 0;
+    return s;
+}
+
+/* The handle's final path ("\\?\C:\dir\file"), GN_MALLOC'd, or NULL.            */
+GN__PRIVATE wchar_t *gn__fs_final_path(HANDLE h, DWORD *len) {
+    DWORD cap = 512;
+    for (;;) {
+        wchar_t *w = (wchar_t *)GN_MALLOC(cap * sizeof *w);
+        if (!w) return NULL;
+        DWORD n = GetFinalPathNameByHandleW(h, w, cap, FILE_NAME_NORMALIZED | VOLUME_NAME_DOS);
+        if (n == 0) {
+            GN_FREE(w);
+            return NULL;
+        }
+        if (n < cap) {
+            *len = n;
+            return w;
+        }
+        GN_FREE(w);
+        cap = n + 1;
+    }
+}
+
+/* 100 ns ticks since 1601 to Unix seconds.                                     */
+GN__PRIVATE int64_t gn__fs_unix_time(FILETIME ft) {
+    int64_t t = (int64_t)(((uint64_t)ft.dwHighDateTime << 32) | ft.dwLowDateTime);
+    return (t - INT64_C(116444736000000000)) / 10000000;
+}
+
+GN__PRIVATE HANDLE gn__fs_create(const wchar_t *path, DWORD flags) {
+    return CreateFileW(path, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
+                       OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS | flags, NULL);
+}
+
+/* Opens rel under root as the top of this file says. The handle, or
+ * INVALID_HANDLE_VALUE with an errno value in *err (EXDEV: it leads out).      */
+GN__PRIVATE HANDLE gn__fs_open_beneath(const gn__fs_root *root, const char *rel, int *err) {
+    for (const char *p = rel; *p; p++) {
+        if (*p == '\\' || *p == ':') {
+            *err = ENOENT;
+            return INVALID_HANDLE_VALUE;
+        }
+    }
+    size_t rl = strlen(rel);
+    char *full = (char *)GN_MALLOC(root->len + rl + 2);
+    if (!full) {
+        *err = ENOMEM;
+        return INVALID_HANDLE_VALUE;
+    }
+    memcpy(full, root->path, root->len);
+    size_t n = root->len;
+    if (rl) {
+        full[n++] = '\\';
+        for (size_t i = 0; i < rl; i++) full[n++] = rel[i] == '/' ? '\\' : rel[i];
+        while (n > root->len + 1 && full[n - 1] == '\\') n--;   /* "dir/" names dir */
+    } else if (n && full[n - 1] == ':') {
+        full[n++] = '\\';   /* "\\?\C:" is the volume; "\\?\C:\" its root directory */
+    }
+    full[n] = 0;
+    wchar_t *w = gn__fs_wide(full, 0, err);
+    GN_FREE(full);
+    if (!w) return INVALID_HANDLE_VALUE;
+    HANDLE h = gn__fs_create(w, FILE_FLAG_OPEN_REPARSE_POINT);
+    GN_FREE(w);
+    if (h == INVALID_HANDLE_VALUE) {
+        *err = gn__fs_errno_from_win32(GetLastError());
+        return h;
+    }
+    BY_HANDLE_FILE_INFORMATION bi;
+    DWORD fl = 0;
+    wchar_t *fin = NULL;
+    int bad = !GetFileInformationByHandle(h, &bi) || (bi.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT);
+    if (!bad) {
+        fin = gn__fs_final_path(h, &fl);
+        char *real = fin ? gn__fs_utf8(fin, (int)fl) : NULL;
+        bad = !real || strncmp(real, root->path, root->len) != 0 ||
+              (real[root->len] != 0 && real[root->len] != '\\');
+        GN_FREE(real);
+        GN_FREE(fin);
+    }
+    if (bad) {
+        CloseHandle(h);
+        *err = EXDEV;
+        return INVALID_HANDLE_VALUE;
+    }
+    return h;
+}
+
+GN__PRIVATE int gn__fs_stat_of(HANDLE h, gn__fs_stat *st) {
+    BY_HANDLE_FILE_INFORMATION bi;
+    if (!GetFileInformationByHandle(h, &bi)) return gn__fs_errno_from_win32(GetLastError());
+    if (bi.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) st->kind = GN__FS_DIR;
+    else st->kind = GetFileType(h) == FILE_TYPE_DISK ? GN__FS_REG : GN__FS_OTHER;
+    st->size = (int64_t)(((uint64_t)bi.nFileSizeHigh << 32) | bi.nFileSizeLow);
+    st->mtime = gn__fs_unix_time(bi.ftLastWriteTime);
+    return 0;
+}
+
+/* Reads up to n bytes at off; the count (0 at the end), or -1 with *err.       */
+GN__PRIVATE int64_t gn__fs_pread(HANDLE h, char *buf, size_t n, int64_t off, int *err) {
+    OVERLAPPED ov;
+    memset(&ov, 0, sizeof ov);
+    ov.Offset = (DWORD)(uint64_t)off;
+    ov.OffsetHigh = (DWORD)((uint64_t)off >> 32);
+    DWORD got = 0;
+    if (ReadFile(h, buf, n > (1u << 30) ? (1u << 30) : (DWORD)n, &got, &ov)) return got;
+    DWORD e = GetLastError();
+    if (e == ERROR_HANDLE_EOF) return 0;
+    *err = gn__fs_errno_from_win32(e);
+    return -1;
+}
+
+GN__PRIVATE GN__OPAQUE void gn__fs_open_run(void *arg) {
+    gn__fs_open *o = (gn__fs_open *)arg;
+    o->fd = GN__FS_NOFD;
+    o->err = 0;
+    o->nsniff = 0;
+    HANDLE h;
+    if (o->root) {
+        h = gn__fs_open_beneath(o->root, o->path, &o->err);
+    } else {
+        wchar_t *w = gn__fs_wide(o->path, 0, &o->err);
+        h = w ? gn__fs_create(w, 0) : INVALID_HANDLE_VALUE;
+        if (w && h == INVALID_HANDLE_VALUE) o->err = gn__fs_errno_from_win32(GetLastError());
+        GN_FREE(w);
+    }
+    if (h == INVALID_HANDLE_VALUE) return;
+    if ((o->err = gn__fs_stat_of(h, &o->st)) != 0) {
+        CloseHandle(h);
+        return;
+    }
+    if (o->sniff && o->st.kind == GN__FS_REG) {
+        int e = 0;
+        while (o->nsniff < GN__FS_SNIFF) {
+            int64_t k = gn__fs_pread(h, o->sniff + o->nsniff, GN__FS_SNIFF - o->nsniff, (int64_t)o->nsniff, &e);
+            if (k <= 0) break;
+            o->nsniff += (size_t)k;
+        }
+    }
+    o->fd = (gn__fs_fd)h;
+}
+
+GN__PRIVATE GN__OPAQUE void gn__fs_read_run(void *arg) {
+    gn__fs_read *o = (gn__fs_read *)arg;
+    o->got = 0;
+    o->err = 0;
+    while ((size_t)o->got < o->n) {
+        int64_t k = gn__fs_pread((HANDLE)o->fd, o->buf + o->got, o->n - (size_t)o->got, o->off + o->got, &o->err);
+        if (k <= 0) break;
+        o->got += k;
+    }
+}
+
+GN__PRIVATE GN__OPAQUE void gn__fs_close_run(void *arg) {
+    CloseHandle((HANDLE)*(gn__fs_fd *)arg);
+}
+
+/* Reads the directory through its handle (no second lookup of its name).       */
+GN__PRIVATE GN__OPAQUE void gn__fs_list_run(void *arg) {
+    gn__fs_list *o = (gn__fs_list *)arg;
+    HANDLE h = (HANDLE)o->fd;
+    size_t cap = 64 * 1024;
+    char *buf = (char *)GN_MALLOC(cap);
+    if (!buf) {
+        o->err = ENOMEM;
+        CloseHandle(h);
+        return;
+    }
+    FILE_INFO_BY_HANDLE_CLASS cls = FileFullDirectoryRestartInfo;
+    int stop = 0;
+    while (!stop) {
+        if (!GetFileInformationByHandleEx(h, cls, buf, (DWORD)cap)) {
+            DWORD e = GetLastError();
+            if (e != ERROR_NO_MORE_FILES) o->err = gn__fs_errno_from_win32(e);
+            break;
+        }
+        cls = FileFullDirectoryInfo;
+        for (char *p = buf; !stop;) {
+            FILE_FULL_DIR_INFO *fi = (FILE_FULL_DIR_INFO *)(void *)p;
+            char *nm = gn__fs_utf8(fi->FileName, (int)(fi->FileNameLength / sizeof(WCHAR)));
+            if (!nm) {
+                o->err = ENOMEM;
+                stop = 1;
+                break;
+            }
+            stop = gn__fs_list_add(o, nm, (fi->FileAttributes & FILE_ATTRIBUTE_DIRECTORY) != 0);
+            GN_FREE(nm);
+            if (!fi->NextEntryOffset) break;
+            p += fi->NextEntryOffset;
+        }
+    }
+    GN_FREE(buf);
+    CloseHandle(h);
+    gn__fs_list_sort(o);
+}
+
+GN__PRIVATE int gn__fs_root_open(gn__fs_root *root, const char *path) {
+    gn__fs_open o;
+    memset(&o, 0, sizeof o);
+    o.path = path;
+    gn_blocking(gn__fs_open_run, &o);
+    root->fd = o.fd;
+    if (o.fd == GN__FS_NOFD) return o.err ? o.err : ENOENT;
+    if (o.st.kind != GN__FS_DIR) return ENOTDIR;
+    DWORD n = 0;
+    wchar_t *fin = gn__fs_final_path((HANDLE)o.fd, &n);
+    if (!fin) return ENOENT;
+    while (n > 0 && fin[n - 1] == L'\\') n--;   /* "\\?\C:\" names the drive's root */
+    root->path = gn__fs_utf8(fin, (int)n);
+    GN_FREE(fin);
+    if (!root->path) return ENOMEM;
+    root->len = strlen(root->path);
+    return 0;
+}
+
+#endif /* GN__OS_WINDOWS */
+/* ==== end src/fs_windows.c ==== */
 
 /* ==== begin src/http_client.c ==== */
 /* http_client.c — the HTTP/1.1 client: gn_http_do, the response it hands back,
@@ -13150,7 +16329,7 @@ GN__PRIVATE int gn__cl_write_head(gn__cl_conn *pc, const gn__cl_req *rq) {
         }
     }
     o = GN__CL_PUTS(o, "\r\n");
-    struct iovec iov[2];
+    gn__iov iov[2];
     iov[0].iov_base = pc->wbuf;
     iov[0].iov_len = (size_t)(o - pc->wbuf);
     iov[1].iov_base = (void *)(uintptr_t)rq->body;   /* only read */

@@ -5,11 +5,14 @@
  * page polls /stats once a second and shows coroutines, threads, switches,
  * parks, steals, timers and poller calls as they move. POST /load/N starts N
  * coroutines that sleep a random while, to watch the numbers react.
+ * GET /coroutines is gn_dump's report: every coroutine, what it waits on and
+ * for how long; `kill -QUIT <pid>` writes the same to stderr (quit_dump).
  *
  *   cc -O2 examples/stats.c -o stats -pthread && ./stats [ADDR]
  *
  * ADDR defaults to ":8080"; open http://127.0.0.1:8080/ in a browser, or
- *   curl -s 127.0.0.1:8080/stats; curl -s -X POST 127.0.0.1:8080/load/10000   */
+ *   curl -s 127.0.0.1:8080/stats; curl -s -X POST 127.0.0.1:8080/load/10000
+ *   curl -s 127.0.0.1:8080/coroutines                                          */
 #define GONET_IMPLEMENTATION
 #include "../gonet.h"
 
@@ -53,6 +56,17 @@ static void stats_json(gn_http_response *w, gn_http_request *r, void *ud) {
     gn_http_write(w, buf, (size_t)n);          /* sniffed: application/json */
 }
 
+static int64_t write_response(void *w, const void *buf, size_t n) {
+    return gn_http_write((gn_http_response *)w, buf, n);
+}
+
+static void coroutines(gn_http_response *w, gn_http_request *r, void *ud) {
+    (void)r, (void)ud;
+    gn_http_set_header(w, "Content-Type", "text/plain; charset=utf-8");
+    gn_http_set_header(w, "Cache-Control", "no-store");
+    gn_dump(write_response, w);
+}
+
 static void sleeper(void *arg) {
     (void)arg;
     gn_sleep((int64_t)(rand() % 5000 + 500) * GN_MILLISECOND);
@@ -76,6 +90,7 @@ static void app(void *arg) {
     gn_http_mux *mux = gn_http_mux_new();
     if (!mux || gn_http_mux_handle(mux, "GET /{$}", index_page, NULL) < 0 ||
         gn_http_mux_handle(mux, "GET /stats", stats_json, NULL) < 0 ||
+        gn_http_mux_handle(mux, "GET /coroutines", coroutines, NULL) < 0 ||
         gn_http_mux_handle(mux, "POST /load/{n}", load, NULL) < 0) {
         fprintf(stderr, "stats: %s\n", mux ? gn_http_mux_error(mux) : "out of memory");
         exit(1);
@@ -92,5 +107,7 @@ static void app(void *arg) {
 }
 
 int main(int argc, char **argv) {
-    return gn_main(app, (void *)(argc > 1 ? argv[1] : ":8080")) < 0;
+    gn_config cfg = {0};
+    cfg.quit_dump = 1;   /* kill -QUIT: the coroutine dump on stderr */
+    return gn_run(&cfg, app, (void *)(argc > 1 ? argv[1] : ":8080")) < 0;
 }

@@ -18,7 +18,8 @@ typedef struct gn_listener gn_listener;
 
 typedef struct gn_listen_opts {
     int backlog;      /* 0: SOMAXCONN                                            */
-    int reuse_port;   /* 1: SO_REUSEPORT, for several listeners on one port      */
+    int reuse_port;   /* 1: SO_REUSEPORT, for several listeners on one port
+                       * (Windows has none: GN_ENOSYS)                           */
 } gn_listen_opts;
 
 GONET_API int gn_listen(gn_listener **out, const char *network, const char *address);
@@ -47,7 +48,8 @@ GONET_API int64_t gn_read(gn_conn *c, void *buf, size_t n);
 /* Writes all n bytes and returns n, or an error (some prefix may be sent).   */
 GONET_API int64_t gn_write(gn_conn *c, const void *buf, size_t n);
 GONET_API int     gn_close(gn_conn *c);
-GONET_API int     gn_close_read(gn_conn *c);    /* half-close: shutdown(SHUT_RD)  */
+GONET_API int     gn_close_read(gn_conn *c);    /* half-close: shutdown(SHUT_RD);
+                                                 * reads then get GN_EOF        */
 GONET_API int     gn_close_write(gn_conn *c);   /* half-close: shutdown(SHUT_WR)  */
 
 /* Deadlines, absolute gn_now() instants; 0 clears. Settable at any time from
@@ -60,6 +62,11 @@ GONET_API int gn_set_write_deadline(gn_conn *c, int64_t deadline);
 
 GONET_API int gn_local_addr(gn_conn *c, char *buf, size_t size);    /* "ip:port" */
 GONET_API int gn_remote_addr(gn_conn *c, char *buf, size_t size);
+/* The descriptor, still owned by c (for setsockopt and the like; reading or
+ * writing it behind c's back breaks c). On Windows it is the SOCKET as an int:
+ * socket handles are 32-bit significant there (as for every kernel handle
+ * shared by 32- and 64-bit processes), so (SOCKET)(intptr_t)gn_conn_fd(c)
+ * gives the handle back.                                                     */
 GONET_API int gn_conn_fd(gn_conn *c);
 
 /* Options. TCP_NODELAY is on by default for TCP, as in Go.                  */
@@ -70,7 +77,10 @@ GONET_API int gn_set_write_buffer(gn_conn *c, int bytes);
 GONET_API int gn_set_linger(gn_conn *c, int seconds);   /* < 0: OS default        */
 
 /* Wraps an open descriptor (a socket, a pipe, stdin) as a connection. It is
- * made non-blocking and owned by the gn_conn from then on.                   */
+ * made non-blocking and owned by the gn_conn from then on. On Windows only a
+ * socket can be wrapped, passed as (int)sock (see gn_conn_fd), and one that
+ * allows overlapped I/O (socket() and WSA_FLAG_OVERLAPPED ones do); anything
+ * else is GN_ENOSYS.                                                         */
 GONET_API int gn_conn_from_fd(gn_conn **out, int fd);
 
 /* gn_read/gn_write as a gn_read_func/gn_write_func (ctx is the gn_conn *), for
@@ -80,14 +90,17 @@ GONET_API int64_t gn_conn_writer(void *conn, const void *buf, size_t n);
 
 /* ---- UDP and unixgram --------------------------------------------------------
  * gn_listen_packet binds a datagram socket; gn_dial("udp", ...) gives a
- * connected one that gn_read / gn_write use. Addresses as strings "ip:port".  */
+ * connected one that gn_read / gn_write use. Addresses as strings "ip:port".
+ * Windows has "unix" streams (since Windows 10 1803; GN_ENOSYS before) but no
+ * "unixgram" (GN_ENOSYS).                                                     */
 GONET_API int gn_listen_packet(gn_conn **out, const char *network, const char *address);
 /* Receives one datagram: its length (a longer one is truncated to n), and the
  * sender as "ip:port" in from (may be NULL).                                  */
 GONET_API int64_t gn_read_from(gn_conn *c, void *buf, size_t n, char *from, size_t from_size);
 GONET_API int64_t gn_write_to(gn_conn *c, const void *buf, size_t n, const char *address);
 GONET_API int gn_set_broadcast(gn_conn *c, int on);
-/* Joins (leaves) a multicast group, e.g. "239.1.2.3"; ifname NULL: any.      */
+/* Joins (leaves) a multicast group, e.g. "239.1.2.3"; ifname NULL: any. On
+ * Windows ifname is an interface index in decimal ("12"), not a name.        */
 GONET_API int gn_join_group(gn_conn *c, const char *group, const char *ifname);
 GONET_API int gn_leave_group(gn_conn *c, const char *group, const char *ifname);
 

@@ -14,6 +14,8 @@ typedef struct gn_config {
     int    stack_guard;  /* 0: guard pages while the VMA budget allows (see manual),
                             1: always, -1: never (slab-allocated stacks)               */
     int    sysmon;       /* 0: run the monitor thread; -1: do not                       */
+    int    quit_dump;    /* 1: SIGQUIT writes gn_dump's report to stderr and the program
+                            goes on (POSIX; needs sysmon). 0: SIGQUIT keeps its action */
 } gn_config;
 
 /* Starts the runtime on the calling thread, runs fn(arg) as the first coroutine
@@ -99,6 +101,20 @@ typedef struct gn_stats {
 } gn_stats;
 
 GONET_API void gn_stats_read(gn_stats *out);   /* all zeros when no runtime runs */
+
+/* ---- the coroutine dump ------------------------------------------------------
+ * For a stuck program: one line per live coroutine, in id order, saying what it
+ * is doing and, when parked, on what and for how long, e.g.
+ *     coroutine 7 [chan receive, 1520 ms]: on 0x55d0c2a4e2c0, fn 0x55d0c0a01a30,
+ *         spawned by 1, stack 912 of 65536 bytes
+ *     coroutine 9 [read, 12 ms]: fd 7, ...
+ * after a first line with the totals. Durations come from the monitor thread's
+ * clock (10 ms resolution; none when it is off). fn is the coroutine's function
+ * (addr2line or gdb's `info symbol` names it). Writes the report through w and
+ * returns the number of coroutines listed, GN_ESTATE when no runtime runs,
+ * GN_EINVAL for a NULL w, GN_ENOMEM, or the first error w returned. Callable from
+ * any thread and from a coroutine (never from a signal handler: see quit_dump).  */
+GONET_API int gn_dump(gn_write_func w, void *ctx);
 
 #ifdef __cplusplus
 }

@@ -42,7 +42,14 @@
  * SIGILL (the runtime and the program need them as they are), and the
  * signals the C library keeps for its threads (32 and 33 on glibc, below
  * SIGRTMIN). GN_ESTATE when no runtime runs (notify, ignore). Otherwise
- * -errno from the system, or GN_ENOMEM.                                        */
+ * -errno from the system, or GN_ENOMEM.
+ *
+ * Windows has no asynchronous signals; console control events stand in for
+ * them, mapped as Go maps them: Ctrl+C and Ctrl+Break are SIGINT; closing the
+ * console window, logging off and shutting down are SIGTERM (the system ends
+ * the process a few seconds later, or as soon as the program exits). Those two
+ * are the only signals there: any other number in range is GN_ENOSYS (SIGSEGV,
+ * SIGILL, SIGFPE: GN_EINVAL). Ignoring SIGINT makes Ctrl+C do nothing.       */
 
 #ifdef __cplusplus
 extern "C" {

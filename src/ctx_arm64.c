@@ -8,7 +8,7 @@
 __asm__(
     ".text\n"
     ".p2align 4\n"
-    ".weak " GN__ASM_NAME("gn__ctx_switch_a64") "\n"
+    GN__ASM_WEAK("gn__ctx_switch_a64")
     GN__ASM_HIDE("gn__ctx_switch_a64")
     GN__ASM_TYPE("gn__ctx_switch_a64")
     GN__ASM_NAME("gn__ctx_switch_a64") ":\n"

@@ -5,6 +5,14 @@
  * >>ctx-ucontext                                                                 */
 #if GN__CTX_UCONTEXT
 
+/* macOS marks the ucontext calls deprecated (the default there is assembly);
+ * a user's -Werror must not turn that into a failed build of their program.
+ * OpenBSD has no ucontext at all: there only the assembly switches build.     */
+#if defined(__APPLE__) && defined(__clang__)
+#  pragma clang diagnostic push
+#  pragma clang diagnostic ignored "-Wdeprecated-declarations"
+#endif
+
 GN__PRIVATE void gn__ctx_switch(gn__ctx *from, gn__ctx *to) { swapcontext(&from->uc, &to->uc); }
 
 GN__PRIVATE void gn__ctx_init(gn__ctx *c, char *stack_lo, size_t size, void (*entry)(void)) {
@@ -14,5 +22,9 @@ GN__PRIVATE void gn__ctx_init(gn__ctx *c, char *stack_lo, size_t size, void (*en
     c->uc.uc_link = NULL;
     makecontext(&c->uc, entry, 0);
 }
+
+#if defined(__APPLE__) && defined(__clang__)
+#  pragma clang diagnostic pop
+#endif
 
 #endif /* GN__CTX_UCONTEXT */

@@ -16,3 +16,15 @@ typedef struct gn__pathval {
 GN__PRIVATE void gn__http_set_pathvalues(gn_http_request *r, const gn__pathval *vals, int n);
 /* The request target's escaped path ("/a%20b"), NUL-terminated.                 */
 GN__PRIVATE const char *gn__http_escaped_path(const gn_http_request *r);
+
+/* Unix seconds to UTC calendar fields: gmtime_r, which Windows spells
+ * _gmtime64_s (with its arguments the other way round).                        */
+GN__PRIVATE void gn__gmtime(int64_t t, struct tm *out) {
+#if GN__OS_WINDOWS
+    __time64_t tt = (__time64_t)t;
+    if (_gmtime64_s(out, &tt) != 0) memset(out, 0, sizeof *out);
+#else
+    time_t tt = (time_t)t;
+    if (!gmtime_r(&tt, out)) memset(out, 0, sizeof *out);
+#endif
+}

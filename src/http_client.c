@@ -762,7 +762,7 @@ GN__PRIVATE int gn__cl_write_head(gn__cl_conn *pc, const gn__cl_req *rq) {
         }
     }
     o = GN__CL_PUTS(o, "\r\n");
-    struct iovec iov[2];
+    gn__iov iov[2];
     iov[0].iov_base = pc->wbuf;
     iov[0].iov_len = (size_t)(o - pc->wbuf);
     iov[1].iov_base = (void *)(uintptr_t)rq->body;   /* only read */

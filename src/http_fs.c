@@ -25,6 +25,13 @@
  * filters) lack it; then root/rel is resolved with realpath and must lie under
  * the root before it is opened (so a link that leads out is never opened), and
  * the file opened must be the inode resolved (a swap in between is refused).
+ * On Windows (fs_windows.c) each element is opened in turn from the root with
+ * CreateFileW, a reparse point (symbolic link, junction) anywhere is refused
+ * (404), and the handle's final path (GetFinalPathNameByHandleW) must lie
+ * under the root's.
+ *
+ * The file-system calls themselves are the OS's: fs_posix.c and fs_windows.c,
+ * after this file, define what is declared under "the OS's part" below.
  *
  * Differences from Go. Methods other than GET and HEAD get 405 with
  * "Allow: GET, HEAD" (Go's FileServer serves any method). No ETag is made (Go's
@@ -40,245 +47,127 @@
  *
  * >>http-fs                                                                      */
 
-#include <dirent.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
-
 #define GN__FS_CHUNK      (64 * 1024)   /* bytes read and written at a time           */
 #define GN__FS_SNIFF      512           /* bytes Content-Type sniffing looks at       */
 #define GN__FS_MAX_RANGES 64            /* more ranges: the whole file               */
 #define GN__FS_MAX_LIST   50000         /* directory entries listed (sorted) at most  */
 
-#if defined(SYS_openat2)
-#  define GN__SYS_OPENAT2 SYS_openat2
-#elif defined(__x86_64__) || defined(__aarch64__)
-#  define GN__SYS_OPENAT2 437
-#endif
+/* ---- the OS's part (fs_posix.c, fs_windows.c) --------------------------------------
+ * Errors are errno values (ENOENT, EACCES, EXDEV for "leads out of the root"),
+ * whatever the OS's own are.                                                    */
+typedef intptr_t gn__fs_fd;             /* an open file or directory: fd or HANDLE */
+#define GN__FS_NOFD ((gn__fs_fd)-1)     /* (INVALID_HANDLE_VALUE is -1 too)         */
+enum { GN__FS_REG = 1, GN__FS_DIR, GN__FS_OTHER };
+typedef struct gn__fs_stat {
+    int     kind;                       /* GN__FS_*                                 */
+    int64_t size;
+    int64_t mtime;                      /* Unix seconds                             */
+} gn__fs_stat;
+
+typedef struct gn__fs_root {
+    gn__fs_fd fd;        /* the root directory, opened once                         */
+    char     *path;      /* its real path, no trailing separator (except a bare root) */
+    size_t    len;
+} gn__fs_root;
 
 struct gn_http_fs {
-    int    rootfd;       /* the root directory, opened once                         */
-    char  *root;         /* its real path, no trailing '/' (except "/" itself)      */
-    size_t rootlen;
+    gn__fs_root root;
     char  *prefix;       /* stripped from request paths, no trailing '/'; or NULL   */
     size_t prefixlen;
 };
 
-/* Set once openat2 has said ENOSYS; tests set it to exercise the other way.      */
-static int gn__fs_no_openat2;
-
-/* ---- the blocking parts ----------------------------------------------------------
- * Each runs inside gn_blocking and reports errno in its struct.                   */
+/* Each runs inside gn_blocking and reports errno in its struct.                   */
 typedef struct gn__fs_open {
-    const gn_http_fs *fs;   /* beneath fs's root; NULL: path as given               */
+    const gn__fs_root *root; /* beneath it; NULL: path as given                    */
     const char *path;       /* relative to the root ("" is the root), or any path   */
     char       *sniff;      /* if set, the first GN__FS_SNIFF bytes of a file go here */
     size_t      nsniff;
-    int         fd;         /* the open file, or -1                                */
-    int         err;        /* its errno when fd is -1                              */
-    struct stat st;
+    gn__fs_fd   fd;         /* the open file, or GN__FS_NOFD                        */
+    int         err;        /* its errno when fd is GN__FS_NOFD                      */
+    gn__fs_stat st;
 } gn__fs_open;
-
-/* Is real (an absolute, resolved path) root or under it?                         */
-GN__PRIVATE int gn__fs_under(const gn_http_fs *fs, const char *real) {
-    if (fs->rootlen == 1) return real[0] == '/';
-    return strncmp(real, fs->root, fs->rootlen) == 0 &&
-           (real[fs->rootlen] == 0 || real[fs->rootlen] == '/');
-}
-
-/* The check behind openat: root/rel, resolved, must lie under the root. 0 and
- * the resolved file's stat, or an errno (EXDEV: it leads out).                   */
-GN__PRIVATE int gn__fs_resolve(const gn_http_fs *fs, const char *rel, struct stat *st) {
-    size_t rl = strlen(rel);
-    char *full = (char *)GN_MALLOC(fs->rootlen + rl + 2);
-    if (!full) return ENOMEM;
-    memcpy(full, fs->root, fs->rootlen);
-    full[fs->rootlen] = '/';
-    memcpy(full + fs->rootlen + 1, rel, rl + 1);
-    char *real = realpath(full, NULL);   /* libc's malloc: freed with free()       */
-    int err = real ? 0 : errno;
-    GN_FREE(full);
-    if (!real) return err;
-    if (!gn__fs_under(fs, real)) err = EXDEV;
-    else if (stat(real, st) != 0) err = errno;
-    free(real);
-    return err;
-}
-
-GN__PRIVATE int gn__fs_open_beneath(const gn_http_fs *fs, const char *rel, int flags, int *err) {
-    if (!*rel) rel = ".";
-#if defined(GN__SYS_OPENAT2)
-    if (!gn__load_relaxed(&gn__fs_no_openat2)) {
-        struct { uint64_t flags, mode, resolve; } how;
-        how.flags = (uint64_t)flags;
-        how.mode = 0;
-        how.resolve = 0x08 | 0x02;   /* RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS      */
-        for (int i = 0; i < 8; i++) {
-            long fd = syscall(GN__SYS_OPENAT2, fs->rootfd, rel, &how, sizeof how);
-            if (fd >= 0) return (int)fd;
-            int e = errno;
-            if (e == EAGAIN || e == EINTR) continue;   /* a rename raced the lookup   */
-            if (e == ENOSYS) gn__store_relaxed(&gn__fs_no_openat2, 1);
-            if (e == ENOSYS || e == EPERM || e == EXDEV) break;   /* check the long way */
-            *err = e;
-            return -1;
-        }
-    }
-#endif
-    /* Resolve first, so that a link leading out is never even opened; then open
-     * and make sure it is the inode checked (a swap in between shows).          */
-    struct stat want, got;
-    int e = gn__fs_resolve(fs, rel, &want);
-    if (e) {
-        *err = e;
-        return -1;
-    }
-    int fd;
-    do fd = openat(fs->rootfd, rel, flags); while (fd < 0 && errno == EINTR);
-    if (fd < 0) {
-        *err = errno;
-        return -1;
-    }
-    if (fstat(fd, &got) == 0 && got.st_dev == want.st_dev && got.st_ino == want.st_ino) return fd;
-    close(fd);
-    *err = EXDEV;
-    return -1;
-}
-
-GN__PRIVATE GN__OPAQUE void gn__fs_open_run(void *arg) {
-    gn__fs_open *o = (gn__fs_open *)arg;
-    /* O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused later). */
-    int flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY;
-    int fd;
-    o->fd = -1;
-    o->err = 0;
-    o->nsniff = 0;
-    if (o->fs) {
-        fd = gn__fs_open_beneath(o->fs, o->path, flags, &o->err);
-    } else {
-        do fd = open(o->path, flags); while (fd < 0 && errno == EINTR);
-        if (fd < 0) o->err = errno;
-    }
-    if (fd < 0) return;
-    if (fstat(fd, &o->st) != 0) {
-        o->err = errno;
-        close(fd);
-        return;
-    }
-    if (o->sniff && S_ISREG(o->st.st_mode)) {
-        while (o->nsniff < GN__FS_SNIFF) {
-            ssize_t n = pread(fd, o->sniff + o->nsniff, GN__FS_SNIFF - o->nsniff, (off_t)o->nsniff);
-            if (n < 0 && errno == EINTR) continue;
-            if (n <= 0) break;
-            o->nsniff += (size_t)n;
-        }
-    }
-    o->fd = fd;
-}
+GN__PRIVATE void gn__fs_open_run(void *arg);
 
 typedef struct gn__fs_read {
-    int     fd;
+    gn__fs_fd fd;
     char   *buf;
     size_t  n;
     int64_t off;
     int64_t got;       /* bytes read: n, or fewer at the end of the file           */
     int     err;
 } gn__fs_read;
+GN__PRIVATE void gn__fs_read_run(void *arg);
+GN__PRIVATE void gn__fs_close_run(void *arg);   /* arg: a gn__fs_fd *               */
 
-GN__PRIVATE GN__OPAQUE void gn__fs_read_run(void *arg) {
-    gn__fs_read *o = (gn__fs_read *)arg;
-    o->got = 0;
-    o->err = 0;
-    while ((size_t)o->got < o->n) {
-        ssize_t n = pread(o->fd, o->buf + o->got, o->n - (size_t)o->got, (off_t)(o->off + o->got));
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) o->err = errno;
-        if (n <= 0) break;
-        o->got += n;
-    }
-}
-
-GN__PRIVATE GN__OPAQUE void gn__fs_close_run(void *arg) {
-    close(*(int *)arg);
-}
-
-GN__PRIVATE void gn__fs_close(int fd) {
-    if (fd >= 0) gn_blocking(gn__fs_close_run, &fd);
-}
-
-/* A directory's entries, read and sorted by name in one blocking section.      */
+/* A directory's entries, read and sorted by name in one blocking section: the
+ * OS's gn__fs_list_run reads them through gn__fs_list_add, then calls
+ * gn__fs_list_sort.                                                            */
 typedef struct gn__fs_list {
-    int     fd;          /* taken over (closed)                                    */
+    gn__fs_fd fd;        /* taken over (closed)                                    */
     char   *names;       /* per entry: a byte 1 if a directory, the name, NUL       */
     size_t  len, cap;
     char  **ents;        /* n pointers to the names, sorted                        */
     size_t  n;
+    size_t *offs, ocap;  /* while reading: where each name starts                  */
     int     truncated;   /* more than GN__FS_MAX_LIST entries                       */
     int     err;
 } gn__fs_list;
+GN__PRIVATE void gn__fs_list_run(void *arg);
+
+/* Opens the root directory (any path) and sets its real path. 0 or an errno.   */
+GN__PRIVATE int gn__fs_root_open(gn__fs_root *root, const char *path);
+
+/* ---- the portable helpers of the blocking parts ----------------------------------- */
+GN__PRIVATE void gn__fs_close(gn__fs_fd fd) {
+    if (fd != GN__FS_NOFD) gn_blocking(gn__fs_close_run, &fd);
+}
+
+/* Adds one entry; 0, or 1 to stop (the list is full or memory ran out).        */
+GN__PRIVATE int gn__fs_list_add(gn__fs_list *o, const char *nm, int isdir) {
+    if (nm[0] == '.' && (nm[1] == 0 || (nm[1] == '.' && nm[2] == 0))) return 0;
+    if (o->n == GN__FS_MAX_LIST) {
+        o->truncated = 1;
+        return 1;
+    }
+    size_t nl = strlen(nm);
+    if (o->len + nl + 2 > o->cap) {
+        size_t cap = o->cap ? o->cap * 2 : 4096;
+        while (cap < o->len + nl + 2) cap *= 2;
+        char *p = (char *)GN_REALLOC(o->names, cap);
+        if (!p) { o->err = ENOMEM; return 1; }
+        o->names = p;
+        o->cap = cap;
+    }
+    if (o->n == o->ocap) {
+        size_t cap = o->ocap ? o->ocap * 2 : 64;
+        size_t *p = (size_t *)GN_REALLOC(o->offs, cap * sizeof *p);
+        if (!p) { o->err = ENOMEM; return 1; }
+        o->offs = p;
+        o->ocap = cap;
+    }
+    o->names[o->len] = (char)isdir;
+    o->offs[o->n++] = o->len + 1;
+    memcpy(o->names + o->len + 1, nm, nl + 1);
+    o->len += nl + 2;
+    return 0;
+}
 
 GN__PRIVATE int gn__fs_namecmp(const void *a, const void *b) {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-GN__PRIVATE GN__OPAQUE void gn__fs_list_run(void *arg) {
-    gn__fs_list *o = (gn__fs_list *)arg;
-    size_t *offs = NULL, ocap = 0;
-    DIR *d = fdopendir(o->fd);
-    if (!d) {
-        o->err = errno;
-        close(o->fd);
-        return;
-    }
-    struct dirent *de;
-    for (;;) {
-        errno = 0;
-        if (!(de = readdir(d))) {
-            if (errno) o->err = errno;
-            break;
-        }
-        const char *nm = de->d_name;
-        if (nm[0] == '.' && (nm[1] == 0 || (nm[1] == '.' && nm[2] == 0))) continue;
-        if (o->n == GN__FS_MAX_LIST) {
-            o->truncated = 1;
-            break;
-        }
-        int isdir = de->d_type == DT_DIR;
-        if (de->d_type == DT_UNKNOWN) {   /* some file systems do not say           */
-            struct stat st;
-            isdir = fstatat(dirfd(d), nm, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
-        }
-        size_t nl = strlen(nm);
-        if (o->len + nl + 2 > o->cap) {
-            size_t cap = o->cap ? o->cap * 2 : 4096;
-            while (cap < o->len + nl + 2) cap *= 2;
-            char *p = (char *)GN_REALLOC(o->names, cap);
-            if (!p) { o->err = ENOMEM; break; }
-            o->names = p;
-            o->cap = cap;
-        }
-        if (o->n == ocap) {
-            size_t cap = ocap ? ocap * 2 : 64;
-            size_t *p = (size_t *)GN_REALLOC(offs, cap * sizeof *p);
-            if (!p) { o->err = ENOMEM; break; }
-            offs = p;
-            ocap = cap;
-        }
-        o->names[o->len] = (char)isdir;
-        offs[o->n++] = o->len + 1;
-        memcpy(o->names + o->len + 1, nm, nl + 1);
-        o->len += nl + 2;
-    }
-    closedir(d);
+GN__PRIVATE void gn__fs_list_sort(gn__fs_list *o) {
     if (!o->err && o->n) {
         o->ents = (char **)GN_MALLOC(o->n * sizeof *o->ents);
         if (!o->ents) {
             o->err = ENOMEM;
         } else {
-            for (size_t i = 0; i < o->n; i++) o->ents[i] = o->names + offs[i];
+            for (size_t i = 0; i < o->n; i++) o->ents[i] = o->names + o->offs[i];
             qsort(o->ents, o->n, sizeof *o->ents, gn__fs_namecmp);
         }
     }
-    GN_FREE(offs);
+    GN_FREE(o->offs);
+    o->offs = NULL;
 }
 
 /* ---- dates ------------------------------------------------------------------------ */
@@ -287,9 +176,8 @@ static const char gn__fs_months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
 
 /* "Sun, 06 Nov 1994 08:49:37 GMT" (IMF-fixdate); out has 30 bytes at least.      */
 GN__PRIVATE void gn__fs_fmt_date(int64_t t, char *out, size_t size) {
-    time_t tt = (time_t)t;
     struct tm tm;
-    gmtime_r(&tt, &tm);
+    gn__gmtime(t, &tm);
     snprintf(out, size, "%.3s, %02d %.3s %04d %02d:%02d:%02d GMT", gn__fs_days + 3 * tm.tm_wday,
              tm.tm_mday, gn__fs_months + 3 * tm.tm_mon, tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
              tm.tm_sec);
@@ -675,8 +563,8 @@ GN__PRIVATE void gn__fs_put_html(gn__fs_out *o, const char *s) {
 }
 
 /* Go's dirList: a <pre> of links, sorted by name, directories with a '/'.      */
-GN__PRIVATE int gn__fs_list_dir(gn_http_response *w, gn_http_request *r, int fd, const struct stat *st) {
-    int64_t mtime = (int64_t)st->st_mtime;
+GN__PRIVATE int gn__fs_list_dir(gn_http_response *w, gn_http_request *r, gn__fs_fd fd, const gn__fs_stat *st) {
+    int64_t mtime = st->mtime;
     char date[40];
     if (mtime > 0) {
         gn__fs_fmt_date(mtime, date, sizeof date);
@@ -732,7 +620,7 @@ out:
 }
 
 /* Sends bytes [start, start + len) of fd through buf. 0, or an error.           */
-GN__PRIVATE int gn__fs_copy(gn_http_response *w, int fd, char *buf, size_t cap, int64_t start, int64_t len) {
+GN__PRIVATE int gn__fs_copy(gn_http_response *w, gn__fs_fd fd, char *buf, size_t cap, int64_t start, int64_t len) {
     while (len > 0) {
         gn__fs_read rd;
         rd.fd = fd;
@@ -759,9 +647,9 @@ GN__PRIVATE size_t gn__fs_part_head(char *out, size_t size, int first, const cha
 }
 
 /* Go's serveContent for an open regular file. Takes fd over.                    */
-GN__PRIVATE int gn__fs_content(gn_http_response *w, gn_http_request *r, int fd, const struct stat *st,
+GN__PRIVATE int gn__fs_content(gn_http_response *w, gn_http_request *r, gn__fs_fd fd, const gn__fs_stat *st,
                                const char *name, const char *sniff, size_t nsniff) {
-    int64_t size = (int64_t)st->st_size, mtime = (int64_t)st->st_mtime;
+    int64_t size = st->size, mtime = st->mtime;
     char tmp[200];
     char *buf = NULL;
     int status;
@@ -872,14 +760,14 @@ GN__PRIVATE int gn__fs_serve_path(gn_http_response *w, gn_http_request *r, const
     char sniff[GN__FS_SNIFF];
     gn__fs_open o;
     memset(&o, 0, sizeof o);
-    o.fs = fs;
+    o.root = fs ? &fs->root : NULL;
     o.path = path;
     o.sniff = gn__fs_type_by_ext(path) ? NULL : sniff;
     gn_blocking(gn__fs_open_run, &o);
-    if (o.fd < 0) return gn__fs_error(w, gn__fs_errno_status(o.err));
+    if (o.fd == GN__FS_NOFD) return gn__fs_error(w, gn__fs_errno_status(o.err));
     size_t ul = strlen(url);
     int slash = ul > 0 && url[ul - 1] == '/';
-    int isdir = S_ISDIR(o.st.st_mode);
+    int isdir = o.st.kind == GN__FS_DIR;
     const char *base;
     size_t bl;
     gn__fs_base(url, &base, &bl);
@@ -899,18 +787,18 @@ GN__PRIVATE int gn__fs_serve_path(gn_http_response *w, gn_http_request *r, const
         memcpy(index + pl, ix_name, strlen(ix_name) + 1);
         gn__fs_open ix;
         memset(&ix, 0, sizeof ix);
-        ix.fs = fs;
+        ix.root = fs ? &fs->root : NULL;
         ix.path = index;
         gn_blocking(gn__fs_open_run, &ix);
         GN_FREE(index);
-        if (ix.fd >= 0 && S_ISREG(ix.st.st_mode)) {
+        if (ix.fd != GN__FS_NOFD && ix.st.kind == GN__FS_REG) {
             gn__fs_close(o.fd);
             return gn__fs_content(w, r, ix.fd, &ix.st, "index.html", NULL, 0);
         }
         gn__fs_close(ix.fd);
         return gn__fs_list_dir(w, r, o.fd, &o.st);
     }
-    if (!S_ISREG(o.st.st_mode)) {
+    if (o.st.kind != GN__FS_REG) {
         gn__fs_close(o.fd);
         return gn__fs_error(w, 403);
     }
@@ -951,41 +839,18 @@ GONET_API gn_http_fs *gn_http_fs_new(const char *root) {
     gn_http_fs *fs = (gn_http_fs *)GN_MALLOC(sizeof *fs);
     if (!fs) return NULL;
     memset(fs, 0, sizeof *fs);
-    fs->rootfd = -1;
-    gn__fs_open o;
-    memset(&o, 0, sizeof o);
-    o.path = root;
-    gn_blocking(gn__fs_open_run, &o);
-    fs->rootfd = o.fd;
-    if (o.fd < 0 || !S_ISDIR(o.st.st_mode)) goto fail;
-    {
-        char link[32];
-        snprintf(link, sizeof link, "/proc/self/fd/%d", o.fd);
-        /* The real path of the directory opened (not of root's name, which could
-         * be swapped meanwhile); /proc may be missing, then the name's.          */
-        char *real = realpath(link, NULL);
-        if (!real || real[0] != '/') {
-            free(real);
-            real = realpath(root, NULL);
-        }
-        if (!real) goto fail;
-        size_t n = strlen(real);
-        fs->root = (char *)GN_MALLOC(n + 1);
-        if (fs->root) memcpy(fs->root, real, n + 1);
-        free(real);
-        if (!fs->root) goto fail;
-        fs->rootlen = n;
+    fs->root.fd = GN__FS_NOFD;
+    if (gn__fs_root_open(&fs->root, root) != 0) {
+        gn_http_fs_free(fs);
+        return NULL;
     }
     return fs;
-fail:
-    gn_http_fs_free(fs);
-    return NULL;
 }
 
 GONET_API void gn_http_fs_free(gn_http_fs *fs) {
     if (!fs) return;
-    gn__fs_close(fs->rootfd);
-    GN_FREE(fs->root);
+    gn__fs_close(fs->root.fd);
+    GN_FREE(fs->root.path);
     GN_FREE(fs->prefix);
     GN_FREE(fs);
 }

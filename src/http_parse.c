@@ -891,9 +891,12 @@ GN__PRIVATE int gn__chunked_trailer_byte(gn__chunked *c, unsigned char ch) {
     case GN__CK_T_LF:
         if (ch != '\n') return GN_EHTTP;
         if (c->tbuf) c->tlen = c->tval_end;
-        c->ntrailers++;
         c->state = GN__CK_T_START;
-        return gn__chunked_put(c, '\0');
+        /* Counted once its NUL is in: gn__chunked_trailers reads the fields
+         * with strlen, also after a full tbuf stopped the body.             */
+        if (gn__chunked_put(c, '\0') < 0) return GN_ETOOLARGE;
+        c->ntrailers++;
+        return 0;
     case GN__CK_END_LF:
         if (ch != '\n') return GN_EHTTP;
         c->state = GN__CK_DONE;

@@ -177,7 +177,7 @@ GN__PRIVATE size_t gn__http_date(char *out) {
         static const char days[] = "SunMonTueWedThuFriSat";
         static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
         struct tm tm;
-        gmtime_r(&now, &tm);   /* not strftime: the C locale's names are the HTTP ones */
+        gn__gmtime((int64_t)now, &tm);   /* not strftime: the C locale's names are the HTTP ones */
         int n = snprintf(cache.s, sizeof cache.s, "%.3s, %02d %.3s %04d %02d:%02d:%02d GMT",
                          days + 3 * tm.tm_wday, tm.tm_mday, months + 3 * tm.tm_mon,
                          tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
@@ -251,8 +251,8 @@ GN__PRIVATE void gn__http_block_put(gn_http_server *s, char *b) {
 
 /* ---- output --------------------------------------------------------------------- */
 /* Writes the gathered output and then the iovecs after it, in one call.          */
-GN__PRIVATE int gn__http_send(gn__http_conn *hc, struct iovec *more, int nmore) {
-    struct iovec iov[8];
+GN__PRIVATE int gn__http_send(gn__http_conn *hc, gn__iov *more, int nmore) {
+    gn__iov iov[8];
     int n = 0;
     if (hc->olen) {
         iov[n].iov_base = GN__HC_OBUF(hc);
@@ -298,6 +298,17 @@ GN__PRIVATE void gn__http_reply_error(gn__http_conn *hc, int status) {
                      status, text, strlen(text) + 4, status, text);
     if (n > 0) gn__http_out(hc, line, (size_t)n);
     gn__http_flush_out(hc);
+}
+
+/* How many bytes at the start of p[0, n) are empty lines (CRLF or a bare LF,
+ * as the parser takes them before a request line).                            */
+GN__PRIVATE size_t gn__http_eols(const char *p, size_t n) {
+    size_t i = 0;
+    for (;;) {
+        if (i < n && p[i] == '\n') i += 1;
+        else if (i + 1 < n && p[i] == '\r' && p[i + 1] == '\n') i += 2;
+        else return i;
+    }
 }
 
 /* Half-closes and reads what the client still sends, briefly, so that closing
@@ -477,7 +488,7 @@ GN__PRIVATE int gn__http_send_body(gn_http_response *w, const void *p, size_t n)
         w->wlen = 0;
         return gn__http_flush_out(hc);
     }
-    struct iovec iov[4];
+    gn__iov iov[4];
     int k = 0;
     char size_line[24];
     if (w->chunked) {
@@ -574,7 +585,9 @@ GN__PRIVATE int gn__http_finish(gn_http_response *w, int more) {
             w->wlen = 0;
             return more ? 0 : gn__http_flush_out(hc);
         }
-        struct iovec iov = {GN__HC_WBUF(hc), w->wlen};
+        gn__iov iov;   /* fields by name: their order differs by OS */
+        iov.iov_base = GN__HC_WBUF(hc);
+        iov.iov_len = w->wlen;
         w->wlen = 0;
         rc = gn__http_send(hc, &iov, 1);
         if (!rc && w->clen >= 0 && w->written < w->clen) w->close = 1;   /* short: framing lost */
@@ -870,6 +883,7 @@ struct gn__http_detached {
     gn_http_timeout *cfg;
     gn_http_request *r;
     gn_chan *done;
+    int64_t  ended;                     /* when the wrapped handler returned          */
 };
 
 /* op: 's' set, 'a' add, 'd' delete.                                            */
@@ -933,6 +947,7 @@ GN__PRIVATE int64_t gn__det_write(gn__http_detached *d, const void *buf, size_t 
 GN__PRIVATE void gn__http_timeout_run(void *arg) {
     gn__http_detached *d = (gn__http_detached *)arg;
     d->cfg->handler(&d->w, d->r, d->cfg->ud);
+    d->ended = gn_now();
     gn_chan_send(d->done, NULL);
 }
 
@@ -941,7 +956,8 @@ GONET_API void gn_http_timeout_serve(gn_http_response *w, gn_http_request *r, vo
     if (!w || !r || !cfg || !cfg->handler) return;
     gn__http_detached *d = (gn__http_detached *)GN_MALLOC(sizeof *d);
     gn_context *outer = gn_http_request_context(r);
-    gn_context *inner = outer ? gn_context_with_timeout(outer, cfg->timeout) : NULL;
+    int64_t deadline = gn_now() + cfg->timeout;   /* one instant for the context and us */
+    gn_context *inner = outer ? gn_context_with_deadline(outer, deadline) : NULL;
     gn_chan *done = gn_chan_new(0, 1);
     if (!d || !inner || !done) {
         GN_FREE(d);
@@ -958,15 +974,17 @@ GONET_API void gn_http_timeout_serve(gn_http_response *w, gn_http_request *r, vo
     d->done = done;
     r->ctx = inner;   /* the handler's gn_http_request_context: the deadline too */
     gn_select_case c = {done, GN_RECV, NULL, 0};
-    int64_t deadline = gn_now() + cfg->timeout;
+    int returned = 0;
     if (gn_go(gn__http_timeout_run, d) < 0) {
         gn_http_error(w, "Service Unavailable", 503);
-    } else if (gn_select_until(&c, 1, deadline) == 0) {
+    } else if ((returned = gn_select_until(&c, 1, deadline) == 0) && d->ended < deadline) {
         /* In time: replay what it wrote.                                       */
         for (int i = 0; i < d->nh; i++) gn_http_add_header(w, d->names[i], d->values[i]);
         gn_http_write_header(w, d->status ? d->status : 200);
         if (d->len) gn_http_write(w, d->body, d->len);
     } else {
+        /* Its context ends at the deadline too, so a handler that returned
+         * just now may have been answering that: past it, a 503 all the same. */
         gn_mutex_lock(&d->mu);
         d->timed_out = 1;
         gn_mutex_unlock(&d->mu);
@@ -977,7 +995,7 @@ GONET_API void gn_http_timeout_serve(gn_http_response *w, gn_http_request *r, vo
                                                "<h1>Timeout</h1></body></html>");
         gn_http_flush(w);                  /* the client hears now ...                  */
         gn_context_cancel(inner);
-        gn_chan_recv(done, NULL);          /* ... and the request outlives the handler */
+        if (!returned) gn_chan_recv(done, NULL);   /* ... and the request outlives the handler */
     }
     r->ctx = outer;
     gn_context_free(inner);
@@ -1112,15 +1130,18 @@ GN__PRIVATE void gn__http_conn_main(void *arg) {
                 hc->rend -= hc->rpos;
                 hc->rpos = 0;
             }
+            /* Empty lines before a request (a CRLF after a POST body) do not
+             * start its head: the connection still idles, and a timeout then
+             * closes it quietly rather than answer a request nobody sent.   */
             if (hc->rend == 0) {
                 gn__http_deadline(hc, 'r', hc->nreq ? o->idle_timeout : o->read_header_timeout);
-            } else if (!start) {
+            } else if (!start && gn__http_eols(GN__HC_RBUF(hc), hc->rend) < hc->rend) {
                 start = gn_now();
                 gn__http_deadline(hc, 'r', o->read_header_timeout);
             }
             if (hc->rend >= o->max_header_bytes) { pr = -431; break; }
             int64_t n = gn_read(hc->c, GN__HC_RBUF(hc) + hc->rend, o->max_header_bytes + 1 - hc->rend);
-            if (n <= 0) { pr = n == GN_ETIMEDOUT && hc->rend ? -408 : GN_ECLOSED; break; }
+            if (n <= 0) { pr = n == GN_ETIMEDOUT && start ? -408 : GN_ECLOSED; break; }
             hc->rend += (size_t)n;
         }
         if (pr < 0) {
@@ -1184,6 +1205,11 @@ GN__PRIVATE void gn__http_conn_main(void *arg) {
             return;
         }
         if (gn__http_drain_body(r) != 0) w->close = 1;
+        /* Only empty lines left (a CRLF after the body): not a request, so
+         * drop them and let the connection idle without its work block.   */
+        if (hc->rend - hc->rpos <= 2 * GN__HTTP_MAX_LEADING_EOL &&
+            gn__http_eols(GN__HC_RBUF(hc) + hc->rpos, hc->rend - hc->rpos) == hc->rend - hc->rpos)
+            hc->rpos = hc->rend;
         if (gn__load(&s->shutting)) w->close = 1;
         int more = !w->close && hc->rend > hc->rpos;
         if (gn__http_finish(w, more) != 0) break;
@@ -1317,14 +1343,14 @@ GN__PRIVATE int gn__http_sweep(gn_http_server *s, int force) {
         left++;
         uint32_t st = gn__load(&hc->state);
         if (st == GN__HC_HIJACKED) {
-            if (force) shutdown(hc->c->f.fd, SHUT_RDWR);
+            if (force) gn__conn_cut(hc->c);
             continue;
         }
         uint32_t idle = GN__HC_IDLE;
         if (force || gn__cas(&hc->state, &idle, (uint32_t)GN__HC_CLOSING)) {
             /* The owner reference goes here; the connection's coroutine keeps the
              * server's and frees everything on its way out.                    */
-            if (force) shutdown(hc->c->f.fd, SHUT_RDWR);
+            if (force) gn__conn_cut(hc->c);
             if (gn__fd_close(&hc->c->f) == 1) gn__conn_put(hc->c);
         }
     }

@@ -35,15 +35,29 @@
 #endif
 
 /* Symbol spelling for the assembly switches: Mach-O prefixes an underscore;
- * ELF marks a function's type ("%function" is accepted on every ELF target).   */
+ * ELF marks a function's type ("%function" is accepted on every ELF target);
+ * PE/COFF has no hidden visibility and declares a function with .def (storage
+ * class 2, external; type 32, a function).                                     */
 #if defined(__APPLE__)
 #  define GN__ASM_NAME(s) "_" s
 #  define GN__ASM_HIDE(s) ".private_extern _" s "\n"
 #  define GN__ASM_TYPE(s)
+#elif defined(_WIN32)
+#  define GN__ASM_NAME(s) s
+#  define GN__ASM_HIDE(s)
+#  define GN__ASM_TYPE(s) ".def " s "; .scl 2; .type 32; .endef\n"
 #else
 #  define GN__ASM_NAME(s) s
 #  define GN__ASM_HIDE(s) ".hidden " s "\n"
 #  define GN__ASM_TYPE(s) ".type " s ",%function\n"
+#endif
+/* A definition every translation unit may carry (GONET_STATIC builds), merged at
+ * link time. Mach-O's ".weak" would mark a weak *reference* and leave duplicate
+ * definitions; it spells a mergeable one ".weak_definition", on a global.       */
+#if defined(__APPLE__)
+#  define GN__ASM_WEAK(s) ".globl _" s "\n.weak_definition _" s "\n"
+#else
+#  define GN__ASM_WEAK(s) ".weak " s "\n"
 #endif
 
 /* GN_POLL_POLL=1 (or defined empty) forces the portable poll() backend; it is
@@ -62,6 +76,14 @@
 #  define GN__POLL_KQUEUE 1
 #else
 #  define GN__POLL_POLL 1
+#endif
+
+/* The futex under the runtime's locks: the OS's own (os_linux.c, os_darwin.c,
+ * os_bsd.c), or GN_FUTEX_EMULATED=1 for the portable one in os_posix.c (mutex
+ * and condition variable buckets), which NetBSD gets: it has no futex for
+ * user space. make test-kqueue uses it on Linux, so the code is exercised.    */
+#if GN__OS_POSIX && ((defined(GN_FUTEX_EMULATED) && GN__FLAG_SET(GN_FUTEX_EMULATED)) || defined(__NetBSD__))
+#  define GN__FUTEX_EMULATED 1
 #endif
 
 /* Sanitizers: the context switch tells them about stack changes.                */
@@ -149,6 +171,9 @@
 #ifndef GN_MAX_PROCS
 #  define GN_MAX_PROCS 256
 #endif
+#ifndef GN_MAX_THREADS
+#  define GN_MAX_THREADS 10000
+#endif
 
 #if defined(__GNUC__) || defined(__clang__)
 #  define GN__PRIVATE static __attribute__((unused))
@@ -210,6 +235,33 @@ GN__PRIVATE void gn__cpu_relax(void) {
 }
 
 /* ---- errors -------------------------------------------------------------------- */
+/* The text for an errno value. The Windows C runtime names only the classic
+ * ones (below 43); the POSIX names mingw's errno.h adds for sockets (100 and
+ * up), which gn__err_from_wsa returns, it calls "Unknown error".             */
+GN__PRIVATE const char *gn__errno_text(int e) {
+#if GN__OS_WINDOWS
+    static const struct { int e; const char *text; } names[] = {   /* glibc's words */
+        {EADDRINUSE, "Address already in use"},   {EADDRNOTAVAIL, "Cannot assign requested address"},
+        {EAFNOSUPPORT, "Address family not supported by protocol"},
+        {EALREADY, "Operation already in progress"}, {ECONNABORTED, "Software caused connection abort"},
+        {ECONNREFUSED, "Connection refused"},     {ECONNRESET, "Connection reset by peer"},
+        {EDESTADDRREQ, "Destination address required"}, {EHOSTUNREACH, "No route to host"},
+        {EINPROGRESS, "Operation now in progress"}, {EISCONN, "Transport endpoint is already connected"},
+        {ELOOP, "Too many levels of symbolic links"}, {EMSGSIZE, "Message too long"},
+        {ENETDOWN, "Network is down"},            {ENETRESET, "Network dropped connection on reset"},
+        {ENETUNREACH, "Network is unreachable"},  {ENOBUFS, "No buffer space available"},
+        {ENOPROTOOPT, "Protocol not available"},  {ENOTCONN, "Transport endpoint is not connected"},
+        {ENOTSOCK, "Socket operation on non-socket"}, {EOPNOTSUPP, "Operation not supported"},
+        {EPROTONOSUPPORT, "Protocol not supported"}, {EPROTOTYPE, "Protocol wrong type for socket"},
+        {ETIMEDOUT, "Connection timed out"},      {EWOULDBLOCK, "Operation would block"},
+        {ECANCELED, "Operation canceled"},        {EOVERFLOW, "Value too large for defined data type"},
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (names[i].e == e) return names[i].text;
+#endif
+    return strerror(e);
+}
+
 GONET_API const char *gn_version(void) { return GONET_VERSION_STRING; }
 
 GONET_API const char *gn_strerror(int err) {
@@ -234,7 +286,7 @@ GONET_API const char *gn_strerror(int err) {
     case GN_ETOOLARGE: return "message too large";
     default: break;
     }
-    if (err < 0 && err > -4000) return strerror(-err);
+    if (err < 0 && err > -4000) return gn__errno_text(-err);
     return "unknown error";
 }
 
@@ -253,3 +305,63 @@ GN__PRIVATE int gn__err_from_errno(int e) {
     default:        return -e;
     }
 }
+
+#if GN__OS_WINDOWS
+/* Maps a Winsock (or Win32, from an overlapped result) error to a return code:
+ * the errno a POSIX system gives in the same case, so callers test one set of
+ * names everywhere (-ECONNRESET, -ECONNREFUSED, -EADDRINUSE, ...).            */
+GN__PRIVATE int gn__err_from_wsa(int e) {
+    switch (e) {
+    case 0:                      return GN_OK;
+    case WSA_NOT_ENOUGH_MEMORY:  return GN_ENOMEM;
+    case WSAEINVAL:              return GN_EINVAL;
+    case WSAEWOULDBLOCK:         return GN_EAGAIN;
+    case WSAETIMEDOUT:
+    case ERROR_SEM_TIMEOUT:      return GN_ETIMEDOUT;
+    case WSA_OPERATION_ABORTED:  return GN_ECANCELED;
+    case WSAEINTR:               return -EINTR;
+    case WSAEBADF:
+    case WSA_INVALID_HANDLE:     return -EBADF;
+    case WSAEACCES:              return -EACCES;
+    case WSAEFAULT:              return -EFAULT;
+    case WSAEMFILE:              return -EMFILE;
+    case WSAEINPROGRESS:         return -EINPROGRESS;
+    case WSAEALREADY:            return -EALREADY;
+    case WSAENOTSOCK:            return -ENOTSOCK;
+    case WSAEDESTADDRREQ:        return -EDESTADDRREQ;
+    case WSAEMSGSIZE:            return -EMSGSIZE;
+    case WSAEPROTOTYPE:          return -EPROTOTYPE;
+    case WSAENOPROTOOPT:         return -ENOPROTOOPT;
+    case WSAEPROTONOSUPPORT:     return -EPROTONOSUPPORT;
+    case WSAESOCKTNOSUPPORT:
+    case WSAEOPNOTSUPP:          return -EOPNOTSUPP;
+    case WSAEPFNOSUPPORT:
+    case WSAEAFNOSUPPORT:        return -EAFNOSUPPORT;
+    case WSAEADDRINUSE:          return -EADDRINUSE;
+    case WSAEADDRNOTAVAIL:       return -EADDRNOTAVAIL;
+    case WSAENETDOWN:            return -ENETDOWN;
+    case WSAENETUNREACH:         return -ENETUNREACH;
+    case WSAENETRESET:           return -ENETRESET;
+    case WSAECONNABORTED:
+    case ERROR_CONNECTION_ABORTED: return -ECONNABORTED;
+    case WSAECONNRESET:
+    case ERROR_NETNAME_DELETED:  return -ECONNRESET;
+    case WSAENOBUFS:             return -ENOBUFS;
+    case WSAEISCONN:             return -EISCONN;
+    case WSAENOTCONN:            return -ENOTCONN;
+    case WSAESHUTDOWN:           return -EPIPE;   /* a write after close_write, as POSIX */
+    case WSAECONNREFUSED:
+    case ERROR_CONNECTION_REFUSED: return -ECONNREFUSED;
+    case WSAELOOP:               return -ELOOP;
+    case WSAENAMETOOLONG:        return -ENAMETOOLONG;
+    case WSAEHOSTDOWN:
+    case WSAEHOSTUNREACH:
+    case ERROR_HOST_UNREACHABLE: return -EHOSTUNREACH;
+    case ERROR_NETWORK_UNREACHABLE: return -ENETUNREACH;
+    case WSANOTINITIALISED:
+    case WSASYSNOTREADY:
+    case WSAVERNOTSUPPORTED:     return GN_ENOSYS;
+    default:                     return -EIO;
+    }
+}
+#endif

@@ -6,6 +6,8 @@
        #include "gonet.h"
    and include "gonet.h" without the define wherever else you call it. Build with
        cc -O2 app.c -o app -pthread           (Linux; glibc 2.34+ needs no -pthread)
+       x86_64-w64-mingw32-gcc -O2 app.c -o app.exe -lws2_32 -lmswsock -lsynchronization
+                                              (Windows x64, MinGW-w64 or clang)
 
    CONTENTS
      1. Quick start
@@ -18,7 +20,7 @@
      8. Timers                        gn_timer_* gn_ticker_new gn_after_func
      9. Stacks and memory             stack sizes, guard pages, a million coroutines
     10. Errors                        return codes, gn_strerror
-    11. Stats                         gn_stats_read
+    11. Stats and the dump            gn_stats_read gn_dump
     12. Networking                    gn_listen gn_accept gn_dial gn_read gn_write deadlines UDP bufio
                                       gn_signal_notify (Go's os/signal)
     13. HTTP                          gn_http_server_* gn_http_mux_* gn_http_do gn_http_fs_*
@@ -50,10 +52,19 @@
        GN_ASSERT(c)        impl  assert  internal consistency checks
        GN_STACK_SIZE       impl  65536 default coroutine stack, bytes (see 9)
        GN_MAX_PROCS        impl  256   upper bound on Ps
+       GN_MAX_THREADS      impl  10000 upper bound on OS threads running coroutines:
+                                       past it, a P freed by a blocking call waits
+                                       for a thread to come back (Go aborts)
        GN_CTX_UCONTEXT     impl  off   use the portable ucontext switch instead of
                                        the assembly one (any CPU; much slower)
        GN_POLL_POLL        impl  0     use the portable poll() backend instead of
                                        epoll/kqueue
+       GN_POLL_KQUEUE      impl  0     use the kqueue backend (the default on macOS
+                                       and the BSDs; elsewhere it needs a
+                                       <sys/event.h>, as the tests' shim gives)
+       GN_FUTEX_EMULATED   impl  0     park threads on mutex+condition variable
+                                       buckets instead of the OS futex (NetBSD
+                                       always does)
        GN_NO_VALGRIND      impl  off   do not tell valgrind about coroutine stacks
                                        even when <valgrind/valgrind.h> is present
      At run time: GONET_MAXPROCS=n in the environment sets the number of Ps when
@@ -81,7 +92,8 @@
          constant, so the compiler may reuse the old thread's address after a
          switch: read errno right after the call that set it, before any gn_
          call that may switch. gonet's own functions never leave their error
-         in errno; they return it.
+         in errno; they return it. On Windows GetLastError() is kept per
+         coroutine the same way.
        * Thread-local variables (_Thread_local, __thread, pthread keys, and
          library state kept per thread) are the current thread's: after a
          switch point they may be another thread's. Compilers may also keep the
@@ -171,10 +183,18 @@
      gn_strerror(code) describes any of them. A NULL or out-of-range argument
      is GN_EINVAL, never a crash.
 
-  11. STATS ---------------------------------------------------------------------------------
+  11. STATS AND THE DUMP --------------------------------------------------------------------
      gn_stats_read(&st) fills counters kept per P (so cheap to leave on):
      coroutines alive and created, context switches, parks, steals, threads,
      blocking calls and hand-offs, long runners, pending timers, poller calls.
+     For a program that seems stuck, gn_dump(write, ctx) writes one line per
+     live coroutine: its id, state, what it waits on (a channel or lock by
+     address, an fd) and for how long, its function and who spawned it:
+         coroutine 7 [chan receive, 1520 ms]: on 0x55d0c2a4e2c0, fn 0x55d0..
+     With gn_config.quit_dump = 1, `kill -QUIT <pid>` writes the same to
+     stderr and the program goes on (Go prints its stacks and exits; a server
+     being diagnosed should not die of it). examples/stats.c serves it at
+     GET /coroutines.
 
   12. NETWORKING ----------------------------------------------------------------------------
      Go's net, for coroutines. gn_listen(&l, "tcp", ":8080") and gn_accept give
@@ -279,6 +299,34 @@
      connections, with dial, response-header and overall timeouts, optional
      redirects, and streams bodies both ways. No TLS: "https" is GN_ENOSYS.
 
+     Bounds. Nothing queues without a limit; what bounds each queue:
+       run queues      256 Gs per P, the rest on the global list; a G is on at
+                       most one, so all are bounded by the coroutines the
+                       program made (as in Go).
+       channels        the capacity given to gn_chan_new; blocked senders and
+                       receivers are coroutines, one waiter each.
+       timers          one heap entry per pending timer, sleep or deadline.
+       threads         one per P, plus one per blocking call that outlasted its
+                       P, up to GN_MAX_THREADS.
+       signals         one pending bit per signal: repeats coalesce (as Go's).
+       poller          one descriptor per open fd, reused after close.
+       server          connections: max_conns (the rest wait in the kernel's
+                       listen backlog). Per active connection: a read buffer
+                       of max_header_bytes + 4 KiB, write_buffer_size, 6 KiB of
+                       head and header space, and the coroutine's stack; an
+                       idle keep-alive connection holds about 1 KiB and no
+                       coroutine. Pipelined requests beyond the read buffer
+                       wait in the socket (TCP flow control), never in memory;
+                       headers: 100 fields, max_header_bytes (431); bodies:
+                       max_body_bytes (413), chunk framing overhead limited;
+                       an unread body is drained up to 256 KiB, else the
+                       connection is closed. Each phase has its timeout.
+                       64 free connection blocks are kept for reuse.
+       client          max_idle_per_host pooled connections per host, closed
+                       after idle_conn_timeout; max_conns_per_host open (the
+                       rest wait, each in its caller's coroutine); a response
+                       head of at most max_header_bytes.
+
   14. WHERE GONET DIFFERS FROM GO -----------------------------------------------------------
      * No preemption: a coroutine that never reaches a switch point keeps its P.
        Signals cannot safely interrupt C code (malloc, locks), so this is a choice.
@@ -292,6 +340,14 @@
 
   15. PLATFORMS -----------------------------------------------------------------------------
      Linux on x86_64 and aarch64 (assembly context switch, epoll), and any
-     other Linux CPU with GN_CTX_UCONTEXT. kqueue (macOS, BSD) and IOCP
-     (Windows) backends are planned.
+     other Linux CPU with GN_CTX_UCONTEXT. macOS, FreeBSD, DragonFly, OpenBSD
+     and NetBSD have their OS layer (os_darwin.c, os_bsd.c) and the kqueue
+     poller, which the tests run on Linux over an epoll shim; builds on those
+     systems are not yet tested, and the network part still uses a few Linux
+     calls (accept4, MSG_NOSIGNAL, pipe2 on macOS). Windows x64: an I/O
+     completion port in completion mode (every read, write, accept and connect
+     is an overlapped operation; a deadline or close cancels it with CancelIoEx
+     and waits for it); sockets only for gn_conn_from_fd, no SO_REUSEPORT, no
+     unixgram, "unix" from Windows 10 1803. The tests run under wine, which
+     lacks AF_UNIX, ICMP errors on UDP and symbolic links (those tests skip).
 */

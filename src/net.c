@@ -1,11 +1,10 @@
 /* net.c — sockets for coroutines: listen, accept, dial, read, write, close,
- * deadlines, options, UDP, and name resolution (Go's net and internal/poll).
- *
- * Every descriptor is non-blocking and registered with the poller once. An
- * operation tries the system call first and parks on the pd only when it would
- * block (EAGAIN), so a busy connection costs one read and one write per
- * request. A short read means the socket was drained; the next read then waits
- * for readiness instead of spending a system call on EAGAIN.
+ * deadlines, options, UDP, and name resolution (Go's net and internal/poll):
+ * the portable part. The socket I/O that differs by OS sits in net_posix.c
+ * (readiness: try the call, park on the pd when it would block) and
+ * net_windows.c (completion: overlapped operations through IOCP); both come
+ * before this file and define gn__sock, gn__iov, struct gn__fd and the
+ * gn__fd_* / gn__sock_* operations it calls.
  *
  * Lifetime (Go's fdMutex, simplified): each operation holds a reference;
  * gn_close marks the fd closed, wakes its waiters, and drops the owner's
@@ -15,70 +14,10 @@
  *
  * >>net                                                                           */
 
-#include <netdb.h>
-#include <net/if.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <arpa/inet.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <sys/stat.h>
-#include <sys/uio.h>
-
-typedef struct gn__fd {
-    int       fd;
-    int       family, type;         /* AF_*, SOCK_STREAM / SOCK_DGRAM              */
-    int       is_socket;
-    gn__pd   *pd;                   /* NULL: not pollable (a regular file)         */
-    uint32_t  refs;                 /* atomic: the owner's + one per operation     */
-    uint32_t  closed;               /* atomic                                       */
-    uint32_t  drained;              /* atomic: the last read was short             */
-    gn_mutex  rmu, wmu;             /* one reader, one writer at a time             */
-    void    (*on_close)(void *);    /* atomic: called by the first close (the HTTP
-                                     * server tracks hijacked connections so)      */
-    void     *on_close_arg;
-    uint32_t  on_close_taken;       /* atomic: whoever sets it to 1 calls on_close */
-} gn__fd;
-
 struct gn_conn     { gn__fd f; };
 struct gn_listener { gn__fd f; char *unix_path; };
 
-/* ---- the fd core ------------------------------------------------------------------ */
-GN__PRIVATE int gn__fd_init(gn__fd *f, int fd, int family, int type) {
-    memset(f, 0, sizeof *f);
-    f->fd = fd;
-    f->family = family;
-    f->type = type;
-    f->refs = 1;
-    int st = 0;
-    socklen_t len = sizeof st;
-    f->is_socket = getsockopt(fd, SOL_SOCKET, SO_TYPE, &st, &len) == 0;
-    f->pd = gn__pd_alloc();
-    if (!f->pd) return GN_ENOMEM;
-    f->pd->fd = fd;
-    int rc = gn__netpoll_arm(f->pd);
-    if (rc == -EPERM) {   /* regular files and the like: always ready, never polled */
-        gn__pd_release(f->pd);
-        f->pd = NULL;
-        rc = 0;
-    } else if (rc < 0) {
-        gn__pd_release(f->pd);
-        f->pd = NULL;
-    }
-    return rc;
-}
-
-GN__PRIVATE void gn__fd_destroy(gn__fd *f) {
-    if (f->pd) {
-        gn__netpoll_disarm(f->pd);
-        gn__pd_retire(f->pd);
-        gn__pd_release(f->pd);
-    }
-    int saved = errno;
-    close(f->fd);
-    errno = saved;
-}
-
+/* ---- the fd lifetime ------------------------------------------------------------- */
 /* 1 with a reference taken, or 0 if the fd is closed.                            */
 GN__PRIVATE int gn__fd_acquire(gn__fd *f) {
     gn__xadd(&f->refs, 1u);
@@ -107,104 +46,6 @@ GN__PRIVATE int gn__fd_close(gn__fd *f) {
     if (f->pd) gn__pd_evict(f->pd);
     gn__fd_run_on_close(f);
     return 1;
-}
-
-/* Waits for readiness; without a pd (not pollable) there is nothing to wait for. */
-GN__PRIVATE int gn__fd_wait(gn__fd *f, int mode) {
-    if (!f->pd) return 0;
-    return gn__pd_wait(f->pd, mode);
-}
-
-GN__PRIVATE int gn__fd_check(gn__fd *f, int mode) {
-    if (gn__load(&f->closed)) return GN_ECLOSED;
-    return f->pd ? gn__pd_check(f->pd, mode) : 0;
-}
-
-GN__PRIVATE int64_t gn__fd_read(gn__fd *f, void *buf, size_t n) {
-    for (;;) {
-        int err = gn__fd_check(f, 'r');
-        if (err) return err;
-        if (n == 0) return 0;   /* as Go: an empty read never blocks */
-        /* The last read came back short, so the socket was empty: wait for the
-         * edge rather than pay a read that returns EAGAIN. Not after a hang-up:
-         * end of stream or an error arrives with the data and no edge follows. */
-        if (f->pd && gn__load_relaxed(&f->drained)) {
-            gn__store_relaxed(&f->drained, 0u);
-            if (!gn__load(&f->pd->hup) && (err = gn__fd_wait(f, 'r')) != 0) return err;
-        }
-        ssize_t r = read(f->fd, buf, n);
-        if (r > 0) {
-            if ((size_t)r < n && f->type == SOCK_STREAM) gn__store_relaxed(&f->drained, 1u);
-            return r;
-        }
-        if (r == 0) return f->type == SOCK_STREAM ? GN_EOF : 0;   /* an empty datagram */
-        int e = errno;
-        if (e == EINTR) continue;
-        if (e != EAGAIN && e != EWOULDBLOCK) return gn__err_from_errno(e);
-        if ((err = gn__fd_wait(f, 'r')) != 0) return err;
-    }
-}
-
-GN__PRIVATE int64_t gn__fd_write(gn__fd *f, const void *buf, size_t n) {
-    size_t done = 0;
-    int once = f->type != SOCK_STREAM;   /* a datagram goes out even when empty */
-    while (done < n || once) {
-        int err = gn__fd_check(f, 'w');
-        if (err) return err;
-        ssize_t w = f->is_socket ? send(f->fd, (const char *)buf + done, n - done, MSG_NOSIGNAL)
-                                 : write(f->fd, (const char *)buf + done, n - done);
-        if (w >= 0) {
-            done += (size_t)w;
-            once = 0;
-            continue;
-        }
-        int e = errno;
-        if (e == EINTR) continue;
-        if (e != EAGAIN && e != EWOULDBLOCK) return gn__err_from_errno(e);
-        if ((err = gn__fd_wait(f, 'w')) != 0) return err;
-    }
-    return (int64_t)n;
-}
-
-/* Writes the iovecs in order, all of them or an error, in as few system calls
- * as the socket allows (a response head and its body go out in one). iov is
- * consumed: its entries are advanced past what was written.                   */
-GN__PRIVATE int64_t gn__fd_writev(gn__fd *f, struct iovec *iov, int n) {
-    int64_t total = 0;
-    while (n > 0 && iov[0].iov_len == 0) { iov++; n--; }
-    while (n > 0) {
-        int err = gn__fd_check(f, 'w');
-        if (err) return err;
-        ssize_t w;
-        if (f->is_socket) {   /* sendmsg, for MSG_NOSIGNAL: a gone peer is EPIPE, not a signal */
-            struct msghdr mh;
-            memset(&mh, 0, sizeof mh);
-            mh.msg_iov = iov;
-            mh.msg_iovlen = (size_t)(n > IOV_MAX ? IOV_MAX : n);
-            w = sendmsg(f->fd, &mh, MSG_NOSIGNAL);
-        } else {
-            w = writev(f->fd, iov, n > IOV_MAX ? IOV_MAX : n);
-        }
-        if (w < 0) {
-            int e = errno;
-            if (e == EINTR) continue;
-            if (e != EAGAIN && e != EWOULDBLOCK) return gn__err_from_errno(e);
-            if ((err = gn__fd_wait(f, 'w')) != 0) return err;
-            continue;
-        }
-        total += w;
-        size_t left = (size_t)w;
-        while (n > 0 && left >= iov[0].iov_len) {
-            left -= iov[0].iov_len;
-            iov++;
-            n--;
-        }
-        if (n > 0) {
-            iov[0].iov_base = (char *)iov[0].iov_base + left;
-            iov[0].iov_len -= left;
-        }
-    }
-    return total;
 }
 
 /* ---- addresses ------------------------------------------------------------------- */
@@ -279,7 +120,9 @@ GN__PRIVATE int gn__gai_error(int rc) {
     switch (rc) {
     case 0: return 0;
     case EAI_MEMORY: return GN_ENOMEM;
+#ifdef EAI_SYSTEM
     case EAI_SYSTEM: return gn__err_from_errno(errno);
+#endif
     case EAI_NONAME: return GN_ENOHOST;
 #ifdef EAI_NODATA
     case EAI_NODATA: return GN_ENOHOST;
@@ -387,8 +230,8 @@ GN__PRIVATE int gn__format_addr(const struct sockaddr *sa, socklen_t len, char *
         }
     } else if (sa->sa_family == AF_UNIX) {
         const struct sockaddr_un *a = (const struct sockaddr_un *)sa;
-        size_t pl = len > offsetof(struct sockaddr_un, sun_path)
-                        ? strnlen(a->sun_path, len - offsetof(struct sockaddr_un, sun_path)) : 0;
+        size_t pl = (size_t)len > offsetof(struct sockaddr_un, sun_path)
+                        ? strnlen(a->sun_path, (size_t)len - offsetof(struct sockaddr_un, sun_path)) : 0;
         n = snprintf(buf, size, "%.*s", (int)pl, a->sun_path);
     } else {
         return GN_EINVAL;
@@ -396,34 +239,29 @@ GN__PRIVATE int gn__format_addr(const struct sockaddr *sa, socklen_t len, char *
     return n < 0 || (size_t)n >= size ? GN_EINVAL : n;
 }
 
-GN__PRIVATE int gn__sock_addr(int fd, int peer, char *buf, size_t size) {
+GN__PRIVATE int gn__sock_addr(gn__sock fd, int peer, char *buf, size_t size) {
     struct sockaddr_storage ss;
     socklen_t len = sizeof ss;
     int rc = peer ? getpeername(fd, (struct sockaddr *)&ss, &len) : getsockname(fd, (struct sockaddr *)&ss, &len);
-    if (rc != 0) return gn__err_from_errno(errno);
+    if (rc != 0) return gn__sock_error();
     return gn__format_addr((struct sockaddr *)&ss, len, buf, size);
 }
 
-GN__PRIVATE int gn__socket(int family, int type, int protocol) {
-    int fd = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
-    return fd < 0 ? gn__err_from_errno(errno) : fd;
-}
-
-GN__PRIVATE int gn__new_conn(gn_conn **out, int fd, int family, int type) {
+GN__PRIVATE int gn__new_conn(gn_conn **out, gn__sock fd, int family, int type) {
     gn_conn *c = (gn_conn *)GN_MALLOC(sizeof *c);
     if (!c) {
-        close(fd);
+        gn__sock_close(fd);
         return GN_ENOMEM;
     }
     int rc = gn__fd_init(&c->f, fd, family, type);
     if (rc < 0) {
-        close(fd);
+        gn__sock_close(fd);
         GN_FREE(c);
         return rc;
     }
     if (type == SOCK_STREAM && (family == AF_INET || family == AF_INET6)) {
         int one = 1;
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, (const char *)&one, sizeof one);
     }
     *out = c;
     return 0;
@@ -441,26 +279,28 @@ GONET_API int gn_listen_with(gn_listener **out, const char *network, const char 
     if (n < 0) return n;
     int rc = GN_EINVAL;
     for (int i = 0; i < n; i++) {
-        int fd = gn__socket(addrs[i].family, SOCK_STREAM, 0);
-        if (fd < 0) { rc = fd; continue; }
+        gn__sock fd = GN__SOCK_INVALID;
+        if ((rc = gn__socket(addrs[i].family, SOCK_STREAM, 0, &fd)) < 0) continue;
         int one = 1, zero = 0;
-        if (addrs[i].family != AF_UNIX) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        if (opts && opts->reuse_port) setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+        if ((rc = gn__sock_listen_opts(fd, addrs[i].family, opts && opts->reuse_port)) < 0) {
+            gn__sock_close(fd);
+            return rc;
+        }
         if (addrs[i].family == AF_INET6 && net.family == AF_UNSPEC)
-            setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+            setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, (const char *)&zero, sizeof zero);
         if (addrs[i].family == AF_INET6 && net.family == AF_INET6)
-            setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+            setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, (const char *)&one, sizeof one);
         int backlog = opts && opts->backlog > 0 ? opts->backlog : SOMAXCONN;
         if (bind(fd, (struct sockaddr *)&addrs[i].ss, addrs[i].len) != 0 || listen(fd, backlog) != 0) {
-            rc = gn__err_from_errno(errno);
-            close(fd);
+            rc = gn__sock_error();
+            gn__sock_close(fd);
             continue;
         }
         gn_listener *l = (gn_listener *)GN_MALLOC(sizeof *l);
-        if (!l) { close(fd); return GN_ENOMEM; }
+        if (!l) { gn__sock_close(fd); return GN_ENOMEM; }
         l->unix_path = NULL;
         if ((rc = gn__fd_init(&l->f, fd, addrs[i].family, SOCK_STREAM)) < 0) {
-            close(fd);
+            gn__sock_close(fd);
             GN_FREE(l);
             return rc;
         }
@@ -485,26 +325,19 @@ GONET_API int gn_accept(gn_listener *l, gn_conn **out) {
     int64_t backoff = 0;
     int rc;
     for (;;) {
-        if ((rc = gn__fd_check(&l->f, 'r')) != 0) break;
-        int fd = accept4(l->f.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd >= 0) {
+        gn__sock fd = GN__SOCK_INVALID;
+        rc = gn__fd_accept(&l->f, &fd);
+        if (rc == 0) {
             rc = gn__new_conn(out, fd, l->f.family, SOCK_STREAM);
             if (rc == 0) break;
             continue;   /* out of memory for this one: it is closed, take the next */
         }
-        int e = errno;
-        if (e == EINTR || e == ECONNABORTED) continue;
-        if (e == EAGAIN || e == EWOULDBLOCK) {
-            if ((rc = gn__fd_wait(&l->f, 'r')) != 0) break;
-            continue;
-        }
-        if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM) {
+        if (rc == -EMFILE || rc == -ENFILE || rc == -ENOBUFS || rc == GN_ENOMEM) {
             /* Out of descriptors or memory: wait for some to free up.           */
             backoff = backoff ? GN__MIN(backoff * 2, GN_SECOND) : 5 * GN_MILLISECOND;
             gn_sleep(backoff);
             continue;
         }
-        rc = gn__err_from_errno(e);
         break;
     }
     gn_mutex_unlock(&l->f.rmu);
@@ -519,7 +352,7 @@ GONET_API int gn_listener_close(gn_listener *l) {
     if (!l) return GN_EINVAL;
     int rc = gn__fd_close(&l->f);
     if (rc < 0) return rc;
-    if (l->unix_path) unlink(l->unix_path);
+    if (l->unix_path) gn__sock_unlink(l->unix_path);
     if (gn__fd_release(&l->f)) {
         GN_FREE(l->unix_path);
         GN_FREE(l);
@@ -536,7 +369,7 @@ GONET_API int gn_listener_port(gn_listener *l) {
     if (!l) return GN_EINVAL;
     struct sockaddr_storage ss;
     socklen_t len = sizeof ss;
-    if (getsockname(l->f.fd, (struct sockaddr *)&ss, &len) != 0) return gn__err_from_errno(errno);
+    if (getsockname(l->f.fd, (struct sockaddr *)&ss, &len) != 0) return gn__sock_error();
     if (ss.ss_family == AF_INET) return ntohs(((struct sockaddr_in *)&ss)->sin_port);
     if (ss.ss_family == AF_INET6) return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
     return GN_EINVAL;
@@ -564,10 +397,11 @@ GN__PRIVATE void gn__dial_cancel(void *pd, int err) {
 
 /* Connects one address before deadline (0: none). 0 and *out, or an error.      */
 GN__PRIVATE int gn__dial_one(const gn__addr *a, int64_t deadline, gn__ctxwatch *w, gn_conn **out) {
-    int fd = gn__socket(a->family, a->type, a->protocol);
-    if (fd < 0) return fd;
+    gn__sock fd = GN__SOCK_INVALID;
+    int rc = gn__socket(a->family, a->type, a->protocol, &fd);
+    if (rc < 0) return rc;
     gn_conn *c;
-    int rc = gn__new_conn(&c, fd, a->family, a->type);
+    rc = gn__new_conn(&c, fd, a->family, a->type);
     if (rc < 0) return rc;
     /* The deadline first: set after the watch points here, it could overwrite
      * the past deadline of a cancel.                                          */
@@ -577,42 +411,13 @@ GN__PRIVATE int gn__dial_one(const gn__addr *a, int64_t deadline, gn__ctxwatch *
         gn_close(c);
         return GN_ECANCELED;
     }
-    int r = connect(fd, (const struct sockaddr *)&a->ss, a->len);
-    if (r != 0 && errno != EINPROGRESS && errno != EINTR) rc = gn__err_from_errno(errno);
-    if (r != 0 && rc == 0) {
-        for (;;) {
-            if ((rc = gn__fd_wait(&c->f, 'w')) != 0) break;
-            int err = 0;
-            socklen_t len = sizeof err;
-            if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
-            if (err == EINPROGRESS || err == EALREADY || err == EINTR) continue;
-            if (err == 0) {
-                /* Writable is not connected: an fd registered before connect
-                 * may report an early event. Connected means it has a peer.  */
-                struct sockaddr_storage ls, rs;
-                socklen_t ll = sizeof ls, rl = sizeof rs;
-                if (getpeername(fd, (struct sockaddr *)&rs, &rl) != 0) {
-                    if (errno == ENOTCONN) continue;
-                    err = errno;
-                } else if (a->family != AF_UNIX && getsockname(fd, (struct sockaddr *)&ls, &ll) == 0 &&
-                           ll == rl && memcmp(&ls, &rs, ll) == 0) {
-                    err = ECONNREFUSED;   /* connected to itself: no listener there */
-                } else {
-                    break;
-                }
-            }
-            rc = gn__err_from_errno(err);
-            break;
-        }
-    }
+    rc = gn__fd_connect(&c->f, (const struct sockaddr *)&a->ss, a->len);
     if (gn__ctxwatch_retarget(w, NULL) && rc == GN_ETIMEDOUT) rc = GN_ECANCELED;
     if (rc == 0 && deadline && c->f.pd) gn__pd_set_deadline(c->f.pd, 0, 'w');
     if (rc != 0) {
         gn_close(c);
         return rc;
     }
-    /* The hang-up an unconnected socket reports when it is registered is over. */
-    if (c->f.pd) gn__store(&c->f.pd->hup, 0u);
     *out = c;
     return 0;
 }
@@ -694,22 +499,7 @@ GONET_API int64_t gn_write(gn_conn *c, const void *buf, size_t n) {
  * 1: readable now (or not known empty), read. < 0: the error a read would get. */
 GN__PRIVATE int gn__conn_park_idle(gn_conn *c, void (*fn)(void *), void *arg) {
     if (!gn__fd_acquire(&c->f)) return GN_ECLOSED;
-    gn__fd *f = &c->f;
-    int rc = gn__fd_check(f, 'r');
-    if (rc == 0) rc = 1;
-    if (rc == 1 && f->pd && gn__load_relaxed(&f->drained) && !gn__load(&f->pd->hup)) {
-        gn__store_relaxed(&f->drained, 0u);   /* whoever runs next reads first */
-        rc = gn__pd_spawn_on_read(f->pd, fn, arg);
-        if (rc == 1 && f->is_socket) {
-            /* Readiness was recorded, but the last read came back short: it may
-             * predate that read (an fd registered with bytes waiting, a read
-             * that did not wait). Look before holding a buffer for nothing.   */
-            char b;
-            ssize_t k = recv(f->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
-            if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-                rc = gn__pd_spawn_on_read(f->pd, fn, arg);
-        }
-    }
+    int rc = gn__fd_park_idle(&c->f, fn, arg);
     gn__conn_put(c);
     return rc;
 }
@@ -719,25 +509,16 @@ GN__PRIVATE int gn__conn_park_idle(gn_conn *c, void (*fn)(void *), void *arg) {
  * looks at gn__conn_hung_up. 0: armed. 1: readiness was there already (and is
  * consumed: the next read must not wait for an edge). < 0: closed or timed out.
  * gn__conn_unwatch takes an armed watch back: 1 if it had not fired.           */
-GN__PRIVATE int gn__conn_watch(gn_conn *c, void (*fn)(void *), void *arg) {
-    gn__fd *f = &c->f;
-    if (!f->pd) return GN_ENOSYS;
-    gn__store_relaxed(&f->drained, 0u);
-    return gn__pd_spawn_on_read(f->pd, fn, arg);
-}
-GN__PRIVATE int gn__conn_unwatch(gn_conn *c) {
-    gn__pd *pd = c->f.pd;
-    uintptr_t sp = GN__PD_SPAWN;
-    if (!pd || !gn__cas(&pd->rg, &sp, (uintptr_t)0)) return 0;
-    gn__xadd(&gn__pds.waiters, -1);
-    return 1;
-}
-GN__PRIVATE int gn__conn_hung_up(gn_conn *c) {
-    return gn__load(&c->f.closed) || (c->f.pd && (gn__load(&c->f.pd->hup) || gn__load(&c->f.pd->closing)));
-}
+GN__PRIVATE int gn__conn_watch(gn_conn *c, void (*fn)(void *), void *arg) { return gn__fd_watch(&c->f, fn, arg); }
+GN__PRIVATE int gn__conn_unwatch(gn_conn *c) { return gn__fd_unwatch(&c->f); }
+/* Ends both directions now, for a forced close: the peer sees the end, and a
+ * read or write blocked on c returns (GN_EOF, -EPIPE).                         */
+GN__PRIVATE void gn__conn_cut(gn_conn *c) { gn__fd_cut(&c->f); }
+/* Did the peer go away (or c close)? 1 or 0; no wait.                           */
+GN__PRIVATE int gn__conn_hung_up(gn_conn *c) { return gn__fd_hung_up(&c->f); }
 
 /* gn_write for several buffers at once.                                         */
-GN__PRIVATE int64_t gn__conn_writev(gn_conn *c, struct iovec *iov, int n) {
+GN__PRIVATE int64_t gn__conn_writev(gn_conn *c, gn__iov *iov, int n) {
     if (!gn__fd_acquire(&c->f)) return GN_ECLOSED;
     gn_mutex_lock(&c->f.wmu);
     int64_t r = gn__fd_writev(&c->f, iov, n);
@@ -762,7 +543,7 @@ GONET_API int gn_close(gn_conn *c) {
 GN__PRIVATE int gn__shutdown(gn_conn *c, int how) {
     if (!c) return GN_EINVAL;
     if (!gn__fd_acquire(&c->f)) return GN_ECLOSED;
-    int rc = shutdown(c->f.fd, how) == 0 ? 0 : gn__err_from_errno(errno);
+    int rc = shutdown(c->f.fd, how) == 0 ? 0 : gn__sock_error();
     gn__conn_put(c);
     return rc;
 }
@@ -786,11 +567,11 @@ GONET_API int gn_local_addr(gn_conn *c, char *buf, size_t size) {
 GONET_API int gn_remote_addr(gn_conn *c, char *buf, size_t size) {
     return c ? gn__sock_addr(c->f.fd, 1, buf, size) : GN_EINVAL;
 }
-GONET_API int gn_conn_fd(gn_conn *c) { return c ? c->f.fd : GN_EINVAL; }
+GONET_API int gn_conn_fd(gn_conn *c) { return c ? (int)c->f.fd : GN_EINVAL; }
 
 GN__PRIVATE int gn__setopt(gn_conn *c, int level, int name, const void *v, socklen_t len) {
     if (!c) return GN_EINVAL;
-    return setsockopt(c->f.fd, level, name, v, len) == 0 ? 0 : gn__err_from_errno(errno);
+    return setsockopt(c->f.fd, level, name, (const char *)v, len) == 0 ? 0 : gn__sock_error();
 }
 GONET_API int gn_set_nodelay(gn_conn *c, int on) {
     int v = on != 0;
@@ -799,11 +580,8 @@ GONET_API int gn_set_nodelay(gn_conn *c, int on) {
 GONET_API int gn_set_keepalive(gn_conn *c, int on, int64_t period) {
     int v = on != 0;
     int rc = gn__setopt(c, SOL_SOCKET, SO_KEEPALIVE, &v, sizeof v);
-    if (rc == 0 && on && period > 0) {
-        int secs = (int)GN__MAX((period + GN_SECOND - 1) / GN_SECOND, (int64_t)1);
-        rc = gn__setopt(c, IPPROTO_TCP, TCP_KEEPIDLE, &secs, sizeof secs);
-        if (rc == 0) rc = gn__setopt(c, IPPROTO_TCP, TCP_KEEPINTVL, &secs, sizeof secs);
-    }
+    if (rc == 0 && on && period > 0)
+        rc = gn__sock_keepalive(c->f.fd, (int)GN__MAX((period + GN_SECOND - 1) / GN_SECOND, (int64_t)1));
     return rc;
 }
 GONET_API int gn_set_read_buffer(gn_conn *c, int bytes) {
@@ -820,21 +598,15 @@ GONET_API int gn_set_linger(gn_conn *c, int seconds) {
 }
 
 GONET_API int gn_conn_from_fd(gn_conn **out, int fd) {
-    if (!out || fd < 0) return GN_EINVAL;
+    if (!out) return GN_EINVAL;
     *out = NULL;
-    int fl = fcntl(fd, F_GETFL);
-    if (fl < 0) return gn__err_from_errno(errno);
-    if (!(fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0) return gn__err_from_errno(errno);
+    gn__sock s = GN__SOCK_INVALID;
     int family = AF_UNSPEC, type = SOCK_STREAM;
-    struct sockaddr_storage ss;
-    socklen_t len = sizeof ss;
-    if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0) family = ss.ss_family;
-    int st = 0;
-    socklen_t sl = sizeof st;
-    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &st, &sl) == 0) type = st;
+    int rc = gn__conn_wrap_os(fd, &s, &family, &type);
+    if (rc < 0) return rc;
     gn_conn *c = (gn_conn *)GN_MALLOC(sizeof *c);
     if (!c) return GN_ENOMEM;
-    int rc = gn__fd_init(&c->f, fd, family, type);
+    rc = gn__fd_init(&c->f, s, family, type);
     if (rc < 0) {
         GN_FREE(c);
         return rc;
@@ -854,15 +626,15 @@ GONET_API int gn_listen_packet(gn_conn **out, const char *network, const char *a
     if (n < 0) return n;
     int rc = GN_EINVAL;
     for (int i = 0; i < n; i++) {
-        int fd = gn__socket(addrs[i].family, SOCK_DGRAM, 0);
-        if (fd < 0) { rc = fd; continue; }
-        int zero = 0, one = 1;
+        gn__sock fd = GN__SOCK_INVALID;
+        if ((rc = gn__socket(addrs[i].family, SOCK_DGRAM, 0, &fd)) < 0) continue;
+        int zero = 0;
         if (addrs[i].family == AF_INET6 && net.family == AF_UNSPEC)
-            setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
-        if (addrs[i].family != AF_UNIX) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+            setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, (const char *)&zero, sizeof zero);
+        gn__sock_listen_opts(fd, addrs[i].family, 0);
         if (bind(fd, (struct sockaddr *)&addrs[i].ss, addrs[i].len) != 0) {
-            rc = gn__err_from_errno(errno);
-            close(fd);
+            rc = gn__sock_error();
+            gn__sock_close(fd);
             continue;
         }
         return gn__new_conn(out, fd, addrs[i].family, SOCK_DGRAM);
@@ -874,24 +646,12 @@ GONET_API int64_t gn_read_from(gn_conn *c, void *buf, size_t n, char *from, size
     if (!c || (!buf && n)) return GN_EINVAL;
     if (!gn__fd_acquire(&c->f)) return GN_ECLOSED;
     gn_mutex_lock(&c->f.rmu);
-    int64_t rc;
-    for (;;) {
-        if ((rc = gn__fd_check(&c->f, 'r')) != 0) break;
-        struct sockaddr_storage ss;
-        socklen_t len = sizeof ss;
-        ssize_t r = recvfrom(c->f.fd, buf, n, 0, (struct sockaddr *)&ss, &len);
-        if (r >= 0) {
-            rc = r;
-            if (from && from_size) {
-                if (len > 0) gn__format_addr((struct sockaddr *)&ss, len, from, from_size);
-                else from[0] = 0;
-            }
-            break;
-        }
-        int e = errno;
-        if (e == EINTR) continue;
-        if (e != EAGAIN && e != EWOULDBLOCK) { rc = gn__err_from_errno(e); break; }
-        if ((rc = gn__fd_wait(&c->f, 'r')) != 0) break;
+    struct sockaddr_storage ss;
+    socklen_t len = 0;
+    int64_t rc = gn__fd_recvfrom(&c->f, buf, n, &ss, &len);
+    if (rc >= 0 && from && from_size) {
+        if (len > 0) gn__format_addr((struct sockaddr *)&ss, len, from, from_size);
+        else from[0] = 0;
     }
     gn_mutex_unlock(&c->f.rmu);
     gn__conn_put(c);
@@ -921,16 +681,7 @@ GONET_API int64_t gn_write_to(gn_conn *c, const void *buf, size_t n, const char 
     }
     if (!gn__fd_acquire(&c->f)) return GN_ECLOSED;
     gn_mutex_lock(&c->f.wmu);
-    int64_t rc;
-    for (;;) {
-        if ((rc = gn__fd_check(&c->f, 'w')) != 0) break;
-        ssize_t w = sendto(c->f.fd, buf, n, MSG_NOSIGNAL, (struct sockaddr *)&a[pick].ss, a[pick].len);
-        if (w >= 0) { rc = w; break; }
-        int e = errno;
-        if (e == EINTR) continue;
-        if (e != EAGAIN && e != EWOULDBLOCK) { rc = gn__err_from_errno(e); break; }
-        if ((rc = gn__fd_wait(&c->f, 'w')) != 0) break;
-    }
+    int64_t rc = gn__fd_sendto(&c->f, buf, n, (struct sockaddr *)&a[pick].ss, a[pick].len);
     gn_mutex_unlock(&c->f.wmu);
     gn__conn_put(c);
     return rc;
@@ -943,25 +694,7 @@ GONET_API int gn_set_broadcast(gn_conn *c, int on) {
 
 GN__PRIVATE int gn__group(gn_conn *c, const char *group, const char *ifname, int join) {
     if (!c || !group) return GN_EINVAL;
-    unsigned ifindex = ifname ? if_nametoindex(ifname) : 0;
-    if (ifname && !ifindex) return GN_EINVAL;
-    struct in_addr a4;
-    struct in6_addr a6;
-    if (inet_pton(AF_INET, group, &a4) == 1) {
-        struct ip_mreqn m;
-        memset(&m, 0, sizeof m);
-        m.imr_multiaddr = a4;
-        m.imr_ifindex = (int)ifindex;
-        return gn__setopt(c, IPPROTO_IP, join ? IP_ADD_MEMBERSHIP : IP_DROP_MEMBERSHIP, &m, sizeof m);
-    }
-    if (inet_pton(AF_INET6, group, &a6) == 1) {
-        struct ipv6_mreq m;
-        memset(&m, 0, sizeof m);
-        m.ipv6mr_multiaddr = a6;
-        m.ipv6mr_interface = ifindex;
-        return gn__setopt(c, IPPROTO_IPV6, join ? IPV6_ADD_MEMBERSHIP : IPV6_DROP_MEMBERSHIP, &m, sizeof m);
-    }
-    return GN_EINVAL;
+    return gn__sock_group(c->f.fd, group, ifname, join);
 }
 GONET_API int gn_join_group(gn_conn *c, const char *group, const char *ifname) { return gn__group(c, group, ifname, 1); }
 GONET_API int gn_leave_group(gn_conn *c, const char *group, const char *ifname) { return gn__group(c, group, ifname, 0); }

@@ -1,9 +1,11 @@
-/* os_linux.c — the OS layer's Linux part: the futex, the CPU count (affinity
- * and cgroup quota), vm.max_map_count, a thread's stack bounds.
+/* os_linux.c — the OS layer's Linux part: the futex (unless GN_FUTEX_EMULATED
+ * asks for os_posix.c's), the CPU count (affinity and cgroup quota),
+ * vm.max_map_count, a thread's stack bounds.
  *
  * >>os-linux                                                                    */
 #if GN__OS_LINUX
 
+#if !GN__FUTEX_EMULATED
 /* Waits while *addr == val, at most ns nanoseconds (< 0: no limit). Spurious
  * wake-ups are allowed; callers re-check. Like every OS call the runtime makes
  * on a coroutine's behalf, it leaves errno as it found it: the coroutine's
@@ -25,6 +27,7 @@ GN__PRIVATE void gn__os_futex_wake(uint32_t *addr, int n) {
     syscall(SYS_futex, addr, 129 /* FUTEX_WAKE_PRIVATE */, n, NULL, NULL, 0);
     errno = saved;
 }
+#endif /* !GN__FUTEX_EMULATED */
 
 /* CPUs this process may use: the affinity mask, capped by a cgroup v2 CPU quota
  * (rounded up), as Go 1.25 does for GOMAXPROCS.                                  */

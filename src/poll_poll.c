@@ -66,10 +66,16 @@ static struct {
     struct pollfd *pfds;           /* scratch: [0] is the wake fd                */
     gn__pp_ent *snap;              /* scratch: the entry behind each pfds[i]     */
     uint32_t    pcap;
+    /* Bigger scratch, made by arm (under lock) for the poller to take: an fd
+     * that cannot get room in the poll set fails to arm with GN_ENOMEM, and
+     * the poller never has to allocate, which it could not fail cleanly.       */
+    struct pollfd *spare_pfds;
+    gn__pp_ent *spare_snap;
+    uint32_t    spare_cap;
     int         wakefd[2];         /* read end, write end (one eventfd: the same) */
     uint32_t    wake_pending;      /* atomic: a break is in flight               */
     uint32_t    blocked;           /* atomic: a poller is (about to be) in poll() */
-} gn__pp = {0, NULL, 0, 0, NULL, 0, 0, NULL, NULL, 0, {-1, -1}, 0, 0};
+} gn__pp = {0, NULL, 0, 0, NULL, 0, 0, NULL, NULL, 0, NULL, NULL, 0, {-1, -1}, 0, 0};
 
 GN__PRIVATE void gn__netpoll_fini(void) {
     if (gn__pp.wakefd[0] >= 0) close(gn__pp.wakefd[0]);
@@ -79,6 +85,11 @@ GN__PRIVATE void gn__netpoll_fini(void) {
     GN_FREE(gn__pp.slot);
     GN_FREE(gn__pp.pfds);
     GN_FREE(gn__pp.snap);
+    GN_FREE(gn__pp.spare_pfds);
+    GN_FREE(gn__pp.spare_snap);
+    gn__pp.spare_pfds = NULL;
+    gn__pp.spare_snap = NULL;
+    gn__pp.spare_cap = 0;
     gn__pp.ents = gn__pp.snap = NULL;
     gn__pp.slot = NULL;
     gn__pp.pfds = NULL;
@@ -89,6 +100,18 @@ GN__PRIVATE int gn__netpoll_init(void) {
     gn__pp.n = 0;
     gn__pp.wake_pending = 0;
     gn__pp.blocked = 0;
+    /* The first scratch: room for the wake fd and 63 others.                    */
+    gn__pp.pcap = 64;
+    gn__pp.pfds = (struct pollfd *)GN_MALLOC(gn__pp.pcap * sizeof *gn__pp.pfds);
+    gn__pp.snap = (gn__pp_ent *)GN_MALLOC(gn__pp.pcap * sizeof *gn__pp.snap);
+    if (!gn__pp.pfds || !gn__pp.snap) {
+        GN_FREE(gn__pp.pfds);
+        GN_FREE(gn__pp.snap);
+        gn__pp.pfds = NULL;
+        gn__pp.snap = NULL;
+        gn__pp.pcap = 0;
+        return GN_ENOMEM;
+    }
 #if GN__PP_EVENTFD
     int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (fd < 0) return gn__err_from_errno(errno);
@@ -170,6 +193,22 @@ GN__PRIVATE int gn__netpoll_arm(gn__pd *pd) {
         rc = -EEXIST;
         goto out;
     }
+    if (gn__pp.pcap < gn__pp.n + 2 && gn__pp.spare_cap < gn__pp.n + 2) {
+        uint32_t nc = gn__pp.pcap ? gn__pp.pcap * 2 : 64;
+        while (nc < gn__pp.n + 2) nc *= 2;
+        struct pollfd *p = (struct pollfd *)GN_MALLOC(nc * sizeof *p);
+        gn__pp_ent *s = p ? (gn__pp_ent *)GN_MALLOC(nc * sizeof *s) : NULL;
+        if (!s) {
+            GN_FREE(p);
+            rc = GN_ENOMEM;
+            goto out;
+        }
+        GN_FREE(gn__pp.spare_pfds);
+        GN_FREE(gn__pp.spare_snap);
+        gn__pp.spare_pfds = p;
+        gn__pp.spare_snap = s;
+        gn__pp.spare_cap = nc;
+    }
     gn__pp.ents[gn__pp.n].pd = pd;
     gn__pp.ents[gn__pp.n].gen = gn__load(&pd->gen);
     gn__pp.ents[gn__pp.n].fd = pd->fd;
@@ -210,15 +249,15 @@ GN__PRIVATE int gn__pp_events(gn__pd *pd) {
  * the wake fd at 0 included.                                                    */
 GN__PRIVATE uint32_t gn__pp_build(void) {
     gn__lock(&gn__pp.lock);
-    if (gn__pp.pcap < gn__pp.n + 1) {
-        uint32_t nc = gn__pp.pcap ? gn__pp.pcap : 64;
-        while (nc < gn__pp.n + 1) nc *= 2;
-        struct pollfd *p = (struct pollfd *)GN_REALLOC(gn__pp.pfds, nc * sizeof *p);
-        if (p) gn__pp.pfds = p;
-        gn__pp_ent *s = p ? (gn__pp_ent *)GN_REALLOC(gn__pp.snap, nc * sizeof *s) : NULL;
-        if (s) gn__pp.snap = s;
-        if (!p || !s) gn__fatal("out of memory for the poll set");
-        gn__pp.pcap = nc;
+    if (gn__pp.pcap < gn__pp.n + 1) {   /* arm made room: take it */
+        GN_FREE(gn__pp.pfds);
+        GN_FREE(gn__pp.snap);
+        gn__pp.pfds = gn__pp.spare_pfds;
+        gn__pp.snap = gn__pp.spare_snap;
+        gn__pp.pcap = gn__pp.spare_cap;
+        gn__pp.spare_pfds = NULL;
+        gn__pp.spare_snap = NULL;
+        gn__pp.spare_cap = 0;
     }
     struct pollfd *pf = gn__pp.pfds;
     pf[0].fd = gn__pp.wakefd[0];

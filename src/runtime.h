@@ -12,7 +12,8 @@
  * one it parked on. So the runtime never keeps a thread-local address (errno,
  * its own M) across a switch; it re-reads through gn__getm(), which is opaque
  * to the optimiser. errno is saved in the G on switch-out and restored on the
- * thread it resumes on, so user code sees its own errno across switch points.
+ * thread it resumes on, so user code sees its own errno across switch points
+ * (and its own GetLastError() on Windows).
  *
  * Parking, Go's gopark: the running G sets an unlock callback and switches away;
  * the callback runs on the next context (another G or g0), after the parked G's
@@ -77,6 +78,7 @@ struct gn__g {
     gn__ctx     ctx;
     uint32_t    status;               /* atomic, GN__G_*                            */
     int         saved_errno;
+    uint32_t    saved_lasterr;        /* Windows' GetLastError(), kept like errno    */
     gn__m      *m;                    /* the M running it, while RUNNING            */
     gn__g      *schedlink;            /* global run queue, free lists, glists       */
     int64_t     id;
@@ -88,8 +90,12 @@ struct gn__g {
     /* Parking.                                                                    */
     void       *param;                /* set by the waker before gn__ready          */
     uint32_t    select_done;          /* atomic: the first case to fire wins        */
+    /* What a parked G waits on, for gn_dump; written relaxed-atomically by the G
+     * itself, read by whoever dumps.                                              */
     const char *wait_reason;
-    int64_t     wait_since;
+    const void *wait_obj;             /* the park's argument: a lock, a pd slot...  */
+    int64_t     wait_since;           /* gn__rt's coarse clock at the park          */
+    int64_t     parent_id;            /* the coroutine that spawned it, 0: none     */
     /* The stack: usable [stack_lo, stack_lo + stack_size); the G struct sits just
      * above it, at the top of the same mapping.                                    */
     char       *stack_lo;
@@ -117,6 +123,14 @@ GN__PRIVATE void gn__glist_push(gn__glist *l, gn__g *g) {
     g->schedlink = NULL;
     if (l->tail) l->tail->schedlink = g; else l->head = g;
     l->tail = g;
+    l->n++;
+}
+/* At the head: a free list used as a stack hands out the G that ran last, whose
+ * struct and stack top are still in cache.                                       */
+GN__PRIVATE void gn__glist_push_front(gn__glist *l, gn__g *g) {
+    g->schedlink = l->head;
+    l->head = g;
+    if (!l->tail) l->tail = g;
     l->n++;
 }
 GN__PRIVATE gn__g *gn__glist_pop(gn__glist *l) {

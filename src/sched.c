@@ -56,6 +56,10 @@ struct gn__p {
     int64_t      mon_schedwhen, mon_blockwhen;
 };
 
+/* Idle Gs an M keeps for the poller: about a poll's worth of idle connections
+ * waking at once.                                                               */
+#define GN__GSPARE 32
+
 struct gn__m {
     gn__g          g0;                   /* the scheduling loop, on the thread stack  */
     gn__g         *curg;                 /* the G running, NULL on g0                 */
@@ -88,7 +92,8 @@ static struct gn__sched {
     uint32_t      lock;                  /* guards everything down to allm           */
     gn__g       **runq;                  /* global run queue: a ring that grows, so    */
     uint32_t      runq_head, runq_cap;   /* moving Gs never touches their memory     */
-    int32_t       runqsize;              /* atomic: Gs in the global queue           */
+    gn__glist     runq_over;             /* after the ring, when it could not grow     */
+    int32_t       runqsize;              /* atomic: Gs in the global queue (both)    */
     gn__p        *pidle;
     int32_t       npidle;                /* atomic                                   */
     gn__m        *midle;
@@ -111,6 +116,9 @@ static struct gn__sched {
     int64_t       st_handoffs, st_long_runners, st_polls;   /* atomic                */
     uint32_t      sysmon_note;
     int           sysmon_on;
+    int64_t       now_coarse;            /* atomic: gn_now() at sysmon's last round  */
+    uint32_t      dump_pending;          /* atomic: SIGQUIT asked sysmon for a dump   */
+    int           dump_on_quit;
     gn__os_thread sysmon_thread;
 } gn__rt;
 
@@ -251,22 +259,28 @@ GN__PRIVATE gn__g *gn__runq_steal(gn__p *p, gn__p *victim, int take_next) {
 }
 
 /* ---- the global run queue (sched lock held) --------------------------------------*/
-GN__PRIVATE void gn__globrunq_grow(void) {
+GN__PRIVATE int gn__globrunq_grow(void) {
     uint32_t cap = gn__rt.runq_cap ? gn__rt.runq_cap * 2 : 1024;
     gn__g **q = (gn__g **)GN_MALLOC((size_t)cap * sizeof *q);
-    if (!q) gn__fatal("out of memory growing the run queue");
+    if (!q) return 0;
     uint32_t n = (uint32_t)gn__rt.runqsize;
     for (uint32_t i = 0; i < n; i++) q[i] = gn__rt.runq[(gn__rt.runq_head + i) % gn__rt.runq_cap];
     GN_FREE(gn__rt.runq);
     gn__rt.runq = q;
     gn__rt.runq_head = 0;
     gn__rt.runq_cap = cap;
+    return 1;
 }
 
+/* Out of memory for a bigger ring, Gs queue behind it through their schedlink
+ * (and later ones after them, to stay first in, first out): a runnable G is
+ * never lost for want of a slot.                                                */
 GN__PRIVATE void gn__globrunqput(gn__g *g) {
     uint32_t n = (uint32_t)gn__rt.runqsize;
-    if (n == gn__rt.runq_cap) gn__globrunq_grow();
-    gn__rt.runq[(gn__rt.runq_head + n) % gn__rt.runq_cap] = g;
+    if (gn__rt.runq_over.n == 0 && (n < gn__rt.runq_cap || gn__globrunq_grow()))
+        gn__rt.runq[(gn__rt.runq_head + n) % gn__rt.runq_cap] = g;
+    else
+        gn__glist_push(&gn__rt.runq_over, g);
     gn__store(&gn__rt.runqsize, (int32_t)n + 1);
 }
 
@@ -277,8 +291,13 @@ GN__PRIVATE void gn__globrunqput_batch(gn__g **batch, int n) {
 }
 
 GN__PRIVATE gn__g *gn__globrunqpop(void) {
-    gn__g *g = gn__rt.runq[gn__rt.runq_head];
-    gn__rt.runq_head = (gn__rt.runq_head + 1) % gn__rt.runq_cap;
+    gn__g *g;
+    if (gn__rt.runqsize > gn__rt.runq_over.n) {
+        g = gn__rt.runq[gn__rt.runq_head];
+        gn__rt.runq_head = (gn__rt.runq_head + 1) % gn__rt.runq_cap;
+    } else {
+        g = gn__glist_pop(&gn__rt.runq_over);
+    }
     gn__store(&gn__rt.runqsize, gn__rt.runqsize - 1);
     return g;
 }
@@ -350,6 +369,13 @@ GN__PRIVATE int gn__newm(gn__p *p, int spinning) {
         gn__unlock(&gn__rt.lock);
         GN_FREE(m);
         return GN_ESTATE;
+    }
+    if (gn__rt.mcount >= GN_MAX_THREADS) {
+        /* Go dies here ("thread exhaustion"); we leave the P idle instead, and
+         * the next M to come back from a blocking call takes it.               */
+        gn__unlock(&gn__rt.lock);
+        GN_FREE(m);
+        return GN_EAGAIN;
     }
     m->id = gn__rt.mcount++;
     m->rand = 0x2545F4914F6CDD1Dull * (uint64_t)(m->id + 1) ^ (uint64_t)gn_now();
@@ -526,10 +552,19 @@ GN__PRIVATE void gn__gfput(gn__p *p, gn__g *g) {
         gn__g_free(g);
         return;
     }
-    gn__glist_push(&p->gfree, g);
+    gn__glist_push_front(&p->gfree, g);   /* a stack: the next spawn gets a warm G */
     if (p->gfree.n >= 64) {
+        /* Keep the 32 most recent; the colder half goes to the shared list.     */
+        gn__g *keep = p->gfree.head;
+        for (int i = 1; i < 32; i++) keep = keep->schedlink;
+        gn__glist cold = {keep->schedlink, p->gfree.tail, p->gfree.n - 32};
+        keep->schedlink = NULL;
+        p->gfree.tail = keep;
+        p->gfree.n = 32;
         gn__lock(&gn__rt.gfree_lock);
-        while (p->gfree.n > 32) gn__glist_push(&gn__rt.gfree, gn__glist_pop(&p->gfree));
+        if (gn__rt.gfree.tail) gn__rt.gfree.tail->schedlink = cold.head; else gn__rt.gfree.head = cold.head;
+        gn__rt.gfree.tail = cold.tail;
+        gn__rt.gfree.n += cold.n;
         gn__store_relaxed(&gn__rt.gfree_n, gn__rt.gfree.n);
         gn__unlock(&gn__rt.gfree_lock);
     }
@@ -603,6 +638,7 @@ GN__PRIVATE gn__g *gn__next_fast(gn__m *m, gn__p *p) {
 GN__PRIVATE void gn__switch_out(gn__m *m, gn__g *g) {
     gn__p *p = m->p;
     g->saved_errno = errno;   /* still on the thread that set it */
+    g->saved_lasterr = gn__os_lasterr();
     gn__g *next = p ? gn__next_fast(m, p) : NULL;
     if (next) {
         gn__count(&p->st_switches, 1);
@@ -618,6 +654,7 @@ GN__PRIVATE void gn__switch_out(gn__m *m, gn__g *g) {
     m = gn__getm();
     gn__run_after(m);
     gn__errno_set(g->saved_errno);
+    gn__os_set_lasterr(g->saved_lasterr);
 }
 
 GN__PRIVATE void gn__execute(gn__m *m, gn__g *g) {
@@ -739,7 +776,8 @@ GN__PRIVATE gn__g *gn__findrunnable(gn__m *m) {
         }
         /* Keep a few idle Gs: blocked in the poller without a P, this M may have
          * to start coroutines for connections parked there (gn__newg_here).   */
-        while (m->gspare.n < 4 && p->gfree.n > 0) gn__glist_push(&m->gspare, gn__glist_pop(&p->gfree));
+        while (m->gspare.n < GN__GSPARE && p->gfree.n > 0)
+            gn__glist_push_front(&m->gspare, gn__glist_pop(&p->gfree));
         gn__pidleput(gn__releasep(m));
         gn__unlock(&gn__rt.lock);
 
@@ -858,6 +896,7 @@ GN__PRIVATE void gn__g_main(void) {
     gn__run_after(m);
     gn__g *g = m->curg;
     gn__errno_set(0);
+    gn__os_set_lasterr(0);
     g->fn(g->arg);
     gn__goexit(g);
 }
@@ -899,7 +938,9 @@ GN__PRIVATE gn__g *gn__newg(gn__p *p, void (*fn)(void *), void *arg, size_t stac
     g->pin_depth = 0;
     g->param = NULL;
     g->select_done = 0;
-    g->wait_reason = NULL;
+    gn__store_relaxed(&g->wait_reason, (const char *)NULL);
+    gn__g *parent = gn__getg();
+    g->parent_id = parent ? parent->id : 0;
     gn__ctx_init(&g->ctx, g->stack_lo, g->stack_size, gn__g_main);
     if (p) {
         if (p->goid_next == p->goid_end) {
@@ -962,7 +1003,11 @@ GN__PRIVATE void gn__park(gn__unlockf unlock, void *arg, const char *reason) {
         gn__getm()->blocking = depth;
         return;
     }
-    g->wait_reason = reason;
+    /* For gn_dump. The clock is sysmon's, read by it anyway: a park must not
+     * pay for a clock read of its own.                                         */
+    gn__store_relaxed(&g->wait_reason, reason);
+    gn__store_relaxed(&g->wait_obj, (const void *)arg);
+    gn__store_relaxed(&g->wait_since, gn__load_relaxed(&gn__rt.now_coarse));
     gn__store(&g->status, GN__G_WAITING);
     gn__count(&m->p->st_parks, 1);
     m->after = GN__AFTER_PARK;
@@ -1151,6 +1196,14 @@ GN__PRIVATE int gn__retake(int64_t now) {
     return n;
 }
 
+/* dump.c: the SIGQUIT path. The handler only flags the request and wakes sysmon,
+ * which writes the dump: a signal handler can neither lock nor allocate.          */
+GN__PRIVATE void gn__dump_to_stderr(void);
+GN__PRIVATE void gn__dump_request(void) {
+    gn__store_relaxed(&gn__rt.dump_pending, 1);
+    gn__note_wakeup(&gn__rt.sysmon_note);
+}
+
 GN__PRIVATE void *gn__sysmon(void *arg) {
     (void)arg;
     int64_t delay = 20 * GN_MICROSECOND;
@@ -1162,6 +1215,9 @@ GN__PRIVATE void *gn__sysmon(void *arg) {
         gn__note_clear(&gn__rt.sysmon_note);
         if (gn__load(&gn__rt.stopping)) break;
         int64_t now = gn_now();
+        gn__store_relaxed(&gn__rt.now_coarse, now);
+        if (gn__load_relaxed(&gn__rt.dump_pending) && gn__xchg(&gn__rt.dump_pending, 0))
+            gn__dump_to_stderr();
         int64_t lp = gn__load(&gn__rt.lastpoll);
         if (lp != 0 && now - lp > 10 * GN_MILLISECOND && gn__cas(&gn__rt.lastpoll, &lp, now)) {
             gn__glist ready = {NULL, NULL, 0};
@@ -1209,6 +1265,7 @@ GN__PRIVATE int gn__default_procs(const gn_config *cfg) {
 }
 
 GN__PRIVATE void gn__teardown(gn__m *m0) {
+    if (gn__rt.dump_on_quit) gn__os_quit_hook(NULL);
     gn__outside_drain();
     if (gn__rt.sysmon_on) gn__os_thread_join(gn__rt.sysmon_thread);
     for (gn__m *m = gn__rt.allm; m; m = m->alllink)
@@ -1230,6 +1287,7 @@ GN__PRIVATE void gn__teardown(gn__m *m0) {
     gn__netpoll_fini();
     gn__pds_shutdown();
     gn__overflow_uninstall();
+    gn__os_fini();
     gn__altstack_disable(m0->altstack);
     gn__setm(NULL);
     GN_FREE(m0);
@@ -1250,7 +1308,9 @@ GONET_API int gn_run(const gn_config *cfg, void (*fn)(void *), void *arg) {
     gn__rt.stack_size = GN__MAX(ss, (size_t)8192);
     gn__stack_init(cfg ? cfg->stack_guard : 0);
 
-    int rc = gn__netpoll_init();
+    int rc = gn__os_init();
+    int os_ready = rc == 0;
+    if (rc == 0) rc = gn__netpoll_init();
     gn__m *m0 = (gn__m *)GN_MALLOC(sizeof *m0);
     if (rc == 0 && !m0) rc = GN_ENOMEM;
     for (int i = 0; rc == 0 && i < gn__rt.nprocs; i++) {
@@ -1264,6 +1324,7 @@ GONET_API int gn_run(const gn_config *cfg, void (*fn)(void *), void *arg) {
         for (int i = 0; i < gn__rt.nprocs; i++) GN_FREE(gn__rt.allp[i]);
         GN_FREE(m0);
         gn__netpoll_fini();
+        if (os_ready) gn__os_fini();
         gn__store(&gn__rt.running, 0);
         return rc;
     }
@@ -1287,8 +1348,12 @@ GONET_API int gn_run(const gn_config *cfg, void (*fn)(void *), void *arg) {
     gn__rt.main_g = gn__rt.allp[0]->runnext;
     gn__rt.main_started = 1;
     __atomic_store_n(&gn__rt.live, 1, __ATOMIC_SEQ_CST);
+    gn__store_relaxed(&gn__rt.now_coarse, gn_now());
     gn__rt.sysmon_on = !(cfg && cfg->sysmon < 0) &&
                        gn__os_thread_start(&gn__rt.sysmon_thread, gn__sysmon, NULL) == 0;
+    /* The dump is written by sysmon: without it, SIGQUIT keeps its default.      */
+    gn__rt.dump_on_quit = cfg && cfg->quit_dump > 0 && gn__rt.sysmon_on &&
+                          gn__os_quit_hook(gn__dump_request) == 0;
     gn__schedule(m0);
     gn__teardown(m0);
     gn__store(&gn__rt.running, 0);

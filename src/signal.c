@@ -38,6 +38,7 @@
  * would swallow it), an ignored one stays ignored (pthread_atfork).
  *
  * >>signal                                                                        */
+#if GN__OS_POSIX   /* Windows: signal_windows.c */
 
 #define GN__SIG_MAX   64   /* signals 1..64: Linux's NSIG - 1                       */
 #define GN__SIG_WORDS 2    /* pending and wanted sets: 32-bit words, lock-free
@@ -333,3 +334,5 @@ GN__PRIVATE void gn__signal_teardown(void) {
     gn__unlock(&gn__sig.lock);
     errno = saved;
 }
+
+#endif /* GN__OS_POSIX */

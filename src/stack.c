@@ -5,9 +5,10 @@
  * calls touches one page in all. Memory is reserved with MAP_NORESERVE and only
  * the pages a coroutine really touches become resident.
  *
- * Guard pages. A guarded stack has a PROT_NONE page below it, so an overflow
- * faults instead of corrupting the neighbour, and the SIGSEGV handler (on an
- * alternate signal stack) names the coroutine. But a guard splits the mapping
+ * Guard pages. A guarded stack has a PROT_NONE page below it (three guard pages
+ * on Windows, see os_windows.c), so an overflow faults instead of corrupting
+ * the neighbour, and the SIGSEGV handler (on an alternate signal stack) names
+ * the coroutine. But a guard splits the mapping
  * in two, and Linux allows vm.max_map_count (65530 by default) mappings per
  * process: a million guarded stacks would need two million. So the default
  * (stack_guard = 0) guards stacks while they fit in half of that budget and
@@ -95,7 +96,7 @@ GN__PRIVATE void gn__allg_add(gn__g *g) {
  * page for the guard and then the stack with its G: one mmap (and at shutdown
  * one munmap) per 64 coroutines. Other sizes get a mapping of their own.         */
 GN__PRIVATE gn__g *gn__g_alloc(size_t stack_size, int default_size) {
-    size_t pg = (size_t)gn__os_page_size();
+    size_t pg = gn__os_guard_size();   /* a page; three on Windows (os_windows.c) */
     size_t body = gn__round_page(stack_size + GN__G_SPACE);
     size_t slot = pg + body;
     gn__g *g = NULL;
@@ -190,7 +191,9 @@ GN__PRIVATE void gn__stack_shutdown(void) {
 /* ---- overflow reports ----------------------------------------------------------
  * SIGSEGV and SIGBUS run on a per-thread alternate stack. A fault inside the
  * running coroutine's guard page is reported with the coroutine's id; any other
- * fault goes to the previous handler (or the default action) unchanged.         */
+ * fault goes to the previous handler (or the default action) unchanged.
+ * Windows has its own version below.                                            */
+#if GN__OS_POSIX
 #define GN__ALTSTACK_SIZE (64 * 1024)
 
 static struct sigaction gn__old_segv, gn__old_bus;
@@ -290,3 +293,73 @@ GN__PRIVATE void gn__altstack_disable(gn__altstack *a) {
     sigaltstack((a->old.ss_flags & SS_DISABLE) ? &none : &a->old, NULL);
     GN_FREE(a);
 }
+
+#else /* Windows */
+
+/* A vectored exception handler sees the stack overflow exception (or an access
+ * violation in the guard) first, before any frame's handler. Windows has no
+ * alternate stack: the handler runs below the faulting frame, on the guard
+ * pages the system has just lifted (see os_windows.c for the layout that makes
+ * room). It names the coroutine and ends the process with the exception's
+ * code, as an unhandled overflow would: handing the exception on is no use, as
+ * unwinding a coroutine's stack never reaches the thread's own last-chance
+ * handler. Any other exception goes on unchanged.                             */
+typedef struct gn__altstack { int unused; } gn__altstack;
+
+static void *gn__overflow_veh;
+
+GN__PRIVATE void gn__write_str(const char *s) {
+    DWORD w;
+    WriteFile(GetStdHandle(STD_ERROR_HANDLE), s, (DWORD)strlen(s), &w, NULL);
+}
+
+GN__PRIVATE void gn__write_u64(uint64_t v) {
+    char buf[24], *p = buf + sizeof buf;
+    *--p = 0;
+    do { *--p = (char)('0' + v % 10); v /= 10; } while (v);
+    gn__write_str(p);
+}
+
+GN__PRIVATE gn__g *gn__signal_curg(void);
+
+GN__PRIVATE LONG WINAPI gn__overflow_handler(EXCEPTION_POINTERS *ep) {
+    EXCEPTION_RECORD *er = ep->ExceptionRecord;
+    if (er->ExceptionCode != EXCEPTION_ACCESS_VIOLATION && er->ExceptionCode != EXCEPTION_STACK_OVERFLOW)
+        return EXCEPTION_CONTINUE_SEARCH;
+    gn__g *g = gn__signal_curg();
+    if (!g || !g->guarded) return EXCEPTION_CONTINUE_SEARCH;
+    /* An access violation gives the address; the overflow exception may not,
+     * but it is raised with the stack pointer on the faulting stack.           */
+    char *addr = (char *)ep->ContextRecord->Rsp, *hi = (char *)g;
+    if (er->ExceptionCode == EXCEPTION_ACCESS_VIOLATION) {
+        if (er->NumberParameters < 2) return EXCEPTION_CONTINUE_SEARCH;
+        addr = (char *)er->ExceptionInformation[1];
+        hi = g->stack_lo;
+    }
+    if (addr >= g->map_lo && addr < hi) {
+        gn__write_str("gonet: stack overflow in coroutine ");
+        gn__write_u64((uint64_t)g->id);
+        gn__write_str(" (stack ");
+        gn__write_u64((uint64_t)g->stack_size);
+        gn__write_str(" bytes; raise gn_config.stack_size or gn_go_opts.stack_size)\n");
+        TerminateProcess(GetCurrentProcess(), (UINT)er->ExceptionCode);
+    }
+    return EXCEPTION_CONTINUE_SEARCH;
+}
+
+GN__PRIVATE void gn__overflow_install(void) {
+#if !GN__ASAN
+    gn__overflow_veh = AddVectoredExceptionHandler(1, gn__overflow_handler);
+#endif
+}
+
+GN__PRIVATE void gn__overflow_uninstall(void) {
+    if (!gn__overflow_veh) return;
+    RemoveVectoredExceptionHandler(gn__overflow_veh);
+    gn__overflow_veh = NULL;
+}
+
+GN__PRIVATE gn__altstack *gn__altstack_enable(void) { return NULL; }
+GN__PRIVATE void gn__altstack_disable(gn__altstack *a) { (void)a; }
+
+#endif /* GN__OS_POSIX */

@@ -49,7 +49,12 @@ static inline int cks_(const char *exp, const char *got, int line, const char *w
 #define CKS(exp, got) cks_((exp), (got), __LINE__, #got)
 /* A check with a formatted message.                                            */
 #define CKF(c, ...)   ckf_(!!(c), __LINE__, __VA_ARGS__)
-static inline int ckf_(int ok, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+#ifdef _WIN32
+#  define T_CHECK_PRINTF __MINGW_PRINTF_FORMAT   /* MinGW's printf: the C99 one if asked for */
+#else
+#  define T_CHECK_PRINTF printf
+#endif
+static inline int ckf_(int ok, int line, const char *fmt, ...) __attribute__((format(T_CHECK_PRINTF, 3, 4)));
 static inline int ckf_(int ok, int line, const char *fmt, ...) {
     if (ok) return 1;
     char m[768];
@@ -82,8 +87,7 @@ static inline void fail_reset(void *udata) {
 /* A watchdog: a test whose runtime never returns ends the program with a
  * message naming it, rather than leaving the runner to time out in silence. */
 #define HANG_LIMIT 120   /* seconds for one test body; they take a few at most */
-static inline void on_hang(int sig) {
-    (void)sig;
+static inline void on_hang(void) {
     const char *a = "\nHUNG: the runtime of test ", *b = " did not return within the watchdog's limit\n";
     if (write(2, a, strlen(a)) < 0 || write(2, greatest_info.name_buf, strlen(greatest_info.name_buf)) < 0 ||
         write(2, b, strlen(b)) < 0) {
@@ -93,10 +97,9 @@ static inline void on_hang(int sig) {
 
 static inline enum greatest_test_res run_body(int procs, void (*body)(void *), void *arg) {
     fail_reset(NULL);
-    signal(SIGALRM, on_hang);
-    alarm(HANG_LIMIT);
+    t_watchdog_arm(HANG_LIMIT, on_hang);
     int rc = run_procs(procs, body, arg);
-    alarm(0);
+    t_watchdog_disarm();
 #ifdef TEST_CHECK_AFTER_RUN
     TEST_CHECK_AFTER_RUN();
 #endif

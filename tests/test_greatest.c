@@ -25,8 +25,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef _WIN32
+#include <windows.h>
+#else
 #include <sys/wait.h>
 #include <unistd.h>
+#endif
 
 /* greatest's output goes through this, so in-process failure output can be
  * captured into a temporary file. */
@@ -672,6 +676,56 @@ static char self_cmd[4096];   /* shell-quoted path of this executable */
 static char child_out[1 << 16];
 static char fail_msg[512];
 
+#ifdef _WIN32
+/* Windows: cmd.exe runs the child (_popen). The settings in `env` go into this
+ * process's environment for the child to inherit and are taken out after (an
+ * empty value unsets, which is what the fixture reads an empty one as). The
+ * child's exit code is the status; abort() exits with 3 there, which stands
+ * for 128 + SIGABRT's 6 here. */
+static int set_env_list(const char *env, int on) {
+    char vars[1024];
+    char *tok;
+    snprintf(vars, sizeof(vars), "GT_SELFTEST_FIXTURE=1 %s", env);
+    for (tok = strtok(vars, " "); tok != NULL; tok = strtok(NULL, " ")) {
+        char *eq = strchr(tok, '=');
+        if (eq == NULL) continue;
+        *eq = '\0';
+        if (_putenv_s(tok, on ? eq + 1 : "") != 0) return -1;
+    }
+    return 0;
+}
+
+static int run_child_env(const char *env, const char *args) {
+    char cmd[8192];
+    size_t n = 0;
+    size_t got;
+    int st;
+    FILE *p;
+
+    snprintf(cmd, sizeof(cmd), "%s %s 2>&1", self_cmd, args);
+    fflush(NULL);
+    if (set_env_list(env, 1) != 0) return -1;
+    p = _popen(cmd, "r");
+    set_env_list(env, 0);
+    if (p == NULL) {
+        child_out[0] = '\0';
+        return -1;
+    }
+    while (n < sizeof(child_out) - 1 &&
+           (got = fread(child_out + n, 1, sizeof(child_out) - 1 - n, p)) > 0) {
+        n += got;
+    }
+    child_out[n] = '\0';
+    {
+        char scratch[1024];
+        while (fread(scratch, 1, sizeof(scratch), p) > 0) {
+        }
+    }
+    st = _pclose(p);
+    if (st == 3) return 128 + 6;
+    return st;
+}
+#else
 /* Run this executable in fixture mode: `env` is extra VAR=value settings,
  * `args` the command-line flags. Returns the exit status, 128+N if killed
  * by signal N, or -1 if it could not be run. Output is in child_out. */
@@ -713,6 +767,7 @@ static int run_child_env(const char *env, const char *args) {
     }
     return -1;
 }
+#endif
 
 static int run_child(const char *args) {
     return run_child_env("GT_QUIET=", args);
@@ -1012,6 +1067,7 @@ SUITE(self_runner) {
 #endif
 }
 
+#ifndef _WIN32
 /* Single-quote `path` for /bin/sh into self_cmd. */
 static void set_self_cmd(const char *path) {
     size_t n = 0;
@@ -1028,6 +1084,7 @@ static void set_self_cmd(const char *path) {
     self_cmd[n++] = '\'';
     self_cmd[n] = '\0';
 }
+#endif
 
 GREATEST_MAIN_DEFS();
 
@@ -1038,6 +1095,14 @@ int main(int argc, char **argv) {
     }
     /* Re-run ourselves through /bin/sh: use the resolved executable path
      * when available, so a bare argv[0] is not looked up in PATH. */
+#ifdef _WIN32
+    {   /* cmd.exe takes the path as it is (it has no spaces here) */
+        static char exe[MAX_PATH];
+        DWORD len = GetModuleFileNameA(NULL, exe, sizeof(exe));
+        snprintf(self_cmd, sizeof(self_cmd), "%s", len > 0 ? exe : argv[0]);
+        (void)argc;
+    }
+#else
     {
         static char exe[4096];
         ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
@@ -1048,6 +1113,7 @@ int main(int argc, char **argv) {
             set_self_cmd(argc > 0 && argv[0] != NULL ? argv[0] : "");
         }
     }
+#endif
 
     GREATEST_MAIN_BEGIN();
     RUN_SUITE(self_assertions);

@@ -18,6 +18,9 @@
  * Server reads carry a safety deadline, clients a timeout, and a watchdog
  * names a test whose runtime never returns, so nothing can hang. Timing is
  * checked one way: lower bounds exactly, upper bounds generously.            */
+#if defined(_WIN32) && !defined(__USE_MINGW_ANSI_STDIO)
+#  define __USE_MINGW_ANSI_STDIO 1   /* C99 printf formats (%zu) in MinGW's C library */
+#endif
 #define GONET_IMPLEMENTATION
 #include "../gonet.h"
 #include "greatest.h"
@@ -28,22 +31,36 @@ static void free_dead(void);
 #include "test_check.h"
 
 #include <errno.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <sys/socket.h>
-#include <unistd.h>
+#ifdef _WIN32   /* (Winsock comes with gonet.h) */
+#  define closesocket_ closesocket
+typedef SOCKET t_sock;
+/* GNU memmem, which the Windows C library lacks.                               */
+static void *memmem(const void *h, size_t hn, const void *n, size_t nn) {
+    if (nn == 0) return (void *)h;
+    for (size_t i = 0; i + nn <= hn; i++)
+        if (memcmp((const char *)h + i, n, nn) == 0) return (char *)h + i;
+    return NULL;
+}
+#else
+#  include <netinet/in.h>
+#  include <sys/socket.h>
+#  include <unistd.h>
+#  define closesocket_ close
+typedef int t_sock;
+#endif
 
 static int have_ipv6(void) {
-    int fd = socket(AF_INET6, SOCK_STREAM, 0);
-    if (fd < 0) return 0;
+    t_sock fd = socket(AF_INET6, SOCK_STREAM, 0);
+    if (fd == (t_sock)-1) return 0;
     struct sockaddr_in6 a;
     memset(&a, 0, sizeof a);
     a.sin6_family = AF_INET6;
     a.sin6_addr = in6addr_loopback;
     int ok = bind(fd, (struct sockaddr *)&a, sizeof a) == 0;
-    close(fd);
+    closesocket_(fd);
     return ok;
 }
 
@@ -417,7 +434,12 @@ static void srv_log(srv *s, char *out, size_t n) {
 }
 
 static int64_t sput(sconn *sc, const char *str) { return gn_write(sc->c, str, strlen(str)); }
-static int64_t sputf(sconn *sc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#ifdef _WIN32
+#  define T_PRINTF __MINGW_PRINTF_FORMAT   /* the C99 one chosen above */
+#else
+#  define T_PRINTF printf
+#endif
+static int64_t sputf(sconn *sc, const char *fmt, ...) __attribute__((format(T_PRINTF, 2, 3)));
 static int64_t sputf(sconn *sc, const char *fmt, ...) {
     char b[2048];
     va_list ap;
@@ -651,7 +673,7 @@ static void badargs_body(void *arg) {
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         q.headers = bad[i];
         q.nheaders = 1;
-        CKF(gn_http_do(c, &q, &r) == GN_EINVAL, "bad header %zu accepted", i);
+        CKF(gn_http_do(c, &q, &r) == GN_EINVAL, "bad header %u accepted", (unsigned)i);
     }
     q.headers = NULL;
     q.nheaders = 2;

@@ -1208,6 +1208,15 @@ TEST chunked_trailer_limits(void) {
     EQI(1, gn__chunked_trailers(&c, t, 1));
     ASSERT_STR_EQ("Abc", t[0].name);
     ASSERT_STR_EQ("123", t[0].value);
+    /* A buffer that fills just before a field's closing NUL: that field is not
+     * listed, and the ones before it still read as C strings (found by
+     * fuzz_chunked: the count went up before the NUL was in).              */
+    char nine[9];
+    gn__chunked_init(&c, nine, sizeof nine, 0);
+    EQI(GN_ETOOLARGE, gn__chunked_feed(&c, "0\r\nA: 1\r\nBc: 23\r\n\r\n", 19, 0, &data, &dl));
+    EQI(1, gn__chunked_trailers(&c, t, 1));
+    ASSERT_STR_EQ("A", t[0].name);
+    ASSERT_STR_EQ("1", t[0].value);
     PASS();
 }
 

@@ -16,7 +16,9 @@
 #include "greatest.h"
 #include "test_util.h"
 
-#include <sys/wait.h>
+#ifndef _WIN32
+#  include <sys/wait.h>
+#endif
 
 #if defined(__SANITIZE_ADDRESS__)
 #  define T_ASAN 1
@@ -48,6 +50,14 @@ static const int k_asan = 0;
 
 static T_OPAQUE int errno_get(void) { return errno; }
 static T_OPAQUE void errno_set(int v) { errno = v; }
+/* Windows' GetLastError() is per thread like errno and kept the same way.     */
+#ifdef _WIN32
+static T_OPAQUE void lasterr_set(int v) { SetLastError((DWORD)v); }
+static T_OPAQUE int lasterr_ok(int v) { return GetLastError() == (DWORD)v; }
+#else
+static void lasterr_set(int v) { (void)v; }
+static int lasterr_ok(int v) { (void)v; return 1; }
+#endif
 static T_OPAQUE pthread_t thread_self(void) { return pthread_self(); }
 
 #define MS GN_MILLISECOND
@@ -122,6 +132,95 @@ static int all_distinct_positive(const int64_t *v, int n) {
  * end the child and fail one test rather than the whole program.              */
 static int g_child_timeout = 30;   /* seconds; SIGALRM kills a hung child */
 
+#ifdef _WIN32
+/* Windows has no fork: the child is this program started again, told by its
+ * environment which function to run, as an offset from run_child (address
+ * space randomisation moves the whole image, so offsets hold). The parent
+ * enforces the time limit. The wait status is the exit code, read through
+ * these stand-ins: an exception's code (0xC...) counts as a signal.         */
+#define T_HUNG 0x7ffffff0
+#define SIGALRM 14
+#define SIGBUS 7
+#undef WIFSIGNALED
+#undef WIFEXITED
+#undef WEXITSTATUS
+#undef WTERMSIG
+#define WIFSIGNALED(s) ((s) == T_HUNG || ((unsigned)(s) & 0xC0000000u) == 0xC0000000u)
+#define WIFEXITED(s)   (!WIFSIGNALED(s))
+#define WEXITSTATUS(s) ((s) & 0xff)
+#define WTERMSIG(s)                                                                              \
+    ((s) == T_HUNG ? SIGALRM                                                                     \
+     : (unsigned)(s) == 0xC0000005u || (unsigned)(s) == 0xC00000FDu ? SIGSEGV : SIGABRT)
+
+static int run_child(void (*child)(void), char *out, size_t cap, int *status);
+static intptr_t child_offset(void (*fn)(void)) { return (intptr_t)((uintptr_t)fn - (uintptr_t)run_child); }
+static void (*child_at(const char *off))(void) {
+    return (void (*)(void))((uintptr_t)run_child + (uintptr_t)(intptr_t)atoll(off));
+}
+
+static int run_child(void (*child)(void), char *out, size_t cap, int *status) {
+    char exe[MAX_PATH], off[32];
+    if (GetModuleFileNameA(NULL, exe, sizeof exe) == 0) return -1;
+    snprintf(off, sizeof off, "%lld", (long long)child_offset(child));
+    SECURITY_ATTRIBUTES sa = {sizeof sa, NULL, TRUE};
+    HANDLE rd, wr;
+    if (!CreatePipe(&rd, &wr, &sa, 0)) return -1;
+    SetHandleInformation(rd, HANDLE_FLAG_INHERIT, 0);
+    STARTUPINFOA si;
+    memset(&si, 0, sizeof si);
+    si.cb = sizeof si;
+    si.dwFlags = STARTF_USESTDHANDLES;
+    si.hStdInput = GetStdHandle(STD_INPUT_HANDLE);
+    si.hStdOutput = wr;
+    si.hStdError = wr;
+    PROCESS_INFORMATION pi;
+    fflush(stdout);
+    fflush(stderr);
+    SetEnvironmentVariableA("GN_T_CHILD", off);
+    BOOL ok = CreateProcessA(exe, NULL, NULL, NULL, TRUE, 0, NULL, NULL, &si, &pi);
+    SetEnvironmentVariableA("GN_T_CHILD", NULL);
+    CloseHandle(wr);
+    if (!ok) {
+        CloseHandle(rd);
+        return -1;
+    }
+    size_t n = 0;
+    int hung = 0;
+    ULONGLONG end = GetTickCount64() + (ULONGLONG)g_child_timeout * 1000;
+    for (;;) {
+        DWORD avail = 0, got = 0;
+        if (PeekNamedPipe(rd, NULL, 0, NULL, &avail, NULL) && avail > 0) {
+            if (n < cap - 1 && ReadFile(rd, out + n, (DWORD)GN__MIN((size_t)avail, cap - 1 - n), &got, NULL))
+                n += got;
+            else if (n == cap - 1) {
+                char sink[512];
+                ReadFile(rd, sink, sizeof sink, &got, NULL);
+            }
+            continue;
+        }
+        if (WaitForSingleObject(pi.hProcess, 5) == WAIT_OBJECT_0) {
+            while (n < cap - 1 && PeekNamedPipe(rd, NULL, 0, NULL, &avail, NULL) && avail > 0 &&
+                   ReadFile(rd, out + n, (DWORD)GN__MIN((size_t)avail, cap - 1 - n), &got, NULL))
+                n += got;
+            break;
+        }
+        if (GetTickCount64() > end) {
+            TerminateProcess(pi.hProcess, 1);
+            WaitForSingleObject(pi.hProcess, INFINITE);
+            hung = 1;
+            break;
+        }
+    }
+    out[n] = 0;
+    DWORD code = 0;
+    GetExitCodeProcess(pi.hProcess, &code);
+    *status = hung ? T_HUNG : (int)code;
+    CloseHandle(pi.hProcess);
+    CloseHandle(pi.hThread);
+    CloseHandle(rd);
+    return 0;
+}
+#else
 /* Runs child() in a forked process with stderr captured; returns its wait status. */
 static int run_child(void (*child)(void), char *out, size_t cap, int *status) {
     int fds[2];
@@ -154,6 +253,7 @@ static int run_child(void (*child)(void), char *out, size_t cap, int *status) {
     }
     return 0;
 }
+#endif
 
 /* Killed by SIGSEGV/SIGBUS, or, under ThreadSanitizer, by its own deadly-signal
  * handler (which the runtime's handler hands the fault on to) with its exit code. */
@@ -185,7 +285,15 @@ static enum greatest_test_res isolated(int (*fn)(void), int timeout_s) {
     int status = 0;
     g_child_fn = fn;
     g_child_timeout = timeout_s;
+#ifdef _WIN32
+    char off[32];   /* the child process has its own g_child_fn to set */
+    snprintf(off, sizeof off, "%lld", (long long)child_offset((void (*)(void))fn));
+    SetEnvironmentVariableA("GN_T_CHILDFN", off);
+#endif
     int rc = run_child(child_trampoline, out, sizeof out, &status);
+#ifdef _WIN32
+    SetEnvironmentVariableA("GN_T_CHILDFN", NULL);
+#endif
     g_child_timeout = 30;
     ASSERT_EQ(0, rc);
     if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM)
@@ -330,9 +438,17 @@ static void procs_body(void *arg) {
 }
 
 static int affinity_cpus(void) {
+#ifdef _WIN32
+    DWORD_PTR proc = 0, sys = 0;
+    int n = 0;
+    if (GetProcessAffinityMask(GetCurrentProcess(), &proc, &sys))
+        for (; proc; proc &= proc - 1) n++;
+    return n > 0 ? n : 1;
+#else
     cpu_set_t set;
     if (sched_getaffinity(0, sizeof set, &set) != 0) return (int)sysconf(_SC_NPROCESSORS_ONLN);
     return CPU_COUNT(&set);
+#endif
 }
 
 TEST run_procs_and_config(void) {
@@ -382,9 +498,14 @@ TEST run_procs_and_config(void) {
 
 /* gn_run leaves the signal state as it found it: SIGSEGV/SIGBUS handlers and
  * the calling thread's alternate signal stack.                                  */
+#ifndef _WIN32
 static void dummy_handler(int sig) { (void)sig; }
+#endif
 
 TEST run_restores_signal_state(void) {
+#ifdef _WIN32
+    SKIPm("POSIX signal dispositions and alternate stacks");
+#else
     struct sigaction mine, old_segv, old_bus, after_segv, after_bus;
     memset(&mine, 0, sizeof mine);
     mine.sa_handler = dummy_handler;
@@ -423,6 +544,7 @@ TEST run_restores_signal_state(void) {
            "the thread's own alternate signal stack was not restored (flags %d, sp %p, size %zu)",
            after_ss.ss_flags, after_ss.ss_sp, (size_t)after_ss.ss_size);
     PASS();
+#endif
 }
 
 TEST main_default_config(void) {
@@ -830,11 +952,12 @@ static void mig_busy(void *arg) {
     uint32_t r = (uint32_t)me * 2654435761u + 1;
     while (!ALOAD(&g_mig.stop)) {
         errno_set(1000 + me);
+        lasterr_set(2000 + me);
         spin_for(100 * GN_MICROSECOND);
         r = r * 1103515245u + 12345u;
         if (r & 0x10000) gn_yield();
         else gn_sleep((int64_t)(r >> 24) % 3 * 500 * GN_MICROSECOND);
-        if (errno_get() != 1000 + me) AADD(&g_mig.busy_errno_bad, 1);
+        if (errno_get() != 1000 + me || !lasterr_ok(2000 + me)) AADD(&g_mig.busy_errno_bad, 1);
     }
     gn_waitgroup_done(&g_mig.wg);
 }
@@ -846,9 +969,10 @@ static void mig_main(void *arg) {
     int bound = scaled(4000);
     for (int i = 0; i < bound && g_mig.migrations < 5; i++) {
         g_mig.attempts++;
+        lasterr_set(ERRNO_MAGIC + i);   /* after thread_self: winpthreads clears it */
         if (i % 2) gn_sleep(MS);
         else gn_yield();
-        if (errno_get() != ERRNO_MAGIC) g_mig.errno_bad++;
+        if (errno_get() != ERRNO_MAGIC || !lasterr_ok(ERRNO_MAGIC + i)) g_mig.errno_bad++;
         pthread_t now = thread_self();
         if (!pthread_equal(now, where)) {
             g_mig.migrations++;
@@ -2029,6 +2153,22 @@ static void null_child(void) {
     cfg.procs = 2;
     gn_run(&cfg, null_body, NULL);
 }
+#ifdef _WIN32
+/* The user's handler on Windows: a vectored exception handler of its own,
+ * added before gn_run's, which must still see the fault after the runtime's.  */
+static LONG WINAPI user_segv(EXCEPTION_POINTERS *ep) {
+    if (ep->ExceptionRecord->ExceptionCode != EXCEPTION_ACCESS_VIOLATION) return EXCEPTION_CONTINUE_SEARCH;
+    static const char msg[] = "user handler ran\n";
+    DWORD w;
+    WriteFile(GetStdHandle(STD_ERROR_HANDLE), msg, sizeof msg - 1, &w, NULL);
+    TerminateProcess(GetCurrentProcess(), 42);
+    return EXCEPTION_CONTINUE_SEARCH;
+}
+static void null_user_child(void) {
+    AddVectoredExceptionHandler(1, user_segv);
+    null_child();
+}
+#else
 static void user_segv(int sig, siginfo_t *info, void *uc) {
     (void)sig;
     (void)info;
@@ -2047,6 +2187,7 @@ static void null_user_child(void) {
     sigaction(SIGSEGV, &sa, NULL);
     null_child();
 }
+#endif
 
 TEST segv_not_overflow_passes_through(void) {
     if (k_asan) SKIPm("AddressSanitizer handles SIGSEGV itself");
@@ -2063,6 +2204,19 @@ TEST segv_not_overflow_passes_through(void) {
 
 /* Guard modes. -1: slab-allocated stacks, few mappings; 1: a guard page (two
  * mappings) per stack. Counted in /proc/self/maps while all are alive.         */
+#ifdef _WIN32
+/* Windows: the regions of like pages (VirtualQuery); a guard page splits its
+ * stack's committed range in two, as mprotect splits a mapping.             */
+static int count_maps(void) {
+    int n = 0;
+    MEMORY_BASIC_INFORMATION mi;
+    for (char *a = NULL; VirtualQuery(a, &mi, sizeof mi) == sizeof mi; a = (char *)mi.BaseAddress + mi.RegionSize) {
+        if (mi.State != MEM_FREE) n++;
+        if ((char *)mi.BaseAddress + mi.RegionSize < a) break;
+    }
+    return n;
+}
+#else
 static int count_maps(void) {
     FILE *f = fopen("/proc/self/maps", "r");
     if (!f) return -1;
@@ -2072,6 +2226,7 @@ static int count_maps(void) {
     fclose(f);
     return n;
 }
+#endif
 static void count_maps_fn(void *arg) { *(int *)arg = count_maps(); }
 
 typedef struct {
@@ -2146,6 +2301,9 @@ TEST stack_guard_always(void) {
 /* Default mode: guarded while the vm.max_map_count budget lasts, slabs beyond. */
 TEST stack_guard_default_beyond_budget(void) {
     if (g_small) SKIPm("heavy: runs at full scale only");
+#ifdef _WIN32
+    SKIPm("Windows has no limit on mappings: every stack is guarded");
+#endif
     long max = 65530;
     FILE *f = fopen("/proc/sys/vm/max_map_count", "r");
     if (f) {
@@ -2682,16 +2840,16 @@ TEST chaos(void) {
 
 /* ==== main ============================================================================================= */
 /* A watchdog names a test that hangs (and aborts, for a core dump or a debugger)
- * instead of leaving only tests/run.sh's timeout: an alarm armed around each
- * test (a thread would do, but qemu-user cannot fork a threaded program).
+ * instead of leaving only tests/run.sh's timeout: test_util.h's watchdog armed
+ * around each test (SIGALRM on POSIX, since qemu-user cannot fork a threaded
+ * program; a thread on Windows).
  * GN_TEST_WATCHDOG sets the limit per test in seconds (default 120; 0: off).  */
 static char g_wd_msg[256];
 static size_t g_wd_len;
 static unsigned g_wd_secs;
 static int g_watchdog_on;
 
-static void watchdog_fire(int sig) {
-    (void)sig;
+static void watchdog_fire(void) {
     ssize_t w = write(2, g_wd_msg, g_wd_len);
     (void)w;
     abort();
@@ -2703,23 +2861,18 @@ static void watchdog_setup(void *udata) {
                      greatest_info.name_buf, g_wd_secs);
     g_wd_len = n > 0 && (size_t)n < sizeof g_wd_msg ? (size_t)n : 0;
     fflush(stdout);
-    alarm(g_wd_secs);
+    t_watchdog_arm(g_wd_secs, watchdog_fire);
 }
 
 static void watchdog_teardown(void *udata) {
     (void)udata;
-    alarm(0);
+    t_watchdog_disarm();
 }
 
 static void start_watchdog(void) {
     const char *env = getenv("GN_TEST_WATCHDOG");
     int secs = env ? atoi(env) : 120;
     if (secs <= 0) return;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = watchdog_fire;
-    sigemptyset(&sa.sa_mask);
-    if (sigaction(SIGALRM, &sa, NULL) != 0) return;
     g_wd_secs = (unsigned)secs;
     g_watchdog_on = 1;
 }
@@ -2832,6 +2985,16 @@ GREATEST_MAIN_DEFS();
 int main(int argc, char **argv) {
     set_scale();
     g_small = g_scale > 1;
+#ifdef _WIN32
+    const char *child = getenv("GN_T_CHILD");   /* started by run_child */
+    if (child) {
+        const char *fn = getenv("GN_T_CHILDFN");
+        if (fn) g_child_fn = (int (*)(void))child_at(fn);
+        child_at(child)();
+        fflush(stderr);
+        _exit(0);
+    }
+#endif
     GREATEST_MAIN_BEGIN();
     if (!GREATEST_LIST_ONLY()) start_watchdog();
     RUN_SUITE(run_suite);

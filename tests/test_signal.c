@@ -16,7 +16,10 @@
  * signal fails a check instead of hanging; "nothing arrived" is shown by a
  * later signal on a probe channel, not by a timeout. Signals are sent to the
  * process: the runtime's threads block asynchronous signals, so raise() from
- * a coroutine would only be caught with one P.                                */
+ * a coroutine would only be caught with one P.
+ * On Windows, where signals are console control events (signal_windows.c),
+ * the tests at the end send events as the system does, on a thread of their
+ * own, and check the mapping, the answers the handler gives and the errors. */
 #define GONET_IMPLEMENTATION
 #include "../gonet.h"
 #include "greatest.h"
@@ -27,7 +30,9 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#ifndef _WIN32
 #include <sys/wait.h>
+#endif
 #include <time.h>
 #include <unistd.h>
 
@@ -53,8 +58,7 @@ static int cki_(long long exp, long long got, int line, const char *what) {
 #define CKI(exp, got) cki_((long long)(exp), (long long)(got), __LINE__, #got)
 
 #define HANG_LIMIT 120
-static void on_hang(int sig) {
-    (void)sig;
+static void on_hang(void) {
     const char *a = "\nHUNG: the runtime of test ", *b = " did not return within the watchdog's limit\n";
     if (write(2, a, strlen(a)) < 0 || write(2, greatest_info.name_buf, strlen(greatest_info.name_buf)) < 0 ||
         write(2, b, strlen(b)) < 0) {
@@ -65,10 +69,9 @@ static void on_hang(int sig) {
 static enum greatest_test_res run_body(int procs, void (*body)(void *), void *arg) {
     g_fail_set = 0;
     g_fail[0] = 0;
-    signal(SIGALRM, on_hang);
-    alarm(HANG_LIMIT);
+    t_watchdog_arm(HANG_LIMIT, on_hang);
     int rc = run_procs(procs, body, arg);
-    alarm(0);
+    t_watchdog_disarm();
     if (rc != 0) {
         snprintf(g_fail, sizeof g_fail, "gn_run returned %d (%s)", rc, gn_strerror(rc));
         FAILm(g_fail);
@@ -91,6 +94,7 @@ static int recv_sig(gn_chan *c, int64_t timeout) {
     return cs.result < 0 ? cs.result : v;
 }
 
+#ifndef _WIN32
 static void send_self(int sig) {
     if (kill(getpid(), sig) != 0) ck_fail(__LINE__, "kill failed");
 }
@@ -897,11 +901,194 @@ SUITE(signal_suite) {
     RUN_TEST(two_runs);
 }
 
+#else /* Windows */
+
+/* Sends a console control event as the system does: on a thread of its own.
+ * Returns the handler's answer (TRUE: handled), or -1 when wait is 0 (the
+ * thread is left running: after SIGTERM the handler never returns).        */
+typedef struct { DWORD event; BOOL answer; } ctrl_job;
+static DWORD WINAPI ctrl_thread(LPVOID arg) {
+    ctrl_job *j = (ctrl_job *)arg;
+    j->answer = gn__sig_console_handler(j->event);
+    return 0;
+}
+static int send_event(DWORD event, int wait) {
+    static ctrl_job jobs[64];
+    static int njobs;
+    ctrl_job *j = &jobs[njobs++ % 64];
+    j->event = event;
+    j->answer = -1;
+    HANDLE t = CreateThread(NULL, 0, ctrl_thread, j, 0, NULL);
+    if (!t) return -2;
+    if (wait) WaitForSingleObject(t, INFINITE);
+    CloseHandle(t);
+    return wait ? (int)j->answer : -1;
+}
+static void send_event_fn(void *arg) {   /* from a coroutine: a blocking call */
+    int *ev = (int *)arg;
+    ev[1] = send_event((DWORD)ev[0], 1);
+}
+static int send_event_blocking(DWORD event) {
+    int ev[2] = {(int)event, -2};
+    gn_blocking(send_event_fn, ev);
+    return ev[1];
+}
+
+static void ctrl_c_body(void *arg) {
+    (void)arg;
+    gn_chan *c = sigchan(4);
+    CK(send_event_blocking(CTRL_C_EVENT) == FALSE);   /* not watched: declined */
+    CKI(0, gn_signal_notify(c, SIGINT));
+    CKI(TRUE, send_event_blocking(CTRL_C_EVENT));
+    CKI(SIGINT, recv_sig(c, SAFETY));
+    CKI(TRUE, send_event_blocking(CTRL_BREAK_EVENT));   /* Go's mapping too */
+    CKI(SIGINT, recv_sig(c, SAFETY));
+    CKI(0, gn_signal_stop(c));
+    CKI(FALSE, send_event_blocking(CTRL_C_EVENT));
+    CKI(GN_EAGAIN, gn_chan_try_recv(c, NULL));
+    gn_chan_free(c);
+}
+TEST ctrl_c_is_sigint(void) { return run_body(2, ctrl_c_body, NULL); }
+
+static void two_channels_body(void *arg) {
+    (void)arg;
+    gn_chan *a = sigchan(1), *b = sigchan(1), *t = sigchan(1);
+    CKI(0, gn_signal_notify(a, SIGINT));
+    CKI(0, gn_signal_notify(b, SIGINT));
+    CKI(0, gn_signal_notify(t, SIGTERM));
+    CKI(TRUE, send_event_blocking(CTRL_C_EVENT));
+    CKI(SIGINT, recv_sig(a, SAFETY));
+    CKI(SIGINT, recv_sig(b, SAFETY));
+    CKI(GN_EAGAIN, gn_chan_try_recv(t, NULL));
+    /* A full channel misses the signal; the event is still handled.           */
+    CKI(TRUE, send_event_blocking(CTRL_C_EVENT));
+    CKI(TRUE, send_event_blocking(CTRL_C_EVENT));
+    CKI(SIGINT, recv_sig(a, SAFETY));
+    CKI(GN_EAGAIN, gn_chan_try_recv(a, NULL));
+    CKI(0, gn_signal_stop(a));
+    CKI(0, gn_signal_stop(b));
+    CKI(0, gn_signal_stop(t));
+    gn_chan_free(a);
+    gn_chan_free(b);
+    gn_chan_free(t);
+}
+TEST two_channels(void) { return run_body(1, two_channels_body, NULL); }
+
+/* Close, log-off and shutdown are SIGTERM. The handler then holds the system's
+ * thread for good (the process ends when it returns), so it is not waited for. */
+static void sigterm_body(void *arg) {
+    (void)arg;
+    gn_chan *c = sigchan(1);
+    CKI(0, gn_signal_notify(c, SIGTERM));
+    send_event(CTRL_SHUTDOWN_EVENT, 0);
+    CKI(SIGTERM, recv_sig(c, SAFETY));
+    send_event(CTRL_CLOSE_EVENT, 0);
+    CKI(SIGTERM, recv_sig(c, SAFETY));
+    CKI(0, gn_signal_stop(c));
+    gn_chan_free(c);
+}
+TEST close_and_shutdown_are_sigterm(void) { return run_body(2, sigterm_body, NULL); }
+
+static void ignore_body(void *arg) {
+    (void)arg;
+    gn_chan *c = sigchan(1);
+    CKI(0, gn_signal_notify(c, SIGINT));
+    CKI(0, gn_signal_ignore(SIGINT));
+    CKI(TRUE, send_event_blocking(CTRL_C_EVENT));   /* swallowed */
+    CKI(GN_EAGAIN, gn_chan_try_recv(c, NULL));
+    CKI(0, gn_signal_reset(SIGINT));
+    CKI(FALSE, send_event_blocking(CTRL_C_EVENT));  /* the default again */
+    CKI(0, gn_signal_notify(c, SIGINT));            /* caught again */
+    CKI(TRUE, send_event_blocking(CTRL_C_EVENT));
+    CKI(SIGINT, recv_sig(c, SAFETY));
+    CKI(0, gn_signal_reset(SIGINT));
+    CKI(FALSE, send_event_blocking(CTRL_C_EVENT));
+    CKI(0, gn_signal_stop(c));
+    gn_chan_free(c);
+}
+TEST ignore_and_reset(void) { return run_body(1, ignore_body, NULL); }
+
+static void bad_args_body(void *arg) {
+    (void)arg;
+    gn_chan *c = sigchan(1), *wide = gn_chan_new(sizeof(int64_t), 1);
+    CKI(GN_EINVAL, gn_signal_notify(NULL, SIGINT));
+    CKI(GN_EINVAL, gn_signal_notify(wide, SIGINT));
+    CKI(GN_EINVAL, gn_signal_notify(c, 0));
+    CKI(GN_EINVAL, gn_signal_notify(c, 65));
+    CKI(GN_EINVAL, gn_signal_notify(c, SIGSEGV));
+    CKI(GN_EINVAL, gn_signal_ignore(SIGFPE));
+    CKI(GN_ENOSYS, gn_signal_notify(c, 1));    /* SIGHUP's number elsewhere */
+    CKI(GN_ENOSYS, gn_signal_notify(c, 10));   /* SIGUSR1's on Linux */
+    CKI(GN_ENOSYS, gn_signal_ignore(9));
+    CKI(GN_ENOSYS, gn_signal_reset(SIGABRT));
+    CKI(GN_EINVAL, gn_signal_stop(NULL));
+    gn_chan_free(c);
+    gn_chan_free(wide);
+}
+TEST bad_arguments(void) { return run_body(1, bad_args_body, NULL); }
+
+TEST no_runtime(void) {
+    gn_chan *c = sigchan(1);
+    ASSERT(c != NULL);
+    ASSERT_EQ(GN_ESTATE, gn_signal_notify(c, SIGINT));
+    ASSERT_EQ(GN_ESTATE, gn_signal_ignore(SIGTERM));
+    ASSERT_EQ(GN_EINVAL, gn_signal_notify(NULL, SIGINT));   /* arguments first */
+    ASSERT_EQ(0, gn_signal_stop(c));
+    ASSERT_EQ(0, gn_signal_reset(SIGINT));
+    gn_chan_free(c);
+    PASS();
+}
+
+/* A thread outside the runtime registers; a coroutine receives. The end of the
+ * run forgets the watcher: an event after it is declined.                     */
+typedef struct { gn_chan *c; int rc; } outside_job;
+static void *outside_thread(void *arg) {
+    outside_job *j = (outside_job *)arg;
+    j->rc = gn_signal_notify(j->c, SIGINT);
+    return NULL;
+}
+static void join_thread(void *arg) { pthread_join(*(pthread_t *)arg, NULL); }
+static void outside_body(void *arg) {
+    gn_chan **out = (gn_chan **)arg;
+    outside_job j = {sigchan(1), -1};
+    pthread_t t;
+    CKI(0, pthread_create(&t, NULL, outside_thread, &j));
+    gn_blocking(join_thread, &t);
+    CKI(0, j.rc);
+    CKI(TRUE, send_event_blocking(CTRL_C_EVENT));
+    CKI(SIGINT, recv_sig(j.c, SAFETY));
+    CKI(0, gn_signal_ignore(SIGTERM));   /* left set: the run's end resets it */
+    *out = j.c;                          /* still watched when the run ends */
+}
+TEST outside_thread_and_run_end(void) {
+    gn_chan *c = NULL;
+    enum greatest_test_res r = run_body(2, outside_body, &c);
+    if (r != GREATEST_TEST_RES_PASS) return r;
+    ASSERT_EQ(FALSE, send_event(CTRL_C_EVENT, 1));
+    ASSERT_EQ(FALSE, send_event(CTRL_LOGOFF_EVENT, 1));
+    ASSERT_EQ(0, (int)gn_chan_len(c));
+    gn_chan_free(c);
+    PASS();
+}
+
+SUITE(signal_suite) {
+    RUN_TEST(ctrl_c_is_sigint);
+    RUN_TEST(two_channels);
+    RUN_TEST(close_and_shutdown_are_sigterm);
+    RUN_TEST(ignore_and_reset);
+    RUN_TEST(bad_arguments);
+    RUN_TEST(no_runtime);
+    RUN_TEST(outside_thread_and_run_end);
+}
+#endif /* _WIN32 */
+
 GREATEST_MAIN_DEFS();
 
 int main(int argc, char **argv) {
     set_scale();
+#ifndef _WIN32
     install_former();
+#endif
     GREATEST_MAIN_BEGIN();
     RUN_SUITE(signal_suite);
     GREATEST_MAIN_END();

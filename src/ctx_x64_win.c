@@ -1,0 +1,120 @@
+/* ctx_x64_win.c — context switch for x86_64, Windows x64 ABI (MinGW-w64, clang).
+ *
+ * The Windows ABI has more callee-saved state than System V: rbx, rbp, rdi,
+ * rsi, r12-r15 and xmm6-xmm15. On top of those the switch carries three fields
+ * of the thread's TIB: StackBase (gs:0x08), StackLimit (gs:0x10) and
+ * DeallocationStack (gs:0x1478). The system reads them to tell whether an
+ * address is on "the" stack: the stack probe of MSVC-built code (__chkstk),
+ * exception dispatch (RtlDispatchException rejects a frame outside them as an
+ * invalid stack and stops unwinding), GetCurrentThreadStackLimits. So each
+ * coroutine runs with its own bounds in the TIB, and g0 gets the thread's back.
+ * The MXCSR and x87 control words are not switched, as on System V (see
+ * ctx_x64_sysv.c): the floating-point environment belongs to the thread.
+ *
+ * Why not Fibers (CreateFiber/SwitchToFiber). A fiber owns a stack the system
+ * allocates, one reservation of at least 64 KiB each, with no say in its layout:
+ * no G struct at its top, no slabs, no pooling, no guard policy shared with the
+ * other platforms. Each M would have to become a fiber thread (and back before
+ * it exits), and SwitchToFiber does more per switch (fiber-local storage, the
+ * floating-point state, the whole TIB stack block) than the runtime needs.
+ * This switch is the System V one with a few more registers, so the scheduler
+ * does not know which it runs on.
+ *
+ * The frame, from the saved stack pointer up: xmm6..xmm15 (160 bytes), the TIB
+ * fields StackBase, StackLimit, DeallocationStack, r15 r14 r13 r12 rsi rdi rbx
+ * rbp, the return address. The xmm stores are unaligned (movups): a fresh
+ * frame's return slot sits at the other parity from a real call's, so no
+ * single alignment fits both, and movups on aligned data costs nothing.
+ *
+ * >>ctx-x64-win                                                                  */
+#if GN__CTX_X64_WIN
+
+/* gn__ctx_switch_x64_win(void **save_sp, void *load_sp): rcx, rdx. In a COMDAT
+ * section (.linkonce discard), the PE way of letting several translation units
+ * built with GONET_STATIC each carry a copy.                                     */
+__asm__(
+    ".section .text$gn__ctx_switch_x64_win,\"xr\"\n"
+    ".linkonce discard\n"
+    ".p2align 4\n"
+    ".globl " GN__ASM_NAME("gn__ctx_switch_x64_win") "\n"
+    GN__ASM_TYPE("gn__ctx_switch_x64_win")
+    GN__ASM_NAME("gn__ctx_switch_x64_win") ":\n"
+    "    pushq %rbp\n"
+    "    pushq %rbx\n"
+    "    pushq %rdi\n"
+    "    pushq %rsi\n"
+    "    pushq %r12\n"
+    "    pushq %r13\n"
+    "    pushq %r14\n"
+    "    pushq %r15\n"
+    "    pushq %gs:0x1478\n"
+    "    pushq %gs:0x10\n"
+    "    pushq %gs:0x08\n"
+    "    subq $160, %rsp\n"
+    "    movups %xmm6, 0(%rsp)\n"
+    "    movups %xmm7, 16(%rsp)\n"
+    "    movups %xmm8, 32(%rsp)\n"
+    "    movups %xmm9, 48(%rsp)\n"
+    "    movups %xmm10, 64(%rsp)\n"
+    "    movups %xmm11, 80(%rsp)\n"
+    "    movups %xmm12, 96(%rsp)\n"
+    "    movups %xmm13, 112(%rsp)\n"
+    "    movups %xmm14, 128(%rsp)\n"
+    "    movups %xmm15, 144(%rsp)\n"
+    "    movq %rsp, (%rcx)\n"
+    "    movq %rdx, %rsp\n"
+    "    movups 0(%rsp), %xmm6\n"
+    "    movups 16(%rsp), %xmm7\n"
+    "    movups 32(%rsp), %xmm8\n"
+    "    movups 48(%rsp), %xmm9\n"
+    "    movups 64(%rsp), %xmm10\n"
+    "    movups 80(%rsp), %xmm11\n"
+    "    movups 96(%rsp), %xmm12\n"
+    "    movups 112(%rsp), %xmm13\n"
+    "    movups 128(%rsp), %xmm14\n"
+    "    movups 144(%rsp), %xmm15\n"
+    "    addq $160, %rsp\n"
+    "    popq %gs:0x08\n"
+    "    popq %gs:0x10\n"
+    "    popq %gs:0x1478\n"
+    "    popq %r15\n"
+    "    popq %r14\n"
+    "    popq %r13\n"
+    "    popq %r12\n"
+    "    popq %rsi\n"
+    "    popq %rdi\n"
+    "    popq %rbx\n"
+    "    popq %rbp\n"
+    "    ret\n"
+    ".text\n");
+
+#ifdef __cplusplus
+extern "C"
+#endif
+void gn__ctx_switch_x64_win(void **save_sp, void *load_sp);
+
+GN__PRIVATE void gn__ctx_switch(gn__ctx *from, gn__ctx *to) { gn__ctx_switch_x64_win(&from->sp, to->sp); }
+
+/* Lays out a frame that the switch "returns" into entry from. entry starts as
+ * if called: rsp % 16 == 8, a zero return address (the unwinder's end of the
+ * chain), and above it the 32 bytes of shadow space the ABI gives every callee.
+ * The TIB fields describe the coroutine's stack as the system describes a
+ * thread's: StackLimit is the low end of the committed part, and
+ * DeallocationStack the bottom of the guard below it (see os_windows.c), which
+ * is how an overflow into the guard becomes EXCEPTION_STACK_OVERFLOW.          */
+GN__PRIVATE void gn__ctx_init(gn__ctx *c, char *stack_lo, size_t size, void (*entry)(void)) {
+    uintptr_t top = ((uintptr_t)(stack_lo + size)) & ~(uintptr_t)15;
+    uint64_t *sp = (uint64_t *)top;
+    sp -= 4;                            /* shadow space                          */
+    *--sp = 0;                          /* entry's return address: never used     */
+    *--sp = (uint64_t)(uintptr_t)entry; /* where the switch's ret lands           */
+    for (int i = 0; i < 8; i++) *--sp = 0;   /* rbp rbx rdi rsi r12 r13 r14 r15  */
+    *--sp = (uint64_t)(uintptr_t)(stack_lo - gn__os_guard_size());   /* DeallocationStack */
+    *--sp = (uint64_t)(uintptr_t)stack_lo;   /* StackLimit                       */
+    *--sp = (uint64_t)top;                   /* StackBase                        */
+    sp -= 20;                                /* xmm6-xmm15                       */
+    memset(sp, 0, 160);
+    c->sp = sp;
+}
+
+#endif /* GN__CTX_X64_WIN */

@@ -124,8 +124,9 @@ WIN_CC       ?= x86_64-w64-mingw32-gcc
 WINE         ?= /usr/lib/wine/wine64
 WIN_LDLIBS    = -lws2_32 -lmswsock -lsynchronization -lpthread
 WIN_TESTS     = test_greatest test_runtime test_chan test_sync test_timer test_context test_signal test_bufio \
-                test_net test_deadline test_http_parse test_http_mux test_http_client test_http_server test_http_fs
-WIN_EXAMPLES  = primes
+                test_net test_deadline test_http_parse test_http_mux test_http_client test_http_server test_http_fs \
+                test_limits test_faults test_fuzz_regress
+WIN_EXAMPLES  = primes hello echo chat fileserver proxy shutdown stats
 $(B)/win/%.exe: tests/%.c gonet.h tests/greatest.h tests/test_util.h tests/test_check.h | $(B)/win
 	$(WIN_CC) $(OPT) -std=c11 $(WARN) -static $< -o $@ $(WIN_LDLIBS)
 $(B)/win/%.exe: examples/%.c gonet.h | $(B)/win

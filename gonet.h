@@ -67,6 +67,11 @@
                                        always does)
        GN_NO_VALGRIND      impl  off   do not tell valgrind about coroutine stacks
                                        even when <valgrind/valgrind.h> is present
+       GN_FAULT_INJECTION  impl  0     for tests: every I/O system call first asks
+                                       int gn__fault_hook(int call, int fd), which
+                                       the program defines: 0 to go on, or an errno
+                                       to fail the call with (POSIX; the
+                                       >>sys-posix part lists the calls)
      At run time: GONET_MAXPROCS=n in the environment sets the number of Ps when
      gn_config.procs is 0.
      If the implementing file includes system headers before gonet.h, define
@@ -350,6 +355,8 @@
      and waits for it); sockets only for gn_conn_from_fd, no SO_REUSEPORT, no
      unixgram, "unix" from Windows 10 1803. The tests run under wine, which
      lacks AF_UNIX, ICMP errors on UDP and symbolic links (those tests skip).
+     The header is GNU C (inline assembly, __atomic builtins): gcc and clang,
+     MinGW-w64 included; MSVC's cl cannot build it, and clang-cl is untested.
 */
 
 #ifndef GONET_H
@@ -1965,6 +1972,239 @@ GN__PRIVATE int gn__os_quit_hook(void (*fn)(void)) {
 
 #endif /* GN__OS_POSIX */
 /* ==== end src/os_posix.c ==== */
+
+/* ==== begin src/sys_posix.c ==== */
+/* sys_posix.c — the system calls of the I/O path, in one place: the sockets'
+ * (socket, bind, listen, accept4, connect, read, write, send, sendmsg, writev,
+ * recv, recvfrom, sendto, shutdown, close, socket options), the pollers'
+ * (epoll, eventfd and pipe wake-ups, poll) and the file server's (open,
+ * openat, openat2, fstat, pread). net_posix.c, net.c, poll_epoll.c,
+ * poll_poll.c and fs_posix.c make these calls only through gn__sys_*; what
+ * they still call directly (getsockname, getpeername, fcntl, the resolver,
+ * realpath, readdir) is left out: off the request path, or failing only on a
+ * bad descriptor.
+ *
+ * Each gn__sys_* is a static inline pass-through, so a normal build compiles
+ * it to the bare call. A build with GN_FAULT_INJECTION=1 (tests) links a
+ *     int gn__fault_hook(int call, int fd);   call: one of GN__SYS_* below;
+ *                                             fd: what it acts on, or -1
+ * that every wrapper asks first: 0 lets the call happen; an errno value fails
+ * it as the OS would (-1, errno set) without making it. That is how a test
+ * walks a failure over every call of a request. close is the one exception:
+ * it releases the descriptor whatever it reports, as Linux's does, so that an
+ * injected failure leaks nothing a real one would not. Windows' calls
+ * (net_windows.c, poll_iocp.c, fs_windows.c) do not come through here, nor do
+ * the kqueue poller's own (kevent, its wake pipe).
+ *
+ * >>sys-posix                                                                    */
+#if GN__OS_POSIX
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#if GN__OS_LINUX
+#  include <sys/eventfd.h>
+#endif
+#if GN__POLL_EPOLL
+#  include <sys/epoll.h>
+#endif
+/* Numbers of calls newer than some C libraries' headers.                        */
+#if GN__OS_LINUX && !defined(SYS_epoll_pwait2) && (defined(__x86_64__) || defined(__aarch64__))
+#  define SYS_epoll_pwait2 441
+#endif
+#if GN__OS_LINUX && !defined(SYS_openat2) && (defined(__x86_64__) || defined(__aarch64__))
+#  define SYS_openat2 437
+#endif
+
+enum {
+    GN__SYS_READ = 1, GN__SYS_WRITE, GN__SYS_WRITEV, GN__SYS_SEND, GN__SYS_SENDMSG, GN__SYS_RECV,
+    GN__SYS_RECVFROM, GN__SYS_SENDTO, GN__SYS_ACCEPT, GN__SYS_CONNECT, GN__SYS_SOCKET, GN__SYS_BIND,
+    GN__SYS_LISTEN, GN__SYS_SETSOCKOPT, GN__SYS_GETSOCKOPT, GN__SYS_SHUTDOWN, GN__SYS_CLOSE,
+    GN__SYS_POLL_CREATE, GN__SYS_POLL_CTL, GN__SYS_POLL_WAIT,
+    GN__SYS_WAKE_OPEN, GN__SYS_WAKE_WRITE, GN__SYS_WAKE_READ,   /* eventfd / pipe */
+    GN__SYS_OPEN, GN__SYS_FSTAT, GN__SYS_PREAD,
+    GN__SYS_COUNT
+};
+
+#if defined(GN_FAULT_INJECTION) && GN__FLAG_SET(GN_FAULT_INJECTION)
+#  define GN__FAULTS 1
+#  ifdef __cplusplus
+extern "C"
+#  endif
+int gn__fault_hook(int call, int fd);
+/* Leaves the wrapper failed when the hook says so.                              */
+#  define GN__SYS_FAULT(call, fd)                                                  \
+    do {                                                                         \
+        int gn__e = gn__fault_hook((call), (fd));                                \
+        if (gn__e) {                                                             \
+            errno = gn__e;                                                       \
+            return -1;                                                           \
+        }                                                                        \
+    } while (0)
+#else
+#  define GN__SYS_FAULT(call, fd) ((void)0)
+#endif
+
+static inline ssize_t gn__sys_read(int fd, void *buf, size_t n) {
+    GN__SYS_FAULT(GN__SYS_READ, fd);
+    return read(fd, buf, n);
+}
+static inline ssize_t gn__sys_write(int fd, const void *buf, size_t n) {
+    GN__SYS_FAULT(GN__SYS_WRITE, fd);
+    return write(fd, buf, n);
+}
+static inline ssize_t gn__sys_writev(int fd, const struct iovec *iov, int n) {
+    GN__SYS_FAULT(GN__SYS_WRITEV, fd);
+    return writev(fd, iov, n);
+}
+static inline ssize_t gn__sys_send(int fd, const void *buf, size_t n, int flags) {
+    GN__SYS_FAULT(GN__SYS_SEND, fd);
+    return send(fd, buf, n, flags);
+}
+static inline ssize_t gn__sys_sendmsg(int fd, const struct msghdr *mh, int flags) {
+    GN__SYS_FAULT(GN__SYS_SENDMSG, fd);
+    return sendmsg(fd, mh, flags);
+}
+static inline ssize_t gn__sys_recv(int fd, void *buf, size_t n, int flags) {
+    GN__SYS_FAULT(GN__SYS_RECV, fd);
+    return recv(fd, buf, n, flags);
+}
+static inline ssize_t gn__sys_recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *sa, socklen_t *len) {
+    GN__SYS_FAULT(GN__SYS_RECVFROM, fd);
+    return recvfrom(fd, buf, n, flags, sa, len);
+}
+static inline ssize_t gn__sys_sendto(int fd, const void *buf, size_t n, int flags, const struct sockaddr *sa,
+                                     socklen_t len) {
+    GN__SYS_FAULT(GN__SYS_SENDTO, fd);
+    return sendto(fd, buf, n, flags, sa, len);
+}
+static inline int gn__sys_accept4(int fd, int flags) {
+    GN__SYS_FAULT(GN__SYS_ACCEPT, fd);
+    return accept4(fd, NULL, NULL, flags);
+}
+static inline int gn__sys_connect(int fd, const struct sockaddr *sa, socklen_t len) {
+    GN__SYS_FAULT(GN__SYS_CONNECT, fd);
+    return connect(fd, sa, len);
+}
+static inline int gn__sys_socket(int family, int type, int protocol) {
+    GN__SYS_FAULT(GN__SYS_SOCKET, -1);
+    return socket(family, type, protocol);
+}
+static inline int gn__sys_bind(int fd, const struct sockaddr *sa, socklen_t len) {
+    GN__SYS_FAULT(GN__SYS_BIND, fd);
+    return bind(fd, sa, len);
+}
+static inline int gn__sys_listen(int fd, int backlog) {
+    GN__SYS_FAULT(GN__SYS_LISTEN, fd);
+    return listen(fd, backlog);
+}
+static inline int gn__sys_setsockopt(int fd, int level, int name, const void *v, socklen_t len) {
+    GN__SYS_FAULT(GN__SYS_SETSOCKOPT, fd);
+    return setsockopt(fd, level, name, v, len);
+}
+static inline int gn__sys_getsockopt(int fd, int level, int name, void *v, socklen_t *len) {
+    GN__SYS_FAULT(GN__SYS_GETSOCKOPT, fd);
+    return getsockopt(fd, level, name, v, len);
+}
+static inline int gn__sys_shutdown(int fd, int how) {
+    GN__SYS_FAULT(GN__SYS_SHUTDOWN, fd);
+    return shutdown(fd, how);
+}
+static inline int gn__sys_close(int fd) {
+#if GN__FAULTS
+    int e = gn__fault_hook(GN__SYS_CLOSE, fd);
+    if (e) {
+        close(fd);   /* gone all the same, as on Linux after EINTR */
+        errno = e;
+        return -1;
+    }
+#endif
+    return close(fd);
+}
+
+/* ---- the pollers' ---------------------------------------------------------------- */
+static inline int gn__sys_poll(struct pollfd *pf, nfds_t n, int ms) {
+    GN__SYS_FAULT(GN__SYS_POLL_WAIT, -1);
+    return poll(pf, n, ms);
+}
+#if (defined(__linux__) && defined(_GNU_SOURCE)) || defined(__FreeBSD__)
+static inline int gn__sys_ppoll(struct pollfd *pf, nfds_t n, const struct timespec *ts) {
+    GN__SYS_FAULT(GN__SYS_POLL_WAIT, -1);
+    return ppoll(pf, n, ts, NULL);
+}
+#endif
+static inline int gn__sys_pipe(int p[2]) {
+    GN__SYS_FAULT(GN__SYS_WAKE_OPEN, -1);
+    return pipe(p);
+}
+static inline ssize_t gn__sys_wake_write(int fd, const void *buf, size_t n) {
+    GN__SYS_FAULT(GN__SYS_WAKE_WRITE, fd);
+    return write(fd, buf, n);
+}
+static inline ssize_t gn__sys_wake_read(int fd, void *buf, size_t n) {
+    GN__SYS_FAULT(GN__SYS_WAKE_READ, fd);
+    return read(fd, buf, n);
+}
+#if GN__OS_LINUX
+static inline int gn__sys_eventfd(unsigned v, int flags) {
+    GN__SYS_FAULT(GN__SYS_WAKE_OPEN, -1);
+    return eventfd(v, flags);
+}
+#endif
+#if GN__POLL_EPOLL
+static inline int gn__sys_epoll_create(void) {
+    GN__SYS_FAULT(GN__SYS_POLL_CREATE, -1);
+    return epoll_create1(EPOLL_CLOEXEC);
+}
+static inline int gn__sys_epoll_ctl(int ep, int op, int fd, struct epoll_event *ev) {
+    GN__SYS_FAULT(GN__SYS_POLL_CTL, fd);
+    return epoll_ctl(ep, op, fd, ev);
+}
+static inline int gn__sys_epoll_wait(int ep, struct epoll_event *evs, int max, int ms) {
+    GN__SYS_FAULT(GN__SYS_POLL_WAIT, ep);
+    return epoll_wait(ep, evs, max, ms);
+}
+#  if defined(SYS_epoll_pwait2)
+static inline long gn__sys_epoll_pwait2(int ep, struct epoll_event *evs, int max, const struct timespec *ts) {
+    GN__SYS_FAULT(GN__SYS_POLL_WAIT, ep);
+    return syscall(SYS_epoll_pwait2, ep, evs, max, ts, NULL, 0);
+}
+#  endif
+#endif
+
+/* ---- the file server's --------------------------------------------------------------- */
+static inline int gn__sys_open(const char *path, int flags) {
+    GN__SYS_FAULT(GN__SYS_OPEN, -1);
+    return open(path, flags);
+}
+static inline int gn__sys_openat(int dirfd, const char *path, int flags) {
+    GN__SYS_FAULT(GN__SYS_OPEN, -1);
+    return openat(dirfd, path, flags);
+}
+static inline int gn__sys_fstat(int fd, struct stat *st) {
+    GN__SYS_FAULT(GN__SYS_FSTAT, fd);
+    return fstat(fd, st);
+}
+#if defined(SYS_openat2)
+/* how: struct open_how, which not every C library declares.                     */
+static inline int gn__sys_openat2(int dirfd, const char *path, const void *how, size_t size) {
+    GN__SYS_FAULT(GN__SYS_OPEN, -1);
+    return (int)syscall(SYS_openat2, dirfd, path, how, size);
+}
+#endif
+static inline ssize_t gn__sys_pread(int fd, void *buf, size_t n, off_t off) {
+    GN__SYS_FAULT(GN__SYS_PREAD, fd);
+    return pread(fd, buf, n, off);
+}
+
+#else /* Windows: the calls net.c shares with POSIX, straight through.         */
+#  define gn__sys_bind bind
+#  define gn__sys_listen listen
+#  define gn__sys_setsockopt setsockopt
+#  define gn__sys_shutdown shutdown
+#endif /* GN__OS_POSIX */
+/* ==== end src/sys_posix.c ==== */
 
 /* ==== begin src/os_linux.c ==== */
 /* os_linux.c — the OS layer's Linux part: the futex (unless GN_FUTEX_EMULATED
@@ -3820,12 +4060,12 @@ static struct {
 } gn__ep = {-1, -1, 0};
 
 GN__PRIVATE int gn__netpoll_init(void) {
-    gn__ep.epfd = epoll_create1(EPOLL_CLOEXEC);
+    gn__ep.epfd = gn__sys_epoll_create();
     if (gn__ep.epfd < 0) return gn__err_from_errno(errno);
-    gn__ep.wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    gn__ep.wakefd = gn__sys_eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (gn__ep.wakefd < 0) {
         int err = gn__err_from_errno(errno);
-        close(gn__ep.epfd);
+        gn__sys_close(gn__ep.epfd);
         gn__ep.epfd = -1;
         return err;
     }
@@ -3833,10 +4073,10 @@ GN__PRIVATE int gn__netpoll_init(void) {
     memset(&ev, 0, sizeof ev);
     ev.events = EPOLLIN;
     ev.data.u64 = GN__EP_WAKE_TAG;
-    if (epoll_ctl(gn__ep.epfd, EPOLL_CTL_ADD, gn__ep.wakefd, &ev) != 0) {
+    if (gn__sys_epoll_ctl(gn__ep.epfd, EPOLL_CTL_ADD, gn__ep.wakefd, &ev) != 0) {
         int err = gn__err_from_errno(errno);
-        close(gn__ep.wakefd);
-        close(gn__ep.epfd);
+        gn__sys_close(gn__ep.wakefd);
+        gn__sys_close(gn__ep.epfd);
         gn__ep.epfd = gn__ep.wakefd = -1;
         return err;
     }
@@ -3845,8 +4085,8 @@ GN__PRIVATE int gn__netpoll_init(void) {
 }
 
 GN__PRIVATE void gn__netpoll_fini(void) {
-    if (gn__ep.wakefd >= 0) close(gn__ep.wakefd);
-    if (gn__ep.epfd >= 0) close(gn__ep.epfd);
+    if (gn__ep.wakefd >= 0) gn__sys_close(gn__ep.wakefd);
+    if (gn__ep.epfd >= 0) gn__sys_close(gn__ep.epfd);
     gn__ep.epfd = gn__ep.wakefd = -1;
 }
 
@@ -3859,17 +4099,16 @@ GN__PRIVATE void gn__netpoll_break(void) {
     uint64_t one = 1;
     int saved = errno;   /* callable from a coroutine: keep its errno */
     for (;;) {
-        ssize_t n = write(gn__ep.wakefd, &one, sizeof one);
-        if (n == (ssize_t)sizeof one || errno != EINTR) break;   /* EAGAIN: already full */
+        ssize_t n = gn__sys_wake_write(gn__ep.wakefd, &one, sizeof one);
+        if (n == (ssize_t)sizeof one) break;
+        if (errno == EINTR) continue;
+        /* EAGAIN: the counter is full, so a wake-up waits to be read. Any other
+         * failure sent none: the next break must not think one is pending.     */
+        if (errno != EAGAIN) gn__store(&gn__ep.wake_pending, 0u);
+        break;
     }
     errno = saved;
 }
-
-#ifndef SYS_epoll_pwait2
-#  if defined(__x86_64__) || defined(__aarch64__)
-#    define SYS_epoll_pwait2 441
-#  endif
-#endif
 
 /* epoll_pwait2 (Linux 5.11) takes a timespec; plain epoll_wait only whole
  * milliseconds, which would make every short sleep up to 1 ms late.            */
@@ -3879,7 +4118,7 @@ GN__PRIVATE int gn__epoll_wait_ns(struct epoll_event *evs, int max, int64_t dela
     static int no_pwait2;
     if (delay > 0 && !gn__load_relaxed(&no_pwait2)) {
         struct timespec ts = {(time_t)(delay / GN_SECOND), (long)(delay % GN_SECOND)};
-        long n = syscall(SYS_epoll_pwait2, gn__ep.epfd, evs, max, &ts, NULL, 0);
+        long n = gn__sys_epoll_pwait2(gn__ep.epfd, evs, max, &ts);
         if (n >= 0 || errno != ENOSYS) return (int)n;
         gn__store_relaxed(&no_pwait2, 1);
     }
@@ -3888,7 +4127,7 @@ GN__PRIVATE int gn__epoll_wait_ns(struct epoll_event *evs, int max, int64_t dela
     if (delay < 0) ms = -1;
     else if (delay == 0) ms = 0;
     else ms = (int)((delay + GN_MILLISECOND - 1) / GN_MILLISECOND);
-    return epoll_wait(gn__ep.epfd, evs, max, ms);
+    return gn__sys_epoll_wait(gn__ep.epfd, evs, max, ms);
 }
 
 /* Edge-triggered, both directions at once: an fd costs one epoll_ctl in its
@@ -3898,7 +4137,7 @@ GN__PRIVATE int gn__netpoll_arm(gn__pd *pd) {
     memset(&ev, 0, sizeof ev);
     ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
     ev.data.u64 = (uint64_t)pd->id << 32 | gn__load(&pd->gen);
-    if (epoll_ctl(gn__ep.epfd, EPOLL_CTL_ADD, pd->fd, &ev) != 0) return gn__err_from_errno(errno);
+    if (gn__sys_epoll_ctl(gn__ep.epfd, EPOLL_CTL_ADD, pd->fd, &ev) != 0) return gn__err_from_errno(errno);
     return 0;
 }
 
@@ -3906,7 +4145,7 @@ GN__PRIVATE void gn__netpoll_disarm(gn__pd *pd) {
     struct epoll_event ev;
     memset(&ev, 0, sizeof ev);
     int saved = errno;
-    epoll_ctl(gn__ep.epfd, EPOLL_CTL_DEL, pd->fd, &ev);
+    gn__sys_epoll_ctl(gn__ep.epfd, EPOLL_CTL_DEL, pd->fd, &ev);
     errno = saved;
 }
 
@@ -3918,7 +4157,7 @@ GN__PRIVATE int gn__netpoll(int64_t delay, gn__glist *out) {
         uint64_t tag = evs[i].data.u64;
         if (tag == GN__EP_WAKE_TAG) {
             uint64_t v;
-            if (read(gn__ep.wakefd, &v, sizeof v) < 0) { /* drained already: fine */ }
+            if (gn__sys_wake_read(gn__ep.wakefd, &v, sizeof v) < 0) { /* drained already: fine */ }
             gn__store(&gn__ep.wake_pending, 0);
             continue;
         }
@@ -4016,8 +4255,8 @@ static struct {
 } gn__pp = {0, NULL, 0, 0, NULL, 0, 0, NULL, NULL, 0, NULL, NULL, 0, {-1, -1}, 0, 0};
 
 GN__PRIVATE void gn__netpoll_fini(void) {
-    if (gn__pp.wakefd[0] >= 0) close(gn__pp.wakefd[0]);
-    if (gn__pp.wakefd[1] >= 0 && gn__pp.wakefd[1] != gn__pp.wakefd[0]) close(gn__pp.wakefd[1]);
+    if (gn__pp.wakefd[0] >= 0) gn__sys_close(gn__pp.wakefd[0]);
+    if (gn__pp.wakefd[1] >= 0 && gn__pp.wakefd[1] != gn__pp.wakefd[0]) gn__sys_close(gn__pp.wakefd[1]);
     gn__pp.wakefd[0] = gn__pp.wakefd[1] = -1;
     GN_FREE(gn__pp.ents);
     GN_FREE(gn__pp.slot);
@@ -4051,18 +4290,18 @@ GN__PRIVATE int gn__netpoll_init(void) {
         return GN_ENOMEM;
     }
 #if GN__PP_EVENTFD
-    int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    int fd = gn__sys_eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (fd < 0) return gn__err_from_errno(errno);
     gn__pp.wakefd[0] = gn__pp.wakefd[1] = fd;
 #else
     int p[2];
-    if (pipe(p) != 0) return gn__err_from_errno(errno);
+    if (gn__sys_pipe(p) != 0) return gn__err_from_errno(errno);
     for (int i = 0; i < 2; i++) {
         int fl = fcntl(p[i], F_GETFL);
         if (fl < 0 || fcntl(p[i], F_SETFL, fl | O_NONBLOCK) != 0 || fcntl(p[i], F_SETFD, FD_CLOEXEC) != 0) {
             int err = gn__err_from_errno(errno);
-            close(p[0]);
-            close(p[1]);
+            gn__sys_close(p[0]);
+            gn__sys_close(p[1]);
             return err;
         }
     }
@@ -4082,8 +4321,13 @@ GN__PRIVATE void gn__netpoll_break(void) {
     char one = 1;
 #endif
     for (;;) {
-        ssize_t n = write(gn__pp.wakefd[1], &one, sizeof one);
-        if (n == (ssize_t)sizeof one || errno != EINTR) break;   /* EAGAIN: already full */
+        ssize_t n = gn__sys_wake_write(gn__pp.wakefd[1], &one, sizeof one);
+        if (n == (ssize_t)sizeof one) break;
+        if (errno == EINTR) continue;
+        /* EAGAIN: full, so a wake-up waits to be read. Any other failure sent
+         * none: the next break must not think one is pending.                  */
+        if (errno != EAGAIN) gn__store(&gn__pp.wake_pending, 0u);
+        break;
     }
     errno = saved;
 }
@@ -4225,13 +4469,13 @@ GN__PRIVATE int gn__pp_poll(struct pollfd *pf, uint32_t n, int64_t delay) {
         ts.tv_nsec = (long)(delay % GN_SECOND);
         tsp = &ts;
     }
-    return ppoll(pf, (nfds_t)n, tsp, NULL);
+    return gn__sys_ppoll(pf, (nfds_t)n, tsp);
 #else
     int ms;
     if (delay < 0) ms = -1;
     else if (delay == 0) ms = 0;
     else ms = (int)((delay + GN_MILLISECOND - 1) / GN_MILLISECOND);   /* never early */
-    return poll(pf, (nfds_t)n, ms);
+    return gn__sys_poll(pf, (nfds_t)n, ms);
 #endif
 }
 
@@ -4258,10 +4502,10 @@ GN__PRIVATE int gn__netpoll(int64_t delay, gn__glist *out) {
         if (i == 0) {
 #if GN__PP_EVENTFD
             uint64_t v;
-            if (read(gn__pp.wakefd[0], &v, sizeof v) < 0) { /* drained already: fine */ }
+            if (gn__sys_wake_read(gn__pp.wakefd[0], &v, sizeof v) < 0) { /* drained already: fine */ }
 #else
             char buf[64];
-            while (read(gn__pp.wakefd[0], buf, sizeof buf) > 0) {}
+            while (gn__sys_wake_read(gn__pp.wakefd[0], buf, sizeof buf) > 0) {}
 #endif
             gn__store(&gn__pp.wake_pending, 0);
             continue;
@@ -8107,7 +8351,7 @@ GN__PRIVATE int gn__sock_error(void) { return gn__err_from_errno(errno); }
 
 GN__PRIVATE void gn__sock_close(gn__sock s) {
     int saved = errno;
-    close(s);
+    gn__sys_close(s);
     errno = saved;
 }
 
@@ -8120,7 +8364,10 @@ GN__PRIVATE int gn__fd_init(gn__fd *f, gn__sock fd, int family, int type) {
     f->refs = 1;
     int st = 0;
     socklen_t len = sizeof st;
-    f->is_socket = getsockopt(fd, SOL_SOCKET, SO_TYPE, &st, &len) == 0;
+    /* A family means the runtime made the socket; only a descriptor handed in
+     * (gn_conn_from_fd) needs asking. Taken for a file, a socket would be
+     * written without MSG_NOSIGNAL, and a gone peer would kill the process.   */
+    f->is_socket = family != AF_UNSPEC || gn__sys_getsockopt(fd, SOL_SOCKET, SO_TYPE, &st, &len) == 0;
     f->pd = gn__pd_alloc();
     if (!f->pd) return GN_ENOMEM;
     f->pd->fd = fd;
@@ -8168,7 +8415,7 @@ GN__PRIVATE int64_t gn__fd_read(gn__fd *f, void *buf, size_t n) {
             gn__store_relaxed(&f->drained, 0u);
             if (!gn__load(&f->pd->hup) && (err = gn__fd_wait(f, 'r')) != 0) return err;
         }
-        ssize_t r = read(f->fd, buf, n);
+        ssize_t r = gn__sys_read(f->fd, buf, n);
         if (r > 0) {
             if ((size_t)r < n && f->type == SOCK_STREAM) gn__store_relaxed(&f->drained, 1u);
             return r;
@@ -8187,8 +8434,8 @@ GN__PRIVATE int64_t gn__fd_write(gn__fd *f, const void *buf, size_t n) {
     while (done < n || once) {
         int err = gn__fd_check(f, 'w');
         if (err) return err;
-        ssize_t w = f->is_socket ? send(f->fd, (const char *)buf + done, n - done, MSG_NOSIGNAL)
-                                 : write(f->fd, (const char *)buf + done, n - done);
+        ssize_t w = f->is_socket ? gn__sys_send(f->fd, (const char *)buf + done, n - done, MSG_NOSIGNAL)
+                                 : gn__sys_write(f->fd, (const char *)buf + done, n - done);
         if (w >= 0) {
             done += (size_t)w;
             once = 0;
@@ -8217,9 +8464,9 @@ GN__PRIVATE int64_t gn__fd_writev(gn__fd *f, gn__iov *iov, int n) {
             memset(&mh, 0, sizeof mh);
             mh.msg_iov = iov;
             mh.msg_iovlen = (size_t)(n > IOV_MAX ? IOV_MAX : n);
-            w = sendmsg(f->fd, &mh, MSG_NOSIGNAL);
+            w = gn__sys_sendmsg(f->fd, &mh, MSG_NOSIGNAL);
         } else {
-            w = writev(f->fd, iov, n > IOV_MAX ? IOV_MAX : n);
+            w = gn__sys_writev(f->fd, iov, n > IOV_MAX ? IOV_MAX : n);
         }
         if (w < 0) {
             int e = errno;
@@ -8246,7 +8493,7 @@ GN__PRIVATE int64_t gn__fd_writev(gn__fd *f, gn__iov *iov, int n) {
 /* ---- sockets --------------------------------------------------------------------- */
 /* A non-blocking, close-on-exec socket in *out; 0 or an error.                    */
 GN__PRIVATE int gn__socket(int family, int type, int protocol, gn__sock *out) {
-    int fd = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
+    int fd = gn__sys_socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
     if (fd < 0) return gn__sock_error();
     *out = fd;
     return 0;
@@ -8256,12 +8503,30 @@ GN__PRIVATE int gn__socket(int family, int type, int protocol, gn__sock *out) {
  * address reuse, so that a restarted server need not wait out TIME_WAIT.      */
 GN__PRIVATE int gn__sock_listen_opts(gn__sock fd, int family, int reuse_port) {
     int one = 1;
-    if (family != AF_UNIX) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (reuse_port) setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+    if (family != AF_UNIX) gn__sys_setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (reuse_port) gn__sys_setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
     return 0;
 }
 
 GN__PRIVATE void gn__sock_unlink(const char *path) { unlink(path); }
+
+/* Linux's accept hands over errors pending on the new connection, which say
+ * nothing of the listener; its manual asks to retry them as EAGAIN. Left to
+ * the caller, one client's broken network would stop a server accepting.      */
+GN__PRIVATE int gn__accept_retry(int e) {
+    switch (e) {
+    case EPROTO: case ENOPROTOOPT: case ENETDOWN: case ENETUNREACH: case EHOSTUNREACH:
+#ifdef EHOSTDOWN
+    case EHOSTDOWN:
+#endif
+#ifdef ENONET
+    case ENONET:
+#endif
+        return 1;
+    default:
+        return 0;
+    }
+}
 
 /* One connection from listener l in *out (non-blocking, close-on-exec): 0, or
  * an error (out of descriptors included: the caller backs off).                */
@@ -8269,13 +8534,13 @@ GN__PRIVATE int gn__fd_accept(gn__fd *l, gn__sock *out) {
     for (;;) {
         int err = gn__fd_check(l, 'r');
         if (err) return err;
-        int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        int fd = gn__sys_accept4(l->fd, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd >= 0) {
             *out = fd;
             return 0;
         }
         int e = errno;
-        if (e == EINTR || e == ECONNABORTED) continue;
+        if (e == EINTR || e == ECONNABORTED || gn__accept_retry(e)) continue;
         if (e != EAGAIN && e != EWOULDBLOCK) return gn__err_from_errno(e);
         if ((err = gn__fd_wait(l, 'r')) != 0) return err;
     }
@@ -8285,14 +8550,18 @@ GN__PRIVATE int gn__fd_accept(gn__fd *l, gn__sock *out) {
  * deadline passes. 0 or an error.                                             */
 GN__PRIVATE int gn__fd_connect(gn__fd *f, const struct sockaddr *sa, socklen_t salen) {
     int fd = f->fd, rc = 0;
-    int r = connect(fd, sa, salen);
-    if (r != 0 && errno != EINPROGRESS && errno != EINTR) rc = gn__err_from_errno(errno);
+    int r;
+    /* Interrupted, the attempt may go on in the kernel or never have begun:
+     * asking again tells (EALREADY: under way; EISCONN: done).               */
+    while ((r = gn__sys_connect(fd, sa, salen)) != 0 && errno == EINTR) {}
+    if (r != 0 && errno == EISCONN) r = 0;
+    if (r != 0 && errno != EINPROGRESS && errno != EALREADY) rc = gn__err_from_errno(errno);
     if (r != 0 && rc == 0) {
         for (;;) {
             if ((rc = gn__fd_wait(f, 'w')) != 0) break;
             int err = 0;
             socklen_t len = sizeof err;
-            if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
+            if (gn__sys_getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
             if (err == EINPROGRESS || err == EALREADY || err == EINTR) continue;
             if (err == 0) {
                 /* Writable is not connected: an fd registered before connect
@@ -8324,7 +8593,7 @@ GN__PRIVATE int64_t gn__fd_recvfrom(gn__fd *f, void *buf, size_t n, struct socka
         int64_t rc = gn__fd_check(f, 'r');
         if (rc) return rc;
         *len = sizeof *ss;
-        ssize_t r = recvfrom(f->fd, buf, n, 0, (struct sockaddr *)ss, len);
+        ssize_t r = gn__sys_recvfrom(f->fd, buf, n, 0, (struct sockaddr *)ss, len);
         if (r >= 0) return r;
         int e = errno;
         if (e == EINTR) continue;
@@ -8337,7 +8606,7 @@ GN__PRIVATE int64_t gn__fd_sendto(gn__fd *f, const void *buf, size_t n, const st
     for (;;) {
         int64_t rc = gn__fd_check(f, 'w');
         if (rc) return rc;
-        ssize_t w = sendto(f->fd, buf, n, MSG_NOSIGNAL, sa, len);
+        ssize_t w = gn__sys_sendto(f->fd, buf, n, MSG_NOSIGNAL, sa, len);
         if (w >= 0) return w;
         int e = errno;
         if (e == EINTR) continue;
@@ -8358,7 +8627,7 @@ GN__PRIVATE int gn__fd_park_idle(gn__fd *f, void (*fn)(void *), void *arg) {
              * predate that read (an fd registered with bytes waiting, a read
              * that did not wait). Look before holding a buffer for nothing.   */
             char b;
-            ssize_t k = recv(f->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+            ssize_t k = gn__sys_recv(f->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
             if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
                 rc = gn__pd_spawn_on_read(f->pd, fn, arg);
         }
@@ -8381,7 +8650,7 @@ GN__PRIVATE int gn__fd_unwatch(gn__fd *f) {
 /* shutdown wakes a blocked reader (end of file) and writer (EPIPE) by itself. */
 GN__PRIVATE void gn__fd_cut(gn__fd *f) {
     int saved = errno;
-    shutdown(f->fd, SHUT_RDWR);
+    gn__sys_shutdown(f->fd, SHUT_RDWR);
     errno = saved;
 }
 /* What the poller saw: no system call.                                          */
@@ -8391,8 +8660,8 @@ GN__PRIVATE int gn__fd_hung_up(gn__fd *f) {
 
 /* ---- options that differ by OS ------------------------------------------------------ */
 GN__PRIVATE int gn__sock_keepalive(gn__sock fd, int secs) {
-    if (setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &secs, sizeof secs) != 0) return gn__sock_error();
-    if (setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &secs, sizeof secs) != 0) return gn__sock_error();
+    if (gn__sys_setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &secs, sizeof secs) != 0) return gn__sock_error();
+    if (gn__sys_setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &secs, sizeof secs) != 0) return gn__sock_error();
     return 0;
 }
 
@@ -8407,13 +8676,13 @@ GN__PRIVATE int gn__sock_group(gn__sock fd, const char *group, const char *ifnam
         memset(&m, 0, sizeof m);
         m.imr_multiaddr = a4;
         m.imr_ifindex = (int)ifindex;
-        rc = setsockopt(fd, IPPROTO_IP, join ? IP_ADD_MEMBERSHIP : IP_DROP_MEMBERSHIP, &m, sizeof m);
+        rc = gn__sys_setsockopt(fd, IPPROTO_IP, join ? IP_ADD_MEMBERSHIP : IP_DROP_MEMBERSHIP, &m, sizeof m);
     } else if (inet_pton(AF_INET6, group, &a6) == 1) {
         struct ipv6_mreq m;
         memset(&m, 0, sizeof m);
         m.ipv6mr_multiaddr = a6;
         m.ipv6mr_interface = ifindex;
-        rc = setsockopt(fd, IPPROTO_IPV6, join ? IPV6_ADD_MEMBERSHIP : IPV6_DROP_MEMBERSHIP, &m, sizeof m);
+        rc = gn__sys_setsockopt(fd, IPPROTO_IPV6, join ? IPV6_ADD_MEMBERSHIP : IPV6_DROP_MEMBERSHIP, &m, sizeof m);
     } else {
         return GN_EINVAL;
     }
@@ -9298,7 +9567,7 @@ GN__PRIVATE int gn__new_conn(gn_conn **out, gn__sock fd, int family, int type) {
     }
     if (type == SOCK_STREAM && (family == AF_INET || family == AF_INET6)) {
         int one = 1;
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, (const char *)&one, sizeof one);
+        gn__sys_setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, (const char *)&one, sizeof one);
     }
     *out = c;
     return 0;
@@ -9324,11 +9593,11 @@ GONET_API int gn_listen_with(gn_listener **out, const char *network, const char 
             return rc;
         }
         if (addrs[i].family == AF_INET6 && net.family == AF_UNSPEC)
-            setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, (const char *)&zero, sizeof zero);
+            gn__sys_setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, (const char *)&zero, sizeof zero);
         if (addrs[i].family == AF_INET6 && net.family == AF_INET6)
-            setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, (const char *)&one, sizeof one);
+            gn__sys_setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, (const char *)&one, sizeof one);
         int backlog = opts && opts->backlog > 0 ? opts->backlog : SOMAXCONN;
-        if (bind(fd, (struct sockaddr *)&addrs[i].ss, addrs[i].len) != 0 || listen(fd, backlog) != 0) {
+        if (gn__sys_bind(fd, (struct sockaddr *)&addrs[i].ss, addrs[i].len) != 0 || gn__sys_listen(fd, backlog) != 0) {
             rc = gn__sock_error();
             gn__sock_close(fd);
             continue;
@@ -9580,7 +9849,7 @@ GONET_API int gn_close(gn_conn *c) {
 GN__PRIVATE int gn__shutdown(gn_conn *c, int how) {
     if (!c) return GN_EINVAL;
     if (!gn__fd_acquire(&c->f)) return GN_ECLOSED;
-    int rc = shutdown(c->f.fd, how) == 0 ? 0 : gn__sock_error();
+    int rc = gn__sys_shutdown(c->f.fd, how) == 0 ? 0 : gn__sock_error();
     gn__conn_put(c);
     return rc;
 }
@@ -9608,7 +9877,7 @@ GONET_API int gn_conn_fd(gn_conn *c) { return c ? (int)c->f.fd : GN_EINVAL; }
 
 GN__PRIVATE int gn__setopt(gn_conn *c, int level, int name, const void *v, socklen_t len) {
     if (!c) return GN_EINVAL;
-    return setsockopt(c->f.fd, level, name, (const char *)v, len) == 0 ? 0 : gn__sock_error();
+    return gn__sys_setsockopt(c->f.fd, level, name, (const char *)v, len) == 0 ? 0 : gn__sock_error();
 }
 GONET_API int gn_set_nodelay(gn_conn *c, int on) {
     int v = on != 0;
@@ -9667,9 +9936,9 @@ GONET_API int gn_listen_packet(gn_conn **out, const char *network, const char *a
         if ((rc = gn__socket(addrs[i].family, SOCK_DGRAM, 0, &fd)) < 0) continue;
         int zero = 0;
         if (addrs[i].family == AF_INET6 && net.family == AF_UNSPEC)
-            setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, (const char *)&zero, sizeof zero);
+            gn__sys_setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, (const char *)&zero, sizeof zero);
         gn__sock_listen_opts(fd, addrs[i].family, 0);
-        if (bind(fd, (struct sockaddr *)&addrs[i].ss, addrs[i].len) != 0) {
+        if (gn__sys_bind(fd, (struct sockaddr *)&addrs[i].ss, addrs[i].len) != 0) {
             rc = gn__sock_error();
             gn__sock_close(fd);
             continue;
@@ -15097,11 +15366,6 @@ GONET_API int gn_http_serve_file(gn_http_response *w, gn_http_request *r, const 
 #  include <sys/syscall.h>
 #endif
 
-#if defined(SYS_openat2)
-#  define GN__SYS_OPENAT2 SYS_openat2
-#elif GN__OS_LINUX && (defined(__x86_64__) || defined(__aarch64__))
-#  define GN__SYS_OPENAT2 437
-#endif
 
 /* Set once openat2 has said ENOSYS; tests set it to exercise the other way.      */
 static int gn__fs_no_openat2;
@@ -15141,14 +15405,14 @@ GN__PRIVATE int gn__fs_resolve(const gn__fs_root *root, const char *rel, struct 
 GN__PRIVATE int gn__fs_open_beneath(const gn__fs_root *root, const char *rel, int flags, int *err) {
     int rootfd = (int)root->fd;
     if (!*rel) rel = ".";
-#if defined(GN__SYS_OPENAT2)
+#if defined(SYS_openat2)
     if (!gn__load_relaxed(&gn__fs_no_openat2)) {
         struct { uint64_t flags, mode, resolve; } how;
         how.flags = (uint64_t)flags;
         how.mode = 0;
         how.resolve = 0x08 | 0x02;   /* RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS      */
         for (int i = 0; i < 8; i++) {
-            long fd = syscall(GN__SYS_OPENAT2, rootfd, rel, &how, sizeof how);
+            long fd = gn__sys_openat2(rootfd, rel, &how, sizeof how);
             if (fd >= 0) return (int)fd;
             int e = errno;
             if (e == EAGAIN || e == EINTR) continue;   /* a rename raced the lookup   */
@@ -15168,13 +15432,13 @@ GN__PRIVATE int gn__fs_open_beneath(const gn__fs_root *root, const char *rel, in
         return -1;
     }
     int fd;
-    do fd = openat(rootfd, rel, flags); while (fd < 0 && errno == EINTR);
+    do fd = gn__sys_openat(rootfd, rel, flags); while (fd < 0 && errno == EINTR);
     if (fd < 0) {
         *err = errno;
         return -1;
     }
-    if (fstat(fd, &got) == 0 && got.st_dev == want.st_dev && got.st_ino == want.st_ino) return fd;
-    close(fd);
+    if (gn__sys_fstat(fd, &got) == 0 && got.st_dev == want.st_dev && got.st_ino == want.st_ino) return fd;
+    gn__sys_close(fd);
     *err = EXDEV;
     return -1;
 }
@@ -15190,20 +15454,20 @@ GN__PRIVATE GN__OPAQUE void gn__fs_open_run(void *arg) {
     if (o->root) {
         fd = gn__fs_open_beneath(o->root, o->path, flags, &o->err);
     } else {
-        do fd = open(o->path, flags); while (fd < 0 && errno == EINTR);
+        do fd = gn__sys_open(o->path, flags); while (fd < 0 && errno == EINTR);
         if (fd < 0) o->err = errno;
     }
     if (fd < 0) return;
     struct stat st;
-    if (fstat(fd, &st) != 0) {
+    if (gn__sys_fstat(fd, &st) != 0) {
         o->err = errno;
-        close(fd);
+        gn__sys_close(fd);
         return;
     }
     gn__fs_stat_from(&st, &o->st);
     if (o->sniff && S_ISREG(st.st_mode)) {
         while (o->nsniff < GN__FS_SNIFF) {
-            ssize_t n = pread(fd, o->sniff + o->nsniff, GN__FS_SNIFF - o->nsniff, (off_t)o->nsniff);
+            ssize_t n = gn__sys_pread(fd, o->sniff + o->nsniff, GN__FS_SNIFF - o->nsniff, (off_t)o->nsniff);
             if (n < 0 && errno == EINTR) continue;
             if (n <= 0) break;
             o->nsniff += (size_t)n;
@@ -15217,7 +15481,7 @@ GN__PRIVATE GN__OPAQUE void gn__fs_read_run(void *arg) {
     o->got = 0;
     o->err = 0;
     while ((size_t)o->got < o->n) {
-        ssize_t n = pread((int)o->fd, o->buf + o->got, o->n - (size_t)o->got, (off_t)(o->off + o->got));
+        ssize_t n = gn__sys_pread((int)o->fd, o->buf + o->got, o->n - (size_t)o->got, (off_t)(o->off + o->got));
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) o->err = errno;
         if (n <= 0) break;
@@ -15226,7 +15490,7 @@ GN__PRIVATE GN__OPAQUE void gn__fs_read_run(void *arg) {
 }
 
 GN__PRIVATE GN__OPAQUE void gn__fs_close_run(void *arg) {
-    close((int)*(gn__fs_fd *)arg);
+    gn__sys_close((int)*(gn__fs_fd *)arg);
 }
 
 GN__PRIVATE GN__OPAQUE void gn__fs_list_run(void *arg) {
@@ -15234,7 +15498,7 @@ GN__PRIVATE GN__OPAQUE void gn__fs_list_run(void *arg) {
     DIR *d = fdopendir((int)o->fd);
     if (!d) {
         o->err = errno;
-        close((int)o->fd);
+        gn__sys_close((int)o->fd);
         return;
     }
     struct dirent *de;
@@ -16523,6 +16787,9 @@ GN__PRIVATE int gn__cl_exchange(gn__cl_conn *pc, const gn__cl_req *rq, int64_t r
     /* The server may have answered and closed before taking the whole body (a
      * 413, say): its response then says more than the broken pipe does.      */
     int wrc = rc;
+    /* Whatever the write left unsaid, the request cannot go on: the end of it
+     * tells a server still waiting for the rest to answer or close, now.     */
+    if (wrc) gn_close_write(pc->conn);
     rc = gn__cl_deadlines(pc, gn__cl_min_dl(rht > 0 ? gn__deadline_after(rht) : 0, deadline), deadline);
     if (rc == 0) rc = gn__cl_read_head(pc, rq, got);
     if (rc == 0 && wrc) pc->resp.reusable = 0;

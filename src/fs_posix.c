@@ -13,11 +13,6 @@
 #  include <sys/syscall.h>
 #endif
 
-#if defined(SYS_openat2)
-#  define GN__SYS_OPENAT2 SYS_openat2
-#elif GN__OS_LINUX && (defined(__x86_64__) || defined(__aarch64__))
-#  define GN__SYS_OPENAT2 437
-#endif
 
 /* Set once openat2 has said ENOSYS; tests set it to exercise the other way.      */
 static int gn__fs_no_openat2;
@@ -57,14 +52,14 @@ GN__PRIVATE int gn__fs_resolve(const gn__fs_root *root, const char *rel, struct 
 GN__PRIVATE int gn__fs_open_beneath(const gn__fs_root *root, const char *rel, int flags, int *err) {
     int rootfd = (int)root->fd;
     if (!*rel) rel = ".";
-#if defined(GN__SYS_OPENAT2)
+#if defined(SYS_openat2)
     if (!gn__load_relaxed(&gn__fs_no_openat2)) {
         struct { uint64_t flags, mode, resolve; } how;
         how.flags = (uint64_t)flags;
         how.mode = 0;
         how.resolve = 0x08 | 0x02;   /* RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS      */
         for (int i = 0; i < 8; i++) {
-            long fd = syscall(GN__SYS_OPENAT2, rootfd, rel, &how, sizeof how);
+            long fd = gn__sys_openat2(rootfd, rel, &how, sizeof how);
             if (fd >= 0) return (int)fd;
             int e = errno;
             if (e == EAGAIN || e == EINTR) continue;   /* a rename raced the lookup   */
@@ -84,13 +79,13 @@ GN__PRIVATE int gn__fs_open_beneath(const gn__fs_root *root, const char *rel, in
         return -1;
     }
     int fd;
-    do fd = openat(rootfd, rel, flags); while (fd < 0 && errno == EINTR);
+    do fd = gn__sys_openat(rootfd, rel, flags); while (fd < 0 && errno == EINTR);
     if (fd < 0) {
         *err = errno;
         return -1;
     }
-    if (fstat(fd, &got) == 0 && got.st_dev == want.st_dev && got.st_ino == want.st_ino) return fd;
-    close(fd);
+    if (gn__sys_fstat(fd, &got) == 0 && got.st_dev == want.st_dev && got.st_ino == want.st_ino) return fd;
+    gn__sys_close(fd);
     *err = EXDEV;
     return -1;
 }
@@ -106,20 +101,20 @@ GN__PRIVATE GN__OPAQUE void gn__fs_open_run(void *arg) {
     if (o->root) {
         fd = gn__fs_open_beneath(o->root, o->path, flags, &o->err);
     } else {
-        do fd = open(o->path, flags); while (fd < 0 && errno == EINTR);
+        do fd = gn__sys_open(o->path, flags); while (fd < 0 && errno == EINTR);
         if (fd < 0) o->err = errno;
     }
     if (fd < 0) return;
     struct stat st;
-    if (fstat(fd, &st) != 0) {
+    if (gn__sys_fstat(fd, &st) != 0) {
         o->err = errno;
-        close(fd);
+        gn__sys_close(fd);
         return;
     }
     gn__fs_stat_from(&st, &o->st);
     if (o->sniff && S_ISREG(st.st_mode)) {
         while (o->nsniff < GN__FS_SNIFF) {
-            ssize_t n = pread(fd, o->sniff + o->nsniff, GN__FS_SNIFF - o->nsniff, (off_t)o->nsniff);
+            ssize_t n = gn__sys_pread(fd, o->sniff + o->nsniff, GN__FS_SNIFF - o->nsniff, (off_t)o->nsniff);
             if (n < 0 && errno == EINTR) continue;
             if (n <= 0) break;
             o->nsniff += (size_t)n;
@@ -133,7 +128,7 @@ GN__PRIVATE GN__OPAQUE void gn__fs_read_run(void *arg) {
     o->got = 0;
     o->err = 0;
     while ((size_t)o->got < o->n) {
-        ssize_t n = pread((int)o->fd, o->buf + o->got, o->n - (size_t)o->got, (off_t)(o->off + o->got));
+        ssize_t n = gn__sys_pread((int)o->fd, o->buf + o->got, o->n - (size_t)o->got, (off_t)(o->off + o->got));
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) o->err = errno;
         if (n <= 0) break;
@@ -142,7 +137,7 @@ GN__PRIVATE GN__OPAQUE void gn__fs_read_run(void *arg) {
 }
 
 GN__PRIVATE GN__OPAQUE void gn__fs_close_run(void *arg) {
-    close((int)*(gn__fs_fd *)arg);
+    gn__sys_close((int)*(gn__fs_fd *)arg);
 }
 
 GN__PRIVATE GN__OPAQUE void gn__fs_list_run(void *arg) {
@@ -150,7 +145,7 @@ GN__PRIVATE GN__OPAQUE void gn__fs_list_run(void *arg) {
     DIR *d = fdopendir((int)o->fd);
     if (!d) {
         o->err = errno;
-        close((int)o->fd);
+        gn__sys_close((int)o->fd);
         return;
     }
     struct dirent *de;

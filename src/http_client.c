@@ -956,6 +956,9 @@ GN__PRIVATE int gn__cl_exchange(gn__cl_conn *pc, const gn__cl_req *rq, int64_t r
     /* The server may have answered and closed before taking the whole body (a
      * 413, say): its response then says more than the broken pipe does.      */
     int wrc = rc;
+    /* Whatever the write left unsaid, the request cannot go on: the end of it
+     * tells a server still waiting for the rest to answer or close, now.     */
+    if (wrc) gn_close_write(pc->conn);
     rc = gn__cl_deadlines(pc, gn__cl_min_dl(rht > 0 ? gn__deadline_after(rht) : 0, deadline), deadline);
     if (rc == 0) rc = gn__cl_read_head(pc, rq, got);
     if (rc == 0 && wrc) pc->resp.reusable = 0;

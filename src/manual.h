@@ -67,6 +67,11 @@
                                        always does)
        GN_NO_VALGRIND      impl  off   do not tell valgrind about coroutine stacks
                                        even when <valgrind/valgrind.h> is present
+       GN_FAULT_INJECTION  impl  0     for tests: every I/O system call first asks
+                                       int gn__fault_hook(int call, int fd), which
+                                       the program defines: 0 to go on, or an errno
+                                       to fail the call with (POSIX; the
+                                       >>sys-posix part lists the calls)
      At run time: GONET_MAXPROCS=n in the environment sets the number of Ps when
      gn_config.procs is 0.
      If the implementing file includes system headers before gonet.h, define
@@ -350,4 +355,6 @@
      and waits for it); sockets only for gn_conn_from_fd, no SO_REUSEPORT, no
      unixgram, "unix" from Windows 10 1803. The tests run under wine, which
      lacks AF_UNIX, ICMP errors on UDP and symbolic links (those tests skip).
+     The header is GNU C (inline assembly, __atomic builtins): gcc and clang,
+     MinGW-w64 included; MSVC's cl cannot build it, and clang-cl is untested.
 */

@@ -261,7 +261,7 @@ GN__PRIVATE int gn__new_conn(gn_conn **out, gn__sock fd, int family, int type) {
     }
     if (type == SOCK_STREAM && (family == AF_INET || family == AF_INET6)) {
         int one = 1;
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, (const char *)&one, sizeof one);
+        gn__sys_setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, (const char *)&one, sizeof one);
     }
     *out = c;
     return 0;
@@ -287,11 +287,11 @@ GONET_API int gn_listen_with(gn_listener **out, const char *network, const char 
             return rc;
         }
         if (addrs[i].family == AF_INET6 && net.family == AF_UNSPEC)
-            setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, (const char *)&zero, sizeof zero);
+            gn__sys_setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, (const char *)&zero, sizeof zero);
         if (addrs[i].family == AF_INET6 && net.family == AF_INET6)
-            setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, (const char *)&one, sizeof one);
+            gn__sys_setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, (const char *)&one, sizeof one);
         int backlog = opts && opts->backlog > 0 ? opts->backlog : SOMAXCONN;
-        if (bind(fd, (struct sockaddr *)&addrs[i].ss, addrs[i].len) != 0 || listen(fd, backlog) != 0) {
+        if (gn__sys_bind(fd, (struct sockaddr *)&addrs[i].ss, addrs[i].len) != 0 || gn__sys_listen(fd, backlog) != 0) {
             rc = gn__sock_error();
             gn__sock_close(fd);
             continue;
@@ -543,7 +543,7 @@ GONET_API int gn_close(gn_conn *c) {
 GN__PRIVATE int gn__shutdown(gn_conn *c, int how) {
     if (!c) return GN_EINVAL;
     if (!gn__fd_acquire(&c->f)) return GN_ECLOSED;
-    int rc = shutdown(c->f.fd, how) == 0 ? 0 : gn__sock_error();
+    int rc = gn__sys_shutdown(c->f.fd, how) == 0 ? 0 : gn__sock_error();
     gn__conn_put(c);
     return rc;
 }
@@ -571,7 +571,7 @@ GONET_API int gn_conn_fd(gn_conn *c) { return c ? (int)c->f.fd : GN_EINVAL; }
 
 GN__PRIVATE int gn__setopt(gn_conn *c, int level, int name, const void *v, socklen_t len) {
     if (!c) return GN_EINVAL;
-    return setsockopt(c->f.fd, level, name, (const char *)v, len) == 0 ? 0 : gn__sock_error();
+    return gn__sys_setsockopt(c->f.fd, level, name, (const char *)v, len) == 0 ? 0 : gn__sock_error();
 }
 GONET_API int gn_set_nodelay(gn_conn *c, int on) {
     int v = on != 0;
@@ -630,9 +630,9 @@ GONET_API int gn_listen_packet(gn_conn **out, const char *network, const char *a
         if ((rc = gn__socket(addrs[i].family, SOCK_DGRAM, 0, &fd)) < 0) continue;
         int zero = 0;
         if (addrs[i].family == AF_INET6 && net.family == AF_UNSPEC)
-            setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, (const char *)&zero, sizeof zero);
+            gn__sys_setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, (const char *)&zero, sizeof zero);
         gn__sock_listen_opts(fd, addrs[i].family, 0);
-        if (bind(fd, (struct sockaddr *)&addrs[i].ss, addrs[i].len) != 0) {
+        if (gn__sys_bind(fd, (struct sockaddr *)&addrs[i].ss, addrs[i].len) != 0) {
             rc = gn__sock_error();
             gn__sock_close(fd);
             continue;

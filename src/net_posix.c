@@ -56,7 +56,7 @@ GN__PRIVATE int gn__sock_error(void) { return gn__err_from_errno(errno); }
 
 GN__PRIVATE void gn__sock_close(gn__sock s) {
     int saved = errno;
-    close(s);
+    gn__sys_close(s);
     errno = saved;
 }
 
@@ -69,7 +69,10 @@ GN__PRIVATE int gn__fd_init(gn__fd *f, gn__sock fd, int family, int type) {
     f->refs = 1;
     int st = 0;
     socklen_t len = sizeof st;
-    f->is_socket = getsockopt(fd, SOL_SOCKET, SO_TYPE, &st, &len) == 0;
+    /* A family means the runtime made the socket; only a descriptor handed in
+     * (gn_conn_from_fd) needs asking. Taken for a file, a socket would be
+     * written without MSG_NOSIGNAL, and a gone peer would kill the process.   */
+    f->is_socket = family != AF_UNSPEC || gn__sys_getsockopt(fd, SOL_SOCKET, SO_TYPE, &st, &len) == 0;
     f->pd = gn__pd_alloc();
     if (!f->pd) return GN_ENOMEM;
     f->pd->fd = fd;
@@ -117,7 +120,7 @@ GN__PRIVATE int64_t gn__fd_read(gn__fd *f, void *buf, size_t n) {
             gn__store_relaxed(&f->drained, 0u);
             if (!gn__load(&f->pd->hup) && (err = gn__fd_wait(f, 'r')) != 0) return err;
         }
-        ssize_t r = read(f->fd, buf, n);
+        ssize_t r = gn__sys_read(f->fd, buf, n);
         if (r > 0) {
             if ((size_t)r < n && f->type == SOCK_STREAM) gn__store_relaxed(&f->drained, 1u);
             return r;
@@ -136,8 +139,8 @@ GN__PRIVATE int64_t gn__fd_write(gn__fd *f, const void *buf, size_t n) {
     while (done < n || once) {
         int err = gn__fd_check(f, 'w');
         if (err) return err;
-        ssize_t w = f->is_socket ? send(f->fd, (const char *)buf + done, n - done, MSG_NOSIGNAL)
-                                 : write(f->fd, (const char *)buf + done, n - done);
+        ssize_t w = f->is_socket ? gn__sys_send(f->fd, (const char *)buf + done, n - done, MSG_NOSIGNAL)
+                                 : gn__sys_write(f->fd, (const char *)buf + done, n - done);
         if (w >= 0) {
             done += (size_t)w;
             once = 0;
@@ -166,9 +169,9 @@ GN__PRIVATE int64_t gn__fd_writev(gn__fd *f, gn__iov *iov, int n) {
             memset(&mh, 0, sizeof mh);
             mh.msg_iov = iov;
             mh.msg_iovlen = (size_t)(n > IOV_MAX ? IOV_MAX : n);
-            w = sendmsg(f->fd, &mh, MSG_NOSIGNAL);
+            w = gn__sys_sendmsg(f->fd, &mh, MSG_NOSIGNAL);
         } else {
-            w = writev(f->fd, iov, n > IOV_MAX ? IOV_MAX : n);
+            w = gn__sys_writev(f->fd, iov, n > IOV_MAX ? IOV_MAX : n);
         }
         if (w < 0) {
             int e = errno;
@@ -195,7 +198,7 @@ GN__PRIVATE int64_t gn__fd_writev(gn__fd *f, gn__iov *iov, int n) {
 /* ---- sockets --------------------------------------------------------------------- */
 /* A non-blocking, close-on-exec socket in *out; 0 or an error.                    */
 GN__PRIVATE int gn__socket(int family, int type, int protocol, gn__sock *out) {
-    int fd = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
+    int fd = gn__sys_socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
     if (fd < 0) return gn__sock_error();
     *out = fd;
     return 0;
@@ -205,12 +208,30 @@ GN__PRIVATE int gn__socket(int family, int type, int protocol, gn__sock *out) {
  * address reuse, so that a restarted server need not wait out TIME_WAIT.      */
 GN__PRIVATE int gn__sock_listen_opts(gn__sock fd, int family, int reuse_port) {
     int one = 1;
-    if (family != AF_UNIX) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (reuse_port) setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+    if (family != AF_UNIX) gn__sys_setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (reuse_port) gn__sys_setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
     return 0;
 }
 
 GN__PRIVATE void gn__sock_unlink(const char *path) { unlink(path); }
+
+/* Linux's accept hands over errors pending on the new connection, which say
+ * nothing of the listener; its manual asks to retry them as EAGAIN. Left to
+ * the caller, one client's broken network would stop a server accepting.      */
+GN__PRIVATE int gn__accept_retry(int e) {
+    switch (e) {
+    case EPROTO: case ENOPROTOOPT: case ENETDOWN: case ENETUNREACH: case EHOSTUNREACH:
+#ifdef EHOSTDOWN
+    case EHOSTDOWN:
+#endif
+#ifdef ENONET
+    case ENONET:
+#endif
+        return 1;
+    default:
+        return 0;
+    }
+}
 
 /* One connection from listener l in *out (non-blocking, close-on-exec): 0, or
  * an error (out of descriptors included: the caller backs off).                */
@@ -218,13 +239,13 @@ GN__PRIVATE int gn__fd_accept(gn__fd *l, gn__sock *out) {
     for (;;) {
         int err = gn__fd_check(l, 'r');
         if (err) return err;
-        int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        int fd = gn__sys_accept4(l->fd, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd >= 0) {
             *out = fd;
             return 0;
         }
         int e = errno;
-        if (e == EINTR || e == ECONNABORTED) continue;
+        if (e == EINTR || e == ECONNABORTED || gn__accept_retry(e)) continue;
         if (e != EAGAIN && e != EWOULDBLOCK) return gn__err_from_errno(e);
         if ((err = gn__fd_wait(l, 'r')) != 0) return err;
     }
@@ -234,14 +255,18 @@ GN__PRIVATE int gn__fd_accept(gn__fd *l, gn__sock *out) {
  * deadline passes. 0 or an error.                                             */
 GN__PRIVATE int gn__fd_connect(gn__fd *f, const struct sockaddr *sa, socklen_t salen) {
     int fd = f->fd, rc = 0;
-    int r = connect(fd, sa, salen);
-    if (r != 0 && errno != EINPROGRESS && errno != EINTR) rc = gn__err_from_errno(errno);
+    int r;
+    /* Interrupted, the attempt may go on in the kernel or never have begun:
+     * asking again tells (EALREADY: under way; EISCONN: done).               */
+    while ((r = gn__sys_connect(fd, sa, salen)) != 0 && errno == EINTR) {}
+    if (r != 0 && errno == EISCONN) r = 0;
+    if (r != 0 && errno != EINPROGRESS && errno != EALREADY) rc = gn__err_from_errno(errno);
     if (r != 0 && rc == 0) {
         for (;;) {
             if ((rc = gn__fd_wait(f, 'w')) != 0) break;
             int err = 0;
             socklen_t len = sizeof err;
-            if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
+            if (gn__sys_getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
             if (err == EINPROGRESS || err == EALREADY || err == EINTR) continue;
             if (err == 0) {
                 /* Writable is not connected: an fd registered before connect
@@ -273,7 +298,7 @@ GN__PRIVATE int64_t gn__fd_recvfrom(gn__fd *f, void *buf, size_t n, struct socka
         int64_t rc = gn__fd_check(f, 'r');
         if (rc) return rc;
         *len = sizeof *ss;
-        ssize_t r = recvfrom(f->fd, buf, n, 0, (struct sockaddr *)ss, len);
+        ssize_t r = gn__sys_recvfrom(f->fd, buf, n, 0, (struct sockaddr *)ss, len);
         if (r >= 0) return r;
         int e = errno;
         if (e == EINTR) continue;
@@ -286,7 +311,7 @@ GN__PRIVATE int64_t gn__fd_sendto(gn__fd *f, const void *buf, size_t n, const st
     for (;;) {
         int64_t rc = gn__fd_check(f, 'w');
         if (rc) return rc;
-        ssize_t w = sendto(f->fd, buf, n, MSG_NOSIGNAL, sa, len);
+        ssize_t w = gn__sys_sendto(f->fd, buf, n, MSG_NOSIGNAL, sa, len);
         if (w >= 0) return w;
         int e = errno;
         if (e == EINTR) continue;
@@ -307,7 +332,7 @@ GN__PRIVATE int gn__fd_park_idle(gn__fd *f, void (*fn)(void *), void *arg) {
              * predate that read (an fd registered with bytes waiting, a read
              * that did not wait). Look before holding a buffer for nothing.   */
             char b;
-            ssize_t k = recv(f->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+            ssize_t k = gn__sys_recv(f->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
             if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
                 rc = gn__pd_spawn_on_read(f->pd, fn, arg);
         }
@@ -330,7 +355,7 @@ GN__PRIVATE int gn__fd_unwatch(gn__fd *f) {
 /* shutdown wakes a blocked reader (end of file) and writer (EPIPE) by itself. */
 GN__PRIVATE void gn__fd_cut(gn__fd *f) {
     int saved = errno;
-    shutdown(f->fd, SHUT_RDWR);
+    gn__sys_shutdown(f->fd, SHUT_RDWR);
     errno = saved;
 }
 /* What the poller saw: no system call.                                          */
@@ -340,8 +365,8 @@ GN__PRIVATE int gn__fd_hung_up(gn__fd *f) {
 
 /* ---- options that differ by OS ------------------------------------------------------ */
 GN__PRIVATE int gn__sock_keepalive(gn__sock fd, int secs) {
-    if (setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &secs, sizeof secs) != 0) return gn__sock_error();
-    if (setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &secs, sizeof secs) != 0) return gn__sock_error();
+    if (gn__sys_setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &secs, sizeof secs) != 0) return gn__sock_error();
+    if (gn__sys_setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &secs, sizeof secs) != 0) return gn__sock_error();
     return 0;
 }
 
@@ -356,13 +381,13 @@ GN__PRIVATE int gn__sock_group(gn__sock fd, const char *group, const char *ifnam
         memset(&m, 0, sizeof m);
         m.imr_multiaddr = a4;
         m.imr_ifindex = (int)ifindex;
-        rc = setsockopt(fd, IPPROTO_IP, join ? IP_ADD_MEMBERSHIP : IP_DROP_MEMBERSHIP, &m, sizeof m);
+        rc = gn__sys_setsockopt(fd, IPPROTO_IP, join ? IP_ADD_MEMBERSHIP : IP_DROP_MEMBERSHIP, &m, sizeof m);
     } else if (inet_pton(AF_INET6, group, &a6) == 1) {
         struct ipv6_mreq m;
         memset(&m, 0, sizeof m);
         m.ipv6mr_multiaddr = a6;
         m.ipv6mr_interface = ifindex;
-        rc = setsockopt(fd, IPPROTO_IPV6, join ? IPV6_ADD_MEMBERSHIP : IPV6_DROP_MEMBERSHIP, &m, sizeof m);
+        rc = gn__sys_setsockopt(fd, IPPROTO_IPV6, join ? IPV6_ADD_MEMBERSHIP : IPV6_DROP_MEMBERSHIP, &m, sizeof m);
     } else {
         return GN_EINVAL;
     }

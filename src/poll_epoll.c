@@ -37,12 +37,12 @@ static struct {
 } gn__ep = {-1, -1, 0};
 
 GN__PRIVATE int gn__netpoll_init(void) {
-    gn__ep.epfd = epoll_create1(EPOLL_CLOEXEC);
+    gn__ep.epfd = gn__sys_epoll_create();
     if (gn__ep.epfd < 0) return gn__err_from_errno(errno);
-    gn__ep.wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    gn__ep.wakefd = gn__sys_eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (gn__ep.wakefd < 0) {
         int err = gn__err_from_errno(errno);
-        close(gn__ep.epfd);
+        gn__sys_close(gn__ep.epfd);
         gn__ep.epfd = -1;
         return err;
     }
@@ -50,10 +50,10 @@ GN__PRIVATE int gn__netpoll_init(void) {
     memset(&ev, 0, sizeof ev);
     ev.events = EPOLLIN;
     ev.data.u64 = GN__EP_WAKE_TAG;
-    if (epoll_ctl(gn__ep.epfd, EPOLL_CTL_ADD, gn__ep.wakefd, &ev) != 0) {
+    if (gn__sys_epoll_ctl(gn__ep.epfd, EPOLL_CTL_ADD, gn__ep.wakefd, &ev) != 0) {
         int err = gn__err_from_errno(errno);
-        close(gn__ep.wakefd);
-        close(gn__ep.epfd);
+        gn__sys_close(gn__ep.wakefd);
+        gn__sys_close(gn__ep.epfd);
         gn__ep.epfd = gn__ep.wakefd = -1;
         return err;
     }
@@ -62,8 +62,8 @@ GN__PRIVATE int gn__netpoll_init(void) {
 }
 
 GN__PRIVATE void gn__netpoll_fini(void) {
-    if (gn__ep.wakefd >= 0) close(gn__ep.wakefd);
-    if (gn__ep.epfd >= 0) close(gn__ep.epfd);
+    if (gn__ep.wakefd >= 0) gn__sys_close(gn__ep.wakefd);
+    if (gn__ep.epfd >= 0) gn__sys_close(gn__ep.epfd);
     gn__ep.epfd = gn__ep.wakefd = -1;
 }
 
@@ -76,17 +76,16 @@ GN__PRIVATE void gn__netpoll_break(void) {
     uint64_t one = 1;
     int saved = errno;   /* callable from a coroutine: keep its errno */
     for (;;) {
-        ssize_t n = write(gn__ep.wakefd, &one, sizeof one);
-        if (n == (ssize_t)sizeof one || errno != EINTR) break;   /* EAGAIN: already full */
+        ssize_t n = gn__sys_wake_write(gn__ep.wakefd, &one, sizeof one);
+        if (n == (ssize_t)sizeof one) break;
+        if (errno == EINTR) continue;
+        /* EAGAIN: the counter is full, so a wake-up waits to be read. Any other
+         * failure sent none: the next break must not think one is pending.     */
+        if (errno != EAGAIN) gn__store(&gn__ep.wake_pending, 0u);
+        break;
     }
     errno = saved;
 }
-
-#ifndef SYS_epoll_pwait2
-#  if defined(__x86_64__) || defined(__aarch64__)
-#    define SYS_epoll_pwait2 441
-#  endif
-#endif
 
 /* epoll_pwait2 (Linux 5.11) takes a timespec; plain epoll_wait only whole
  * milliseconds, which would make every short sleep up to 1 ms late.            */
@@ -96,7 +95,7 @@ GN__PRIVATE int gn__epoll_wait_ns(struct epoll_event *evs, int max, int64_t dela
     static int no_pwait2;
     if (delay > 0 && !gn__load_relaxed(&no_pwait2)) {
         struct timespec ts = {(time_t)(delay / GN_SECOND), (long)(delay % GN_SECOND)};
-        long n = syscall(SYS_epoll_pwait2, gn__ep.epfd, evs, max, &ts, NULL, 0);
+        long n = gn__sys_epoll_pwait2(gn__ep.epfd, evs, max, &ts);
         if (n >= 0 || errno != ENOSYS) return (int)n;
         gn__store_relaxed(&no_pwait2, 1);
     }
@@ -105,7 +104,7 @@ GN__PRIVATE int gn__epoll_wait_ns(struct epoll_event *evs, int max, int64_t dela
     if (delay < 0) ms = -1;
     else if (delay == 0) ms = 0;
     else ms = (int)((delay + GN_MILLISECOND - 1) / GN_MILLISECOND);
-    return epoll_wait(gn__ep.epfd, evs, max, ms);
+    return gn__sys_epoll_wait(gn__ep.epfd, evs, max, ms);
 }
 
 /* Edge-triggered, both directions at once: an fd costs one epoll_ctl in its
@@ -115,7 +114,7 @@ GN__PRIVATE int gn__netpoll_arm(gn__pd *pd) {
     memset(&ev, 0, sizeof ev);
     ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
     ev.data.u64 = (uint64_t)pd->id << 32 | gn__load(&pd->gen);
-    if (epoll_ctl(gn__ep.epfd, EPOLL_CTL_ADD, pd->fd, &ev) != 0) return gn__err_from_errno(errno);
+    if (gn__sys_epoll_ctl(gn__ep.epfd, EPOLL_CTL_ADD, pd->fd, &ev) != 0) return gn__err_from_errno(errno);
     return 0;
 }
 
@@ -123,7 +122,7 @@ GN__PRIVATE void gn__netpoll_disarm(gn__pd *pd) {
     struct epoll_event ev;
     memset(&ev, 0, sizeof ev);
     int saved = errno;
-    epoll_ctl(gn__ep.epfd, EPOLL_CTL_DEL, pd->fd, &ev);
+    gn__sys_epoll_ctl(gn__ep.epfd, EPOLL_CTL_DEL, pd->fd, &ev);
     errno = saved;
 }
 
@@ -135,7 +134,7 @@ GN__PRIVATE int gn__netpoll(int64_t delay, gn__glist *out) {
         uint64_t tag = evs[i].data.u64;
         if (tag == GN__EP_WAKE_TAG) {
             uint64_t v;
-            if (read(gn__ep.wakefd, &v, sizeof v) < 0) { /* drained already: fine */ }
+            if (gn__sys_wake_read(gn__ep.wakefd, &v, sizeof v) < 0) { /* drained already: fine */ }
             gn__store(&gn__ep.wake_pending, 0);
             continue;
         }

@@ -78,8 +78,8 @@ static struct {
 } gn__pp = {0, NULL, 0, 0, NULL, 0, 0, NULL, NULL, 0, NULL, NULL, 0, {-1, -1}, 0, 0};
 
 GN__PRIVATE void gn__netpoll_fini(void) {
-    if (gn__pp.wakefd[0] >= 0) close(gn__pp.wakefd[0]);
-    if (gn__pp.wakefd[1] >= 0 && gn__pp.wakefd[1] != gn__pp.wakefd[0]) close(gn__pp.wakefd[1]);
+    if (gn__pp.wakefd[0] >= 0) gn__sys_close(gn__pp.wakefd[0]);
+    if (gn__pp.wakefd[1] >= 0 && gn__pp.wakefd[1] != gn__pp.wakefd[0]) gn__sys_close(gn__pp.wakefd[1]);
     gn__pp.wakefd[0] = gn__pp.wakefd[1] = -1;
     GN_FREE(gn__pp.ents);
     GN_FREE(gn__pp.slot);
@@ -113,18 +113,18 @@ GN__PRIVATE int gn__netpoll_init(void) {
         return GN_ENOMEM;
     }
 #if GN__PP_EVENTFD
-    int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    int fd = gn__sys_eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (fd < 0) return gn__err_from_errno(errno);
     gn__pp.wakefd[0] = gn__pp.wakefd[1] = fd;
 #else
     int p[2];
-    if (pipe(p) != 0) return gn__err_from_errno(errno);
+    if (gn__sys_pipe(p) != 0) return gn__err_from_errno(errno);
     for (int i = 0; i < 2; i++) {
         int fl = fcntl(p[i], F_GETFL);
         if (fl < 0 || fcntl(p[i], F_SETFL, fl | O_NONBLOCK) != 0 || fcntl(p[i], F_SETFD, FD_CLOEXEC) != 0) {
             int err = gn__err_from_errno(errno);
-            close(p[0]);
-            close(p[1]);
+            gn__sys_close(p[0]);
+            gn__sys_close(p[1]);
             return err;
         }
     }
@@ -144,8 +144,13 @@ GN__PRIVATE void gn__netpoll_break(void) {
     char one = 1;
 #endif
     for (;;) {
-        ssize_t n = write(gn__pp.wakefd[1], &one, sizeof one);
-        if (n == (ssize_t)sizeof one || errno != EINTR) break;   /* EAGAIN: already full */
+        ssize_t n = gn__sys_wake_write(gn__pp.wakefd[1], &one, sizeof one);
+        if (n == (ssize_t)sizeof one) break;
+        if (errno == EINTR) continue;
+        /* EAGAIN: full, so a wake-up waits to be read. Any other failure sent
+         * none: the next break must not think one is pending.                  */
+        if (errno != EAGAIN) gn__store(&gn__pp.wake_pending, 0u);
+        break;
     }
     errno = saved;
 }
@@ -287,13 +292,13 @@ GN__PRIVATE int gn__pp_poll(struct pollfd *pf, uint32_t n, int64_t delay) {
         ts.tv_nsec = (long)(delay % GN_SECOND);
         tsp = &ts;
     }
-    return ppoll(pf, (nfds_t)n, tsp, NULL);
+    return gn__sys_ppoll(pf, (nfds_t)n, tsp);
 #else
     int ms;
     if (delay < 0) ms = -1;
     else if (delay == 0) ms = 0;
     else ms = (int)((delay + GN_MILLISECOND - 1) / GN_MILLISECOND);   /* never early */
-    return poll(pf, (nfds_t)n, ms);
+    return gn__sys_poll(pf, (nfds_t)n, ms);
 #endif
 }
 
@@ -320,10 +325,10 @@ GN__PRIVATE int gn__netpoll(int64_t delay, gn__glist *out) {
         if (i == 0) {
 #if GN__PP_EVENTFD
             uint64_t v;
-            if (read(gn__pp.wakefd[0], &v, sizeof v) < 0) { /* drained already: fine */ }
+            if (gn__sys_wake_read(gn__pp.wakefd[0], &v, sizeof v) < 0) { /* drained already: fine */ }
 #else
             char buf[64];
-            while (read(gn__pp.wakefd[0], buf, sizeof buf) > 0) {}
+            while (gn__sys_wake_read(gn__pp.wakefd[0], buf, sizeof buf) > 0) {}
 #endif
             gn__store(&gn__pp.wake_pending, 0);
             continue;

@@ -212,6 +212,7 @@ GN__PRIVATE void fz_check_head(const char *buf, const char *orig, size_t len,
         if (f->name_len == 4 && gn__http_ieq(f->name, "host", 4)) hosts++;
         if (f->name_len == 17 && gn__http_ieq(f->name, "transfer-encoding", 17)) te = 1;
         if (f->name_len != 14 || !gn__http_ieq(f->name, "content-length", 14)) continue;
+        FZ_CHECK(f->value_len > 0);
         for (size_t k = 0; k < f->value_len;) {
             long long v = 0;
             int digits = 0;

@@ -219,9 +219,9 @@
      only on EAGAIN; a short read marks the socket drained, so the next read
      waits for readiness instead of spending a system call on EAGAIN.
      gn_accept rides out descriptor exhaustion (EMFILE) by backing off, 5 ms
-     doubling to 1 s. Writes to sockets never raise SIGPIPE (MSG_NOSIGNAL);
-     writes to a pipe wrapped with gn_conn_from_fd can, as in C: ignore SIGPIPE
-     if that matters to you.
+     doubling to 1 s. Writes to sockets never raise SIGPIPE (MSG_NOSIGNAL;
+     SO_NOSIGPIPE on macOS); writes to a pipe wrapped with gn_conn_from_fd
+     can, as in C: ignore SIGPIPE if that matters to you.
      Decisions where Go and C part ways: ports are numbers (0-65535, no service
      names); a zero-length gn_read returns 0 at once; on UDP an empty datagram
      is a datagram (gn_write of 0 bytes sends one, gn_read of one returns 0);
@@ -260,7 +260,9 @@
          gn_http_listen_and_serve(s, ":8080");      // or gn_http_serve(s, listener)
      and stop with gn_http_shutdown(s, deadline): listeners close, idle
      connections close, active ones finish their response (with
-     "Connection: close") and are waited for until deadline, then cut.
+     "Connection: close") and are waited for until deadline, then cut. A
+     connection that has not sent its first request yet counts as active,
+     as in Go: one whose request arrives before the deadline is answered.
      Options left at 0 take safe defaults (Go's zero means "no timeout", which
      leaves a server open to slowloris): read header 10 s, read 60 s, write 60 s,
      idle 120 s, 16 KiB of request head (431 beyond), 64 MiB of body (413).
@@ -287,7 +289,9 @@
      heads get their 4xx (or 501/505) and a closed connection. An unread body
      is drained (up to 256 KiB) or the connection closed, as Go does.
        Cost: an idle keep-alive connection holds no coroutine and no buffer:
-     it waits in the poller, which starts a coroutine when bytes arrive. A
+     it waits in the poller, which starts a coroutine when bytes arrive; so
+     does a new connection until its first bytes (a crowd of silent
+     connections costs about 1 KiB each until read_header_timeout). A
      request on a warm connection allocates nothing and costs one read and
      one write.
        The mux (gn_http_mux_*) takes Go 1.22 patterns: "[METHOD ][HOST]/path"
@@ -319,8 +323,8 @@
                        listen backlog). Per active connection: a read buffer
                        of max_header_bytes + 4 KiB, write_buffer_size, 6 KiB of
                        head and header space, and the coroutine's stack; an
-                       idle keep-alive connection holds about 1 KiB and no
-                       coroutine. Pipelined requests beyond the read buffer
+                       idle keep-alive connection, or a new one that has sent
+                       nothing yet, holds about 1 KiB and no coroutine. Pipelined requests beyond the read buffer
                        wait in the socket (TCP flow control), never in memory;
                        headers: 100 fields, max_header_bytes (431); bodies:
                        max_body_bytes (413), chunk framing overhead limited;
@@ -347,13 +351,39 @@
      Linux on x86_64 and aarch64 (assembly context switch, epoll), and any
      other Linux CPU with GN_CTX_UCONTEXT. macOS, FreeBSD, DragonFly, OpenBSD
      and NetBSD have their OS layer (os_darwin.c, os_bsd.c) and the kqueue
-     poller, which the tests run on Linux over an epoll shim; builds on those
-     systems are not yet tested, and the network part still uses a few Linux
-     calls (accept4, MSG_NOSIGNAL, pipe2 on macOS). Windows x64: an I/O
-     completion port in completion mode (every read, write, accept and connect
-     is an overlapped operation; a deadline or close cancels it with CancelIoEx
-     and waits for it); sockets only for gn_conn_from_fd, no SO_REUSEPORT, no
-     unixgram, "unix" from Windows 10 1803. The tests run under wine, which
+     poller, which the tests run on Linux over an epoll shim. Their network,
+     signal and file-server code takes each system's own calls (below). It
+     is syntax-checked for each of them (clang -target, over stand-in
+     headers) but neither built with their SDKs nor run there: treat those
+     ports as untested. What differs there:
+       macOS      sockets get O_NONBLOCK and FD_CLOEXEC by fcntl after
+                  socket()/accept() (no SOCK_NONBLOCK, no accept4), and
+                  SO_NOSIGPIPE instead of MSG_NOSIGNAL (also on descriptors
+                  given to gn_conn_from_fd); a fork on another thread right
+                  between the two calls can leak a descriptor into a child
+                  that execs. Keep-alive idle time is TCP_KEEPALIVE. The
+                  file server finds its root's real path with F_GETPATH and
+                  checks paths with realpath plus an inode check.
+       FreeBSD    SO_REUSEPORT_LB for reuse_port (connections shared out);
+                  the file server opens with O_RESOLVE_BENEATH (13.0 on);
+                  signals up to 126 (the real-time ones) can be watched.
+       OpenBSD,   IPv6 sockets are IPv6-only: ":port" over "tcp"/"udp" is
+       DragonFly  IPv4 only, as in Go (add a "tcp6" "[::]:port" listener).
+       OpenBSD    gn_set_keepalive sets SO_KEEPALIVE only: the period is the
+                  system's (net.inet.tcp.keepidle); Go returns ENOPROTOOPT.
+       OpenBSD,   an IPv4 multicast group is joined by the interface's IPv4
+       NetBSD     address (ip_mreq), as Go does.
+       macOS,     reuse_port lets listeners share a port, but the kernel
+       OpenBSD,   hands every connection to one of them (DragonFly shares
+       NetBSD     them out or not by a system-wide setting).
+       OpenBSD,   the file server checks paths with realpath plus an inode
+       NetBSD,    check (as Linux does without openat2) and takes its root's
+       DragonFly  real path from the root's name.
+     Windows x64: an I/O completion port in completion mode (every read,
+     write, accept and connect is an overlapped operation; a deadline or
+     close cancels it with CancelIoEx and waits for it); sockets only for
+     gn_conn_from_fd, no SO_REUSEPORT, no unixgram, "unix" from Windows 10
+     1803. The tests run under wine, which
      lacks AF_UNIX, ICMP errors on UDP and symbolic links (those tests skip).
      The header is GNU C (inline assembly, __atomic builtins): gcc and clang,
      MinGW-w64 included; MSVC's cl cannot build it, and clang-cl is untested.
@@ -921,7 +951,10 @@ extern "C" {
 
 /* Networks: "tcp", "tcp4", "tcp6", "unix", "udp", "udp4", "udp6", "unixgram".
  * Addresses as in Go: "host:port", "[::1]:8080", ":8080" (every interface),
- * "localhost:0" (a free port); a path for unix sockets.
+ * "localhost:0" (a free port); a path for unix sockets. ":8080" over "tcp" or
+ * "udp" is one dual-stack IPv6 socket, except on OpenBSD and DragonFly, whose
+ * IPv6 sockets never take IPv4: there it is IPv4 only, as in Go (listen on
+ * "tcp6" "[::]:8080" too for IPv6).
  *
  * Ownership. gn_listen, gn_accept, gn_dial* and gn_conn_from_fd return an
  * object that the caller owns and releases with gn_close / gn_listener_close,
@@ -933,8 +966,11 @@ typedef struct gn_listener gn_listener;
 
 typedef struct gn_listen_opts {
     int backlog;      /* 0: SOMAXCONN                                            */
-    int reuse_port;   /* 1: SO_REUSEPORT, for several listeners on one port
-                       * (Windows has none: GN_ENOSYS)                           */
+    int reuse_port;   /* 1: SO_REUSEPORT, for several listeners on one port,
+                       * which Linux and FreeBSD (SO_REUSEPORT_LB) share
+                       * connections between; macOS, OpenBSD and NetBSD give
+                       * each connection to one listener. Windows has none:
+                       * GN_ENOSYS                                                */
 } gn_listen_opts;
 
 GONET_API int gn_listen(gn_listener **out, const char *network, const char *address);
@@ -986,7 +1022,9 @@ GONET_API int gn_conn_fd(gn_conn *c);
 
 /* Options. TCP_NODELAY is on by default for TCP, as in Go.                  */
 GONET_API int gn_set_nodelay(gn_conn *c, int on);
-GONET_API int gn_set_keepalive(gn_conn *c, int on, int64_t period);  /* period 0: OS default */
+/* period 0: the OS default. OpenBSD has no per-socket period: there only
+ * SO_KEEPALIVE is set and the period is the system's (Go reports ENOPROTOOPT). */
+GONET_API int gn_set_keepalive(gn_conn *c, int on, int64_t period);
 GONET_API int gn_set_read_buffer(gn_conn *c, int bytes);
 GONET_API int gn_set_write_buffer(gn_conn *c, int bytes);
 GONET_API int gn_set_linger(gn_conn *c, int seconds);   /* < 0: OS default        */
@@ -1015,7 +1053,10 @@ GONET_API int64_t gn_read_from(gn_conn *c, void *buf, size_t n, char *from, size
 GONET_API int64_t gn_write_to(gn_conn *c, const void *buf, size_t n, const char *address);
 GONET_API int gn_set_broadcast(gn_conn *c, int on);
 /* Joins (leaves) a multicast group, e.g. "239.1.2.3"; ifname NULL: any. On
- * Windows ifname is an interface index in decimal ("12"), not a name.        */
+ * Windows ifname is an interface index in decimal ("12"), not a name. Where
+ * the system lacks MCAST_JOIN_GROUP (OpenBSD, NetBSD), an IPv4 group is
+ * joined by the interface's IPv4 address, as Go does: -EADDRNOTAVAIL if it
+ * has none.                                                                   */
 GONET_API int gn_join_group(gn_conn *c, const char *group, const char *ifname);
 GONET_API int gn_leave_group(gn_conn *c, const char *group, const char *ifname);
 
@@ -1065,10 +1106,12 @@ GONET_API int gn_leave_group(gn_conn *c, const char *group, const char *ifname);
  *
  * Errors. GN_EINVAL for a NULL channel, a channel whose element size is not
  * sizeof(int), or a signal that may not be caught: out of range (1..64 on
- * Linux), SIGKILL and SIGSTOP (no process can), SIGSEGV, SIGBUS, SIGFPE and
- * SIGILL (the runtime and the program need them as they are), and the
- * signals the C library keeps for its threads (32 and 33 on glibc, below
- * SIGRTMIN). GN_ESTATE when no runtime runs (notify, ignore). Otherwise
+ * Linux, 1..63 on NetBSD, 1..126 on FreeBSD and DragonFly, 1..31 on macOS
+ * and OpenBSD), SIGKILL and SIGSTOP (no process can), SIGSEGV, SIGBUS,
+ * SIGFPE and SIGILL (the runtime and the program need them as they are), and
+ * the signals the C library keeps for its threads (32 and 33 on glibc, below
+ * SIGRTMIN; 32 to 64 on FreeBSD; 32 on OpenBSD). GN_ESTATE when no runtime
+ * runs (notify, ignore). Otherwise
  * -errno from the system, or GN_ENOMEM.
  *
  * Windows has no asynchronous signals; console control events stand in for
@@ -1284,7 +1327,9 @@ GONET_API int  gn_http_listen_and_serve(gn_http_server *s, const char *addr);
 /* Graceful shutdown: stop accepting, close idle connections, let active ones
  * finish their response, and wait for them (hijacked ones too, until their
  * owner closes them) until deadline (absolute gn_now() instant, 0: no limit);
- * then close what is left. 0, or GN_ETIMEDOUT if something had to be cut.    */
+ * then close what is left. 0, or GN_ETIMEDOUT if something had to be cut.
+ * A new connection counts as active until its first request, as in Go: it is
+ * answered if the request comes in time, or closed at read_header_timeout. */
 GONET_API int  gn_http_shutdown(gn_http_server *s, int64_t deadline);
 /* After serve returned. Safe after a shutdown that timed out: a handler still
  * running then frees the server when its connection ends.                     */
@@ -1975,14 +2020,14 @@ GN__PRIVATE int gn__os_quit_hook(void (*fn)(void)) {
 
 /* ==== begin src/sys_posix.c ==== */
 /* sys_posix.c — the system calls of the I/O path, in one place: the sockets'
- * (socket, bind, listen, accept4, connect, read, write, send, sendmsg, writev,
- * recv, recvfrom, sendto, shutdown, close, socket options), the pollers'
- * (epoll, eventfd and pipe wake-ups, poll) and the file server's (open,
- * openat, openat2, fstat, pread). net_posix.c, net.c, poll_epoll.c,
- * poll_poll.c and fs_posix.c make these calls only through gn__sys_*; what
- * they still call directly (getsockname, getpeername, fcntl, the resolver,
- * realpath, readdir) is left out: off the request path, or failing only on a
- * bad descriptor.
+ * (socket, bind, listen, accept4 (accept on macOS), connect, read, write,
+ * send, sendmsg, writev, recv, recvfrom, sendto, shutdown, close, socket
+ * options), the pollers' (epoll, eventfd and pipe wake-ups, poll) and the
+ * file server's (open, openat, openat2, fstat, pread). net_posix.c, net.c,
+ * poll_epoll.c, poll_poll.c and fs_posix.c make these calls only through
+ * gn__sys_*; what they still call directly (getsockname, getpeername, fcntl,
+ * the resolver, realpath, readdir) is left out: off the request path, or
+ * failing only on a bad descriptor.
  *
  * Each gn__sys_* is a static inline pass-through, so a normal build compiles
  * it to the bare call. A build with GN_FAULT_INJECTION=1 (tests) links a
@@ -2079,10 +2124,17 @@ static inline ssize_t gn__sys_sendto(int fd, const void *buf, size_t n, int flag
     GN__SYS_FAULT(GN__SYS_SENDTO, fd);
     return sendto(fd, buf, n, flags, sa, len);
 }
+#if GN__OS_DARWIN   /* no accept4: net_posix.c sets the flags afterwards */
+static inline int gn__sys_accept(int fd) {
+    GN__SYS_FAULT(GN__SYS_ACCEPT, fd);
+    return accept(fd, NULL, NULL);
+}
+#else
 static inline int gn__sys_accept4(int fd, int flags) {
     GN__SYS_FAULT(GN__SYS_ACCEPT, fd);
     return accept4(fd, NULL, NULL, flags);
 }
+#endif
 static inline int gn__sys_connect(int fd, const struct sockaddr *sa, socklen_t len) {
     GN__SYS_FAULT(GN__SYS_CONNECT, fd);
     return connect(fd, sa, len);
@@ -8302,7 +8354,8 @@ GONET_API int64_t gn_bufwriter_write_string(gn_bufwriter *w, const char *s) {
  *   gn__fd_read / write / writev        one reader, one writer (net.c serialises)
  *   gn__fd_accept / gn__fd_connect      one accepted socket / a connect to its end
  *   gn__fd_recvfrom / gn__fd_sendto     datagrams
- *   gn__fd_park_idle / watch / unwatch / hung_up   a connection without a coroutine
+ *   gn__fd_park_idle / park_new / watch / unwatch / hung_up
+ *                                       a connection without a coroutine
  *   gn__fd_cut                          end both directions now, waking I/O on it
  *   gn__socket, gn__sock_close, gn__sock_error, gn__sock_listen_opts,
  *   gn__sock_keepalive, gn__sock_group, gn__sock_unlink, gn__conn_wrap_os
@@ -8325,6 +8378,150 @@ GONET_API int64_t gn_bufwriter_write_string(gn_bufwriter *w, const char *s) {
 #include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#if !GN__OS_LINUX
+#  include <ifaddrs.h>
+#endif
+
+/* ---- what differs by OS ------------------------------------------------------------
+ * Gathered here, so that the functions below read the same on every system.
+ *
+ * New descriptors. Linux and the BSDs make a socket (socket, accept4)
+ * non-blocking and close-on-exec in the same call, and MSG_NOSIGNAL turns a
+ * write to a gone peer into EPIPE instead of SIGPIPE. macOS has none of the
+ * three: gn__sock_setup sets the flags with fcntl after the call and marks
+ * the socket SO_NOSIGPIPE, which does for every write what MSG_NOSIGNAL does
+ * for one. Between socket() and fcntl, a fork on another thread hands the
+ * descriptor to the child (Go closes that window with a fork lock, which C
+ * code at large does not take); a child that then execs keeps it open.      */
+#if GN__OS_DARWIN
+#  define GN__SOCK_NEWFL   0
+#  define GN__MSG_NOSIGNAL 0
+#else
+#  define GN__SOCK_NEWFL   (SOCK_NONBLOCK | SOCK_CLOEXEC)
+#  define GN__MSG_NOSIGNAL MSG_NOSIGNAL
+#endif
+
+/* Marks socket fd never to raise SIGPIPE, where writes cannot say so
+ * themselves (macOS): ours, and those handed in by gn_conn_from_fd. 0, or -1
+ * and errno.                                                                  */
+static inline int gn__sock_nosigpipe(int fd) {
+#if GN__OS_DARWIN
+    int one = 1;
+    return gn__sys_setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
+#else
+    (void)fd;
+    return 0;
+#endif
+}
+
+/* What GN__SOCK_NEWFL could not say, for a socket just made or accepted.    */
+static inline int gn__sock_setup(int fd) {
+#if GN__OS_DARWIN
+    if (fcntl(fd, F_SETFL, O_NONBLOCK) != 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) return -1;
+#endif
+    return gn__sock_nosigpipe(fd);
+}
+
+/* One connection from listener fd lfd, set up like gn__socket's: its fd, or -1
+ * and errno. A connection that cannot be set up is lost to us as if the peer
+ * had aborted it (macOS refuses options on a socket already reset), and is
+ * reported so: the accept loop moves on to the next.                          */
+static inline int gn__sock_accept(int lfd) {
+#if GN__OS_DARWIN
+    int fd = gn__sys_accept(lfd);
+    if (fd >= 0 && gn__sock_setup(fd) != 0) {
+        gn__sys_close(fd);
+        errno = ECONNABORTED;
+        return -1;
+    }
+    return fd;
+#else
+    return gn__sys_accept4(lfd, GN__SOCK_NEWFL);
+#endif
+}
+
+/* The most buffers one writev or sendmsg takes. IOV_MAX is 1024 on each of
+ * these systems, but a strict feature-test setting hides it on some.        */
+#if defined(IOV_MAX)
+#  define GN__IOV_MAX IOV_MAX
+#else
+#  define GN__IOV_MAX 1024
+#endif
+
+/* Keep-alive timing. macOS spells the idle time TCP_KEEPALIVE; OpenBSD has no
+ * per-socket timing at all (only the system-wide sysctls net.inet.tcp.keepidle
+ * and keepintvl), so there SO_KEEPALIVE is all gn_set_keepalive sets.        */
+#if defined(TCP_KEEPIDLE)
+#  define GN__TCP_KEEPIDLE TCP_KEEPIDLE
+#elif defined(TCP_KEEPALIVE)
+#  define GN__TCP_KEEPIDLE TCP_KEEPALIVE
+#endif
+
+/* Several listeners on one port. Linux spreads new connections over them;
+ * FreeBSD does so only with SO_REUSEPORT_LB (12.0 on), so that is what we ask
+ * for there; DragonFly spreads them or not by a system-wide setting. macOS,
+ * OpenBSD and NetBSD let the listeners share the port but hand every
+ * connection to one of them: there several listeners do not share the load. */
+#if defined(SO_REUSEPORT_LB)
+#  define GN__SO_REUSEPORT SO_REUSEPORT_LB
+#else
+#  define GN__SO_REUSEPORT SO_REUSEPORT
+#endif
+
+/* OpenBSD and DragonFly refuse IPV6_V6ONLY=0: an IPv6 socket never carries
+ * IPv4. For ":port" over "tcp" or "udp", Go then takes the IPv4 wildcard
+ * alone, and net.c does the same (it puts IPv4 first).                       */
+#if defined(__OpenBSD__) || defined(__DragonFly__)
+#  define GN__NO_V4MAPPED 1
+#endif
+
+/* Joins or leaves IPv4 group a4 on interface ifname (index ifindex; NULL, 0:
+ * the system's choice). Linux takes the index in an ip_mreqn; macOS and
+ * FreeBSD (and any system with RFC 3678's calls) in a group_req; OpenBSD and
+ * NetBSD only in the older ip_mreq, by one of the interface's IPv4 addresses,
+ * as Go does there. 0 or an error.                                           */
+GN__PRIVATE int gn__sock_group4(int fd, struct in_addr a4, const char *ifname, unsigned ifindex, int join) {
+    int rc;
+#if GN__OS_LINUX
+    (void)ifname;
+    struct ip_mreqn m;
+    memset(&m, 0, sizeof m);
+    m.imr_multiaddr = a4;
+    m.imr_ifindex = (int)ifindex;
+    rc = gn__sys_setsockopt(fd, IPPROTO_IP, join ? IP_ADD_MEMBERSHIP : IP_DROP_MEMBERSHIP, &m, sizeof m);
+#elif defined(MCAST_JOIN_GROUP)
+    (void)ifname;
+    struct group_req g;
+    memset(&g, 0, sizeof g);
+    g.gr_interface = ifindex;
+    struct sockaddr_in *sin = (struct sockaddr_in *)&g.gr_group;
+    sin->sin_family = AF_INET;
+    sin->sin_len = sizeof *sin;   /* a BSD sockaddr carries its length        */
+    sin->sin_addr = a4;
+    rc = gn__sys_setsockopt(fd, IPPROTO_IP, join ? MCAST_JOIN_GROUP : MCAST_LEAVE_GROUP, &g, sizeof g);
+#else
+    (void)ifindex;
+    struct ip_mreq m;
+    memset(&m, 0, sizeof m);
+    m.imr_multiaddr = a4;
+    m.imr_interface.s_addr = htonl(INADDR_ANY);
+    if (ifname) {
+        struct ifaddrs *list, *ifa;
+        if (getifaddrs(&list) != 0) return gn__err_from_errno(errno);
+        int found = 0;
+        for (ifa = list; ifa && !found; ifa = ifa->ifa_next) {
+            if (ifa->ifa_addr && ifa->ifa_addr->sa_family == AF_INET && strcmp(ifa->ifa_name, ifname) == 0) {
+                m.imr_interface = ((const struct sockaddr_in *)ifa->ifa_addr)->sin_addr;
+                found = 1;
+            }
+        }
+        freeifaddrs(list);
+        if (!found) return -EADDRNOTAVAIL;   /* an interface without IPv4 */
+    }
+    rc = gn__sys_setsockopt(fd, IPPROTO_IP, join ? IP_ADD_MEMBERSHIP : IP_DROP_MEMBERSHIP, &m, sizeof m);
+#endif
+    return rc == 0 ? 0 : gn__err_from_errno(errno);
+}
 
 typedef int gn__sock;
 #define GN__SOCK_INVALID (-1)
@@ -8434,7 +8631,7 @@ GN__PRIVATE int64_t gn__fd_write(gn__fd *f, const void *buf, size_t n) {
     while (done < n || once) {
         int err = gn__fd_check(f, 'w');
         if (err) return err;
-        ssize_t w = f->is_socket ? gn__sys_send(f->fd, (const char *)buf + done, n - done, MSG_NOSIGNAL)
+        ssize_t w = f->is_socket ? gn__sys_send(f->fd, (const char *)buf + done, n - done, GN__MSG_NOSIGNAL)
                                  : gn__sys_write(f->fd, (const char *)buf + done, n - done);
         if (w >= 0) {
             done += (size_t)w;
@@ -8463,10 +8660,10 @@ GN__PRIVATE int64_t gn__fd_writev(gn__fd *f, gn__iov *iov, int n) {
             struct msghdr mh;
             memset(&mh, 0, sizeof mh);
             mh.msg_iov = iov;
-            mh.msg_iovlen = (size_t)(n > IOV_MAX ? IOV_MAX : n);
-            w = gn__sys_sendmsg(f->fd, &mh, MSG_NOSIGNAL);
+            mh.msg_iovlen = (size_t)(n > GN__IOV_MAX ? GN__IOV_MAX : n);
+            w = gn__sys_sendmsg(f->fd, &mh, GN__MSG_NOSIGNAL);
         } else {
-            w = gn__sys_writev(f->fd, iov, n > IOV_MAX ? IOV_MAX : n);
+            w = gn__sys_writev(f->fd, iov, n > GN__IOV_MAX ? GN__IOV_MAX : n);
         }
         if (w < 0) {
             int e = errno;
@@ -8493,8 +8690,13 @@ GN__PRIVATE int64_t gn__fd_writev(gn__fd *f, gn__iov *iov, int n) {
 /* ---- sockets --------------------------------------------------------------------- */
 /* A non-blocking, close-on-exec socket in *out; 0 or an error.                    */
 GN__PRIVATE int gn__socket(int family, int type, int protocol, gn__sock *out) {
-    int fd = gn__sys_socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
+    int fd = gn__sys_socket(family, type | GN__SOCK_NEWFL, protocol);
     if (fd < 0) return gn__sock_error();
+    if (gn__sock_setup(fd) != 0) {
+        int rc = gn__sock_error();
+        gn__sock_close(fd);
+        return rc;
+    }
     *out = fd;
     return 0;
 }
@@ -8504,7 +8706,7 @@ GN__PRIVATE int gn__socket(int family, int type, int protocol, gn__sock *out) {
 GN__PRIVATE int gn__sock_listen_opts(gn__sock fd, int family, int reuse_port) {
     int one = 1;
     if (family != AF_UNIX) gn__sys_setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (reuse_port) gn__sys_setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+    if (reuse_port) gn__sys_setsockopt(fd, SOL_SOCKET, GN__SO_REUSEPORT, &one, sizeof one);
     return 0;
 }
 
@@ -8534,7 +8736,7 @@ GN__PRIVATE int gn__fd_accept(gn__fd *l, gn__sock *out) {
     for (;;) {
         int err = gn__fd_check(l, 'r');
         if (err) return err;
-        int fd = gn__sys_accept4(l->fd, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        int fd = gn__sock_accept(l->fd);
         if (fd >= 0) {
             *out = fd;
             return 0;
@@ -8606,7 +8808,7 @@ GN__PRIVATE int64_t gn__fd_sendto(gn__fd *f, const void *buf, size_t n, const st
     for (;;) {
         int64_t rc = gn__fd_check(f, 'w');
         if (rc) return rc;
-        ssize_t w = gn__sys_sendto(f->fd, buf, n, MSG_NOSIGNAL, sa, len);
+        ssize_t w = gn__sys_sendto(f->fd, buf, n, GN__MSG_NOSIGNAL, sa, len);
         if (w >= 0) return w;
         int e = errno;
         if (e == EINTR) continue;
@@ -8635,6 +8837,18 @@ GN__PRIVATE int gn__fd_park_idle(gn__fd *f, void (*fn)(void *), void *arg) {
     return rc;
 }
 
+/* A connection nothing has been read from yet (just accepted). Arming an fd
+ * that is already readable reports it at once (epoll and kqueue give a first
+ * edge, poll() is level-triggered), so the pd alone knows: no read need find
+ * EAGAIN first, and no peek is needed, since no read can have taken the bytes
+ * behind a recorded READY.                                                    */
+GN__PRIVATE int gn__fd_park_new(gn__fd *f, void (*fn)(void *), void *arg) {
+    int rc = gn__fd_check(f, 'r');
+    if (rc) return rc;
+    if (!f->pd || gn__load(&f->pd->hup)) return 1;
+    return gn__pd_spawn_on_read(f->pd, fn, arg);
+}
+
 GN__PRIVATE int gn__fd_watch(gn__fd *f, void (*fn)(void *), void *arg) {
     if (!f->pd) return GN_ENOSYS;
     gn__store_relaxed(&f->drained, 0u);
@@ -8659,9 +8873,17 @@ GN__PRIVATE int gn__fd_hung_up(gn__fd *f) {
 }
 
 /* ---- options that differ by OS ------------------------------------------------------ */
+/* The idle time before the first probe and between probes, where the system
+ * lets a socket choose them (see GN__TCP_KEEPIDLE).                           */
 GN__PRIVATE int gn__sock_keepalive(gn__sock fd, int secs) {
-    if (gn__sys_setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &secs, sizeof secs) != 0) return gn__sock_error();
+#if defined(GN__TCP_KEEPIDLE)
+    if (gn__sys_setsockopt(fd, IPPROTO_TCP, GN__TCP_KEEPIDLE, &secs, sizeof secs) != 0) return gn__sock_error();
+#endif
+#if defined(TCP_KEEPINTVL)
     if (gn__sys_setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &secs, sizeof secs) != 0) return gn__sock_error();
+#endif
+    (void)fd;
+    (void)secs;
     return 0;
 }
 
@@ -8672,17 +8894,13 @@ GN__PRIVATE int gn__sock_group(gn__sock fd, const char *group, const char *ifnam
     struct in6_addr a6;
     int rc;
     if (inet_pton(AF_INET, group, &a4) == 1) {
-        struct ip_mreqn m;
-        memset(&m, 0, sizeof m);
-        m.imr_multiaddr = a4;
-        m.imr_ifindex = (int)ifindex;
-        rc = gn__sys_setsockopt(fd, IPPROTO_IP, join ? IP_ADD_MEMBERSHIP : IP_DROP_MEMBERSHIP, &m, sizeof m);
+        return gn__sock_group4(fd, a4, ifname, ifindex, join);
     } else if (inet_pton(AF_INET6, group, &a6) == 1) {
         struct ipv6_mreq m;
         memset(&m, 0, sizeof m);
         m.ipv6mr_multiaddr = a6;
         m.ipv6mr_interface = ifindex;
-        rc = gn__sys_setsockopt(fd, IPPROTO_IPV6, join ? IPV6_ADD_MEMBERSHIP : IPV6_DROP_MEMBERSHIP, &m, sizeof m);
+        rc = gn__sys_setsockopt(fd, IPPROTO_IPV6, join ? IPV6_JOIN_GROUP : IPV6_LEAVE_GROUP, &m, sizeof m);
     } else {
         return GN_EINVAL;
     }
@@ -8703,7 +8921,10 @@ GN__PRIVATE int gn__conn_wrap_os(int fd, gn__sock *s, int *family, int *type) {
     if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0) *family = ss.ss_family;
     int st = 0;
     socklen_t sl = sizeof st;
-    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &st, &sl) == 0) *type = st;
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &st, &sl) == 0) {
+        *type = st;
+        if (gn__sock_nosigpipe(fd) != 0) return gn__err_from_errno(errno);
+    }
     *s = fd;
     return 0;
 }
@@ -9192,6 +9413,9 @@ GN__PRIVATE int gn__fd_park_idle(gn__fd *f, void (*fn)(void *), void *arg) {
     }
 }
 
+/* The probe asks the socket itself, whether or not anything was read before. */
+GN__PRIVATE int gn__fd_park_new(gn__fd *f, void (*fn)(void *), void *arg) { return gn__fd_park_idle(f, fn, arg); }
+
 GN__PRIVATE int gn__fd_watch(gn__fd *f, void (*fn)(void *), void *arg) {
     int rc = gn__fd_check(f, 'r');
     if (rc) return rc;
@@ -9497,6 +9721,15 @@ GN__PRIVATE int gn__resolve_addrs(const gn__net *net, const char *address, int p
             out[n].type = net->type;
             n++;
         }
+#if GN__NO_V4MAPPED
+        /* No dual-stack sockets here (see net_posix.c): IPv4 first, so that a
+         * listener on ":port" serves IPv4, as Go's does on these systems.     */
+        if (n == 2) {
+            gn__addr t = out[0];
+            out[0] = out[1];
+            out[1] = t;
+        }
+#endif
         return n;
     }
     if (r.rc != 0) return gn__gai_error(r.rc);
@@ -9810,6 +10043,16 @@ GN__PRIVATE int gn__conn_park_idle(gn_conn *c, void (*fn)(void *), void *arg) {
     return rc;
 }
 
+/* gn__conn_park_idle for a connection nothing has been read from yet (just
+ * accepted): the poller's state alone says whether it is readable, so it arms
+ * without a system call even though no read has come back short.            */
+GN__PRIVATE int gn__conn_park_new(gn_conn *c, void (*fn)(void *), void *arg) {
+    if (!gn__fd_acquire(&c->f)) return GN_ECLOSED;
+    int rc = gn__fd_park_new(&c->f, fn, arg);
+    gn__conn_put(c);
+    return rc;
+}
+
 /* Watches c for the peer going away while nobody reads it (a handler at work):
  * arms the poller to start fn(arg) on readiness, deadline or close; fn then
  * looks at gn__conn_hung_up. 0: armed. 1: readiness was there already (and is
@@ -10049,9 +10292,20 @@ GONET_API int gn_leave_group(gn_conn *c, const char *group, const char *ifname) 
  * >>signal                                                                        */
 #if GN__OS_POSIX   /* Windows: signal_windows.c */
 
-#define GN__SIG_MAX   64   /* signals 1..64: Linux's NSIG - 1                       */
-#define GN__SIG_WORDS 2    /* pending and wanted sets: 32-bit words, lock-free
-                            * everywhere, also where 64-bit atomics are not       */
+/* The highest signal number the system has. FreeBSD and DragonFly number
+ * their real-time signals up to 126, past NSIG (32 there: the old signals
+ * only); _SIG_MAXSIG counts them all. Elsewhere NSIG - 1: 64 on Linux, 63
+ * on NetBSD, 32 on OpenBSD, 31 on macOS.                                   */
+#if defined(_SIG_MAXSIG)
+#  define GN__SIG_MAX _SIG_MAXSIG
+#elif defined(_NSIG)
+#  define GN__SIG_MAX (_NSIG - 1)
+#else
+#  define GN__SIG_MAX (NSIG - 1)
+#endif
+/* The pending and wanted sets: 32-bit words, lock-free everywhere, also where
+ * 64-bit atomics are not.                                                   */
+#define GN__SIG_WORDS ((GN__SIG_MAX + 31) / 32)
 
 enum { GN__SIG_DEFAULT = 0, GN__SIG_CATCH, GN__SIG_IGNORE };
 
@@ -10079,7 +10333,7 @@ static struct {
 
 /* 1 if signo may be watched or ignored (see api_signal.h for why not).       */
 GN__PRIVATE int gn__sig_valid(int s) {
-    if (s < 1 || s > GN__SIG_MAX || s >= NSIG) return 0;
+    if (s < 1 || s > GN__SIG_MAX) return 0;
     switch (s) {
     case SIGKILL: case SIGSTOP: case SIGSEGV: case SIGBUS: case SIGFPE: case SIGILL:
         return 0;
@@ -10088,6 +10342,8 @@ GN__PRIVATE int gn__sig_valid(int s) {
     }
 #if defined(SIGRTMIN) && defined(SIGRTMAX)
     if (s > 31 && (s < SIGRTMIN || s > SIGRTMAX)) return 0;   /* the C library's own */
+#else
+    if (s > 31) return 0;   /* no real-time signals; OpenBSD's 32 is SIGTHR    */
 #endif
     return 1;
 }
@@ -10139,6 +10395,27 @@ GN__PRIVATE void gn__sig_watcher(void *arg) {
 
 GN__PRIVATE void gn__sig_restore(int s);
 
+/* A non-blocking, close-on-exec pipe: 0, or -1 and errno. macOS has no pipe2;
+ * a fork on another thread between its two calls may leak the pipe into a
+ * program the child execs (harmless to us: this process keeps its ends).    */
+GN__PRIVATE int gn__sig_pipe(int p[2]) {
+#if GN__OS_DARWIN
+    if (pipe(p) != 0) return -1;
+    for (int i = 0; i < 2; i++) {
+        if (fcntl(p[i], F_SETFL, O_NONBLOCK) != 0 || fcntl(p[i], F_SETFD, FD_CLOEXEC) != 0) {
+            int e = errno;
+            close(p[0]);
+            close(p[1]);
+            errno = e;
+            return -1;
+        }
+    }
+    return 0;
+#else
+    return pipe2(p, O_CLOEXEC | O_NONBLOCK);
+#endif
+}
+
 /* In the child of a fork, which has only the forking thread (whose state the
  * lock may be left in): what exec would do. Async-signal-safe.               */
 GN__PRIVATE void gn__sig_atfork_child(void) {
@@ -10160,7 +10437,7 @@ GN__PRIVATE int gn__sig_start(void) {
     pid_t pid = getpid();
     if (gn__sig.pipe_pid != pid) {
         int p[2];
-        if (pipe2(p, O_CLOEXEC | O_NONBLOCK) != 0) return gn__err_from_errno(errno);
+        if (gn__sig_pipe(p) != 0) return gn__err_from_errno(errno);
         gn__sig.rfd = p[0];
         gn__store(&gn__sig.wfd, p[1]);
         gn__sig.pipe_pid = pid;
@@ -11755,8 +12032,10 @@ GN__PRIVATE size_t gn__chunked_trailers(const gn__chunked *c, gn_http_header *ou
  * there, max_header_bytes, plus room for body bytes and pipelined requests),
  * the response body buffer, the output buffer where heads (and the responses
  * to pipelined requests) are gathered, and the response headers' strings. A
- * connection that waits for its next request gives the block back, so an idle
- * keep-alive connection costs its struct and its coroutine, no buffers.
+ * connection that waits for a request gives the block back and parks in the
+ * poller, which starts a coroutine when bytes arrive: an idle keep-alive
+ * connection costs its struct, no coroutine and no buffer, and so does a new
+ * one that has sent nothing yet (a crowd of silent connections is cheap).
  *
  * System calls. A keep-alive request costs one read and one write: the head and
  * a body that fits the buffer go out in one sendmsg; the wait for the next
@@ -11780,7 +12059,9 @@ GN__PRIVATE size_t gn__chunked_trailers(const gn__chunked *c, gn_http_header *ou
 #define GN__HTTP_DRAIN_MAX         (256 * 1024)  /* unread body drained to keep alive  */
 #define GN__HTTP_POOL_MAX          64            /* free work blocks kept per server   */
 
-enum { GN__HC_ACTIVE, GN__HC_IDLE, GN__HC_CLOSING, GN__HC_HIJACKED };
+/* NEW: no request yet. Shutdown waits for it as for an ACTIVE one (Go's
+ * StateNew), so a request already on its way is answered; IDLE ones it closes. */
+enum { GN__HC_ACTIVE, GN__HC_NEW, GN__HC_IDLE, GN__HC_CLOSING, GN__HC_HIJACKED };
 enum { GN__BODY_NONE, GN__BODY_LENGTH, GN__BODY_CHUNKED };
 enum { GN__WATCH_OFF, GN__WATCH_ARMED, GN__WATCH_RUNNING, GN__WATCH_DONE };
 
@@ -12839,20 +13120,26 @@ GN__PRIVATE void gn__http_conn_main(void *arg) {
     while (keep) {
         /* Wait for the next request without holding a buffer.                     */
         if (!hc->block) {
-            gn__store(&hc->state, (uint32_t)GN__HC_IDLE);
-            if (gn__load(&s->shutting)) break;
+            /* Before its first request a connection stays NEW, even while
+             * shutting down: the request may be on its way.                   */
+            uint32_t st = hc->nreq ? GN__HC_IDLE : GN__HC_NEW;
+            if (!hc->woken) gn__store(&hc->state, st);
+            if (hc->nreq && gn__load(&s->shutting)) break;
             if (hc->woken) {
                 hc->woken = 0;
             } else {
                 /* A new connection's first byte is part of its first head (Go's
                  * ReadHeaderTimeout); later ones may idle for idle_timeout.     */
                 gn__http_deadline(hc, 'r', hc->nreq ? o->idle_timeout : o->read_header_timeout);
-                int rc = gn__conn_park_idle(hc->c, gn__http_conn_wake, hc);
+                int rc = hc->nreq ? gn__conn_park_idle(hc->c, gn__http_conn_wake, hc)
+                                  : gn__conn_park_new(hc->c, gn__http_conn_wake, hc);
                 if (rc == 0) return;   /* parked in the poller, no coroutine */
                 if (rc < 0) break;
             }
-            uint32_t idle = GN__HC_IDLE;
-            if (!gn__cas(&hc->state, &idle, (uint32_t)GN__HC_ACTIVE)) break;   /* shutting down */
+            /* Its deadline or a close ended the wait: a read would only fail,
+             * so a flood of silent connections timing out takes no buffers.   */
+            if (gn__fd_check(&hc->c->f, 'r') != 0) break;
+            if (!gn__cas(&hc->state, &st, (uint32_t)GN__HC_ACTIVE)) break;   /* shutting down */
             hc->block = gn__http_block_get(s);
             if (!hc->block) break;
             hc->rpos = hc->rend = 0;
@@ -13045,6 +13332,7 @@ GONET_API int gn_http_serve(gn_http_server *s, gn_listener *l) {
         memset(hc, 0, offsetof(gn__http_conn, req));
         hc->srv = s;
         hc->c = c;
+        hc->state = GN__HC_NEW;
         gn__fd_acquire(&c->f);   /* the server's reference, dropped by the connection */
         gn__lock(&s->lock);
         hc->next = s->conns;
@@ -13052,6 +13340,13 @@ GONET_API int gn_http_serve(gn_http_server *s, gn_listener *l) {
         s->conns = hc;
         s->nconns++;
         gn__unlock(&s->lock);
+        /* Until its first bytes the connection waits in the poller, as an idle
+         * one does, with no coroutine; bytes that came with the accept start
+         * one as soon as the poller has seen them (at once if it has).       */
+        gn__http_deadline(hc, 'r', s->o.read_header_timeout);
+        int parked = gn__conn_park_new(c, gn__http_conn_wake, hc);
+        if (parked == 0) continue;   /* the poller owns hc now: touch it no more */
+        hc->woken = parked == 1;
         if (gn_go(gn__http_conn_main, hc) < 0) {
             gn__http_conn_unlink(hc);
             gn_close(c);
@@ -13080,10 +13375,11 @@ GONET_API int gn_http_server_conns(gn_http_server *s) {
     return n;
 }
 
-/* Closes the idle connections; with force, every connection: the socket is
- * shut down at once (the peer sees the close even while a handler still runs)
- * and waiters wake with GN_ECLOSED. Hijacked connections are only shut down:
- * their owner still holds them and closes them. Returns how many are listed. */
+/* Closes the idle connections (not NEW ones: a first request may be on its
+ * way); with force, every connection: the socket is shut down at once (the
+ * peer sees the close even while a handler still runs) and waiters wake with
+ * GN_ECLOSED. Hijacked connections are only shut down: their owner still
+ * holds them and closes them. Returns how many are listed.                   */
 GN__PRIVATE int gn__http_sweep(gn_http_server *s, int force) {
     gn__lock(&s->lock);
     int left = 0;
@@ -15353,15 +15649,20 @@ GONET_API int gn_http_serve_file(gn_http_response *w, gn_http_request *r, const 
 /* ==== begin src/fs_posix.c ==== */
 /* fs_posix.c — the static file server's file-system calls on POSIX systems
  * (the OS's part declared in http_fs.c): opening beneath the root with
- * openat2(RESOLVE_BENEATH), or realpath and an inode check where openat2 is
- * missing; fstat, pread, readdir. Each *_run function runs inside gn_blocking,
- * is never inlined into its caller (GN__OPAQUE), and reads errno itself.
+ * openat2(RESOLVE_BENEATH) on Linux or openat(O_RESOLVE_BENEATH) on FreeBSD,
+ * else (macOS, OpenBSD, NetBSD, DragonFly, older kernels) realpath and an
+ * inode check; fstat, pread, readdir. Each *_run function runs inside
+ * gn_blocking, is never inlined into its caller (GN__OPAQUE), and reads errno
+ * itself.
  *
  * >>fs-posix                                                                     */
 #if GN__OS_POSIX
 
 #include <dirent.h>
 #include <sys/stat.h>
+#if GN__OS_DARWIN
+#  include <sys/param.h>   /* MAXPATHLEN, F_GETPATH's buffer size */
+#endif
 #if GN__OS_LINUX
 #  include <sys/syscall.h>
 #endif
@@ -15421,6 +15722,22 @@ GN__PRIVATE int gn__fs_open_beneath(const gn__fs_root *root, const char *rel, in
             *err = e;
             return -1;
         }
+    }
+#endif
+#if defined(O_RESOLVE_BENEATH)
+    /* FreeBSD 13 on: the kernel refuses a path that leads out, as openat2
+     * does (and, like it, an absolute link: the long way below judges those). */
+    for (;;) {
+        int fd = gn__sys_openat(rootfd, rel, flags | O_RESOLVE_BENEATH);
+        if (fd >= 0) return fd;
+        int e = errno;
+        if (e == EINTR) continue;
+#  if defined(ENOTCAPABLE)
+        if (e == ENOTCAPABLE) break;
+#  endif
+        if (e == EXDEV || e == EPERM) break;
+        *err = e;
+        return -1;
     }
 #endif
     /* Resolve first, so that a link leading out is never even opened; then open
@@ -15520,6 +15837,24 @@ GN__PRIVATE GN__OPAQUE void gn__fs_list_run(void *arg) {
     gn__fs_list_sort(o);
 }
 
+/* The resolved path of what fd refers to, in memory from libc's malloc (the
+ * caller frees it with free()), or NULL where the system cannot say: Linux
+ * through /proc (when mounted), macOS through F_GETPATH; the BSDs have no
+ * such call that every release shares.                                      */
+GN__PRIVATE char *gn__fs_fd_realpath(int fd) {
+#if GN__OS_LINUX
+    char link[32];
+    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    return realpath(link, NULL);
+#elif defined(F_GETPATH)
+    char buf[MAXPATHLEN];
+    return fcntl(fd, F_GETPATH, buf) == 0 ? realpath(buf, NULL) : NULL;
+#else
+    (void)fd;
+    return NULL;
+#endif
+}
+
 GN__PRIVATE int gn__fs_root_open(gn__fs_root *root, const char *path) {
     gn__fs_open o;
     memset(&o, 0, sizeof o);
@@ -15528,11 +15863,9 @@ GN__PRIVATE int gn__fs_root_open(gn__fs_root *root, const char *path) {
     root->fd = o.fd;
     if (o.fd == GN__FS_NOFD) return o.err ? o.err : ENOENT;
     if (o.st.kind != GN__FS_DIR) return ENOTDIR;
-    char link[32];
-    snprintf(link, sizeof link, "/proc/self/fd/%d", (int)o.fd);
     /* The real path of the directory opened (not of the name, which could be
-     * swapped meanwhile); /proc may be missing, then the name's.               */
-    char *real = realpath(link, NULL);
+     * swapped meanwhile) where the system tells it, else the name's.         */
+    char *real = gn__fs_fd_realpath((int)o.fd);
     if (!real || real[0] != '/') {
         free(real);
         real = realpath(path, NULL);

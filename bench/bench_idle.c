@@ -1,5 +1,6 @@
-/* bench_idle.c — memory per idle keep-alive HTTP connection: gonet's server
- * against Go's net/http (bench/go_hello).
+/* bench_idle.c — memory per idle keep-alive HTTP connection, and per new
+ * connection that has sent nothing yet: gonet's server against Go's net/http
+ * (bench/go_hello).
  *
  *   build/bench_idle [-n N] [-s SECS]      (make bench-idle runs: build/bench_idle)
  *
@@ -17,6 +18,11 @@
  *    and after, the coroutines alive and malloc's in-use and free bytes (an
  *    idle connection parked in the poller has no coroutine and no buffers).
  *    The runtime has its default Ps (the CPUs; GONET_MAXPROCS overrides).
+ *    Then the same again with N connections that send nothing (what a flood
+ *    of silent connections costs, before read_header_timeout closes them):
+ *    they must be held before the header timeout (10 s) ends the first. The
+ *    heap pages the first N left free are reused here, so this RSS figure is
+ *    a lower bound; malloc's in-use growth in the notes is the other view.
  * 2. Go. The same for bench/go_hello, started as a child process; its RSS is
  *    read from /proc/PID/status. The binary is BUILD_DIR/bench_go_hello (next
  *    to this program), built with the local toolchain when `go` is installed
@@ -34,6 +40,8 @@
  *   idle_conn_bytes server=gonet conns=N bytes_per_conn=X
  *   idle_conn_bytes server=go conns=N bytes_per_conn=Y
  *   idle_conn_ratio server=gonet/go conns=N value=X/Y
+ *   new_conn_bytes server=gonet|go conns=N bytes_per_conn=X    (never used)
+ *   new_conn_ratio server=gonet/go conns=N value=X/Y
  * Without a high enough open-file limit (N + 64 descriptors in each process;
  * the soft limit is raised to the hard one) it says so and exits 0.
  * Everything is bounded in time: the client gives each connect, send and
@@ -114,9 +122,10 @@ static long rss_kib(const char *pid, long *anon) {
 
 /* ---- the client process ------------------------------------------------------------
  * Commands, one per line on its standard pipe: "open PORT N" (answers "ok N"
- * or "err WHY"), "close" (answers "closed"), "exit" or EOF.                      */
+ * or "err WHY"), "silent PORT N" (the same, but the connections send
+ * nothing), "close" (answers "closed"), "exit" or EOF.                         */
 
-static int cli_open_one(int port, int *out, char *why, size_t whysz) {
+static int cli_open_one(int port, int silent, int *out, char *why, size_t whysz) {
     static const char req[] = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) {
@@ -135,6 +144,10 @@ static int cli_open_one(int port, int *out, char *why, size_t whysz) {
         snprintf(why, whysz, "connect: %s", strerror(errno));
         close(fd);
         return -1;
+    }
+    if (silent) {
+        *out = fd;
+        return 0;
     }
     if (send(fd, req, sizeof req - 1, MSG_NOSIGNAL) != (ssize_t)(sizeof req - 1)) {
         snprintf(why, whysz, "send: %s", strerror(errno));
@@ -211,12 +224,14 @@ static void client_main(int cmd, int rep) {
             int port;
             long want;
             char msg[256];
-            if (sscanf(line, "open %d %ld", &port, &want) == 2 && want > 0) {
+            int silent = strncmp(line, "silent ", 7) == 0;
+            if ((silent || strncmp(line, "open ", 5) == 0) &&
+                sscanf(line + (silent ? 7 : 5), "%d %ld", &port, &want) == 2 && want > 0) {
                 fds = realloc(fds, (size_t)(nfds + want) * sizeof *fds);
                 if (!fds) _exit(1);
                 long got = 0;
                 char why[160] = "";
-                while (got < want && cli_open_one(port, &fds[nfds + got], why, sizeof why) == 0) got++;
+                while (got < want && cli_open_one(port, silent, &fds[nfds + got], why, sizeof why) == 0) got++;
                 nfds += got;
                 if (got == want) snprintf(msg, sizeof msg, "ok %ld\n", got);
                 else snprintf(msg, sizeof msg, "err connection %ld of %ld: %s\n", got + 1, want, why);
@@ -345,8 +360,9 @@ static void gonet_detail(const char *when) {
 }
 
 /* Measures the server (RSS of /proc/pid) on port. conns, if not NULL, tells
- * how many connections the server holds: the baseline waits for 0.       */
-static int measure(const char *name, const char *pid, int port, conns_fn conns, void *arg, result *res) {
+ * how many connections the server holds: the baseline waits for 0. silent:
+ * the connections send nothing (new_conn_bytes) instead of one request.   */
+static int measure(const char *name, const char *pid, int port, conns_fn conns, void *arg, int silent, result *res) {
     char cmd[64], ans[256];
     memset(res, 0, sizeof *res);
     int64_t open_timeout = 60000 + g_conns * 2;
@@ -363,7 +379,7 @@ static int measure(const char *name, const char *pid, int port, conns_fn conns, 
     if (conns) gonet_detail("before");
 
     int64_t t0 = mono_ms();
-    snprintf(cmd, sizeof cmd, "open %d %ld\n", port, g_conns);
+    snprintf(cmd, sizeof cmd, "%s %d %ld\n", silent ? "silent" : "open", port, g_conns);
     if (client_do(cmd, ans, sizeof ans, open_timeout) != 0) {
         printf("# idle: %s: %s\n", name, ans);
         client_do("close\n", ans, sizeof ans, 30000);
@@ -378,13 +394,14 @@ static int measure(const char *name, const char *pid, int port, conns_fn conns, 
 
     res->bytes_per_conn = (double)(res->after - res->before) * 1024.0 / (double)g_conns;
     res->ok = res->before > 0 && res->after > 0;
-    printf("# %s: %ld connections opened and served in %.2f s; RSS %ld -> %ld KiB (anonymous %ld -> %ld KiB)",
-           name, g_conns, (double)(t1 - t0) / 1000.0, res->before, res->after,
+    printf("# %s: %ld connections opened%s in %.2f s; RSS %ld -> %ld KiB (anonymous %ld -> %ld KiB)",
+           name, g_conns, silent ? ", silent," : " and served", (double)(t1 - t0) / 1000.0, res->before, res->after,
            res->anon_before, res->anon_after);
     if (held >= 0) printf("; the server holds %d", held);
     printf("\n");
     if (res->ok)
-        printf("idle_conn_bytes server=%s conns=%ld bytes_per_conn=%.0f\n", name, g_conns, res->bytes_per_conn);
+        printf("%s server=%s conns=%ld bytes_per_conn=%.0f\n", silent ? "new_conn_bytes" : "idle_conn_bytes", name,
+               g_conns, res->bytes_per_conn);
     fflush(stdout);
     return res->ok ? 0 : -1;
 }
@@ -406,7 +423,7 @@ typedef struct gonet_run {
     gn_listener    *ln;
     gn_waitgroup    wg;
     int             serve_rc;
-    result          res;
+    result          res, res_new;
     int             rc;
 } gonet_run;
 
@@ -445,7 +462,8 @@ static void gonet_main(void *arg) {
     }
     printf("# gonet: server in this process on 127.0.0.1:%d, %d procs\n", port, gn_procs());
     fflush(stdout);
-    g->rc = measure("gonet", "self", port, gonet_conns, g, &g->res);
+    g->rc = measure("gonet", "self", port, gonet_conns, g, 0, &g->res);
+    if (measure("gonet", "self", port, gonet_conns, g, 1, &g->res_new) != 0) g->rc = -1;
     gn_http_shutdown(g->srv, gn_now() + 2 * GN_SECOND);
     gn_waitgroup_wait(&g->wg);
     gn_http_server_free(g->srv);
@@ -613,8 +631,8 @@ int main(int argc, char **argv) {
     const char *gobin = go_binary(gobuf, sizeof gobuf);
 
     printf("# idle keep-alive connections: %ld, each served one GET / and left open; RSS before "
-           "(after a %d-connection warm-up) and %.1f s after the last response\n",
-           g_conns, WARM_CONNS, g_settle);
+           "(after a %d-connection warm-up) and %.1f s after the last response; then %ld that send nothing\n",
+           g_conns, WARM_CONNS, g_settle, g_conns);
     if (start_client() != 0) {
         printf("# idle: cannot start the client process: %s\n", strerror(errno));
         return 1;
@@ -624,8 +642,9 @@ int main(int argc, char **argv) {
     int rc = gn_main(gonet_main, &g);
     if (rc < 0) printf("# idle: gonet: the runtime did not start: %s\n", gn_strerror(rc));
 
-    result go;
+    result go, go_new;
     memset(&go, 0, sizeof go);
+    memset(&go_new, 0, sizeof go_new);
     if (gobin) {
         pid_t pid;
         int port;
@@ -633,7 +652,8 @@ int main(int argc, char **argv) {
             char pids[32];
             snprintf(pids, sizeof pids, "%d", (int)pid);
             printf("# go: %s on 127.0.0.1:%d, pid %d\n", gobin, port, (int)pid);
-            measure("go", pids, port, NULL, NULL, &go);
+            measure("go", pids, port, NULL, NULL, 0, &go);
+            measure("go", pids, port, NULL, NULL, 1, &go_new);
             go_stop(pid);
         }
     }
@@ -642,5 +662,8 @@ int main(int argc, char **argv) {
     if (g.res.ok && go.ok && go.bytes_per_conn > 0)
         printf("idle_conn_ratio server=gonet/go conns=%ld value=%.2f\n", g_conns,
                g.res.bytes_per_conn / go.bytes_per_conn);
-    return (rc < 0 || g.rc != 0 || (gobin && !go.ok)) ? 1 : 0;
+    if (g.res_new.ok && go_new.ok && go_new.bytes_per_conn > 0)
+        printf("new_conn_ratio server=gonet/go conns=%ld value=%.2f\n", g_conns,
+               g.res_new.bytes_per_conn / go_new.bytes_per_conn);
+    return (rc < 0 || g.rc != 0 || (gobin && (!go.ok || !go_new.ok))) ? 1 : 0;
 }

@@ -178,7 +178,9 @@ GONET_API int  gn_http_listen_and_serve(gn_http_server *s, const char *addr);
 /* Graceful shutdown: stop accepting, close idle connections, let active ones
  * finish their response, and wait for them (hijacked ones too, until their
  * owner closes them) until deadline (absolute gn_now() instant, 0: no limit);
- * then close what is left. 0, or GN_ETIMEDOUT if something had to be cut.    */
+ * then close what is left. 0, or GN_ETIMEDOUT if something had to be cut.
+ * A new connection counts as active until its first request, as in Go: it is
+ * answered if the request comes in time, or closed at read_header_timeout. */
 GONET_API int  gn_http_shutdown(gn_http_server *s, int64_t deadline);
 /* After serve returned. Safe after a shutdown that timed out: a handler still
  * running then frees the server when its connection ends.                     */

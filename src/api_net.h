@@ -6,7 +6,10 @@ extern "C" {
 
 /* Networks: "tcp", "tcp4", "tcp6", "unix", "udp", "udp4", "udp6", "unixgram".
  * Addresses as in Go: "host:port", "[::1]:8080", ":8080" (every interface),
- * "localhost:0" (a free port); a path for unix sockets.
+ * "localhost:0" (a free port); a path for unix sockets. ":8080" over "tcp" or
+ * "udp" is one dual-stack IPv6 socket, except on OpenBSD and DragonFly, whose
+ * IPv6 sockets never take IPv4: there it is IPv4 only, as in Go (listen on
+ * "tcp6" "[::]:8080" too for IPv6).
  *
  * Ownership. gn_listen, gn_accept, gn_dial* and gn_conn_from_fd return an
  * object that the caller owns and releases with gn_close / gn_listener_close,
@@ -18,8 +21,11 @@ typedef struct gn_listener gn_listener;
 
 typedef struct gn_listen_opts {
     int backlog;      /* 0: SOMAXCONN                                            */
-    int reuse_port;   /* 1: SO_REUSEPORT, for several listeners on one port
-                       * (Windows has none: GN_ENOSYS)                           */
+    int reuse_port;   /* 1: SO_REUSEPORT, for several listeners on one port,
+                       * which Linux and FreeBSD (SO_REUSEPORT_LB) share
+                       * connections between; macOS, OpenBSD and NetBSD give
+                       * each connection to one listener. Windows has none:
+                       * GN_ENOSYS                                                */
 } gn_listen_opts;
 
 GONET_API int gn_listen(gn_listener **out, const char *network, const char *address);
@@ -71,7 +77,9 @@ GONET_API int gn_conn_fd(gn_conn *c);
 
 /* Options. TCP_NODELAY is on by default for TCP, as in Go.                  */
 GONET_API int gn_set_nodelay(gn_conn *c, int on);
-GONET_API int gn_set_keepalive(gn_conn *c, int on, int64_t period);  /* period 0: OS default */
+/* period 0: the OS default. OpenBSD has no per-socket period: there only
+ * SO_KEEPALIVE is set and the period is the system's (Go reports ENOPROTOOPT). */
+GONET_API int gn_set_keepalive(gn_conn *c, int on, int64_t period);
 GONET_API int gn_set_read_buffer(gn_conn *c, int bytes);
 GONET_API int gn_set_write_buffer(gn_conn *c, int bytes);
 GONET_API int gn_set_linger(gn_conn *c, int seconds);   /* < 0: OS default        */
@@ -100,7 +108,10 @@ GONET_API int64_t gn_read_from(gn_conn *c, void *buf, size_t n, char *from, size
 GONET_API int64_t gn_write_to(gn_conn *c, const void *buf, size_t n, const char *address);
 GONET_API int gn_set_broadcast(gn_conn *c, int on);
 /* Joins (leaves) a multicast group, e.g. "239.1.2.3"; ifname NULL: any. On
- * Windows ifname is an interface index in decimal ("12"), not a name.        */
+ * Windows ifname is an interface index in decimal ("12"), not a name. Where
+ * the system lacks MCAST_JOIN_GROUP (OpenBSD, NetBSD), an IPv4 group is
+ * joined by the interface's IPv4 address, as Go does: -EADDRNOTAVAIL if it
+ * has none.                                                                   */
 GONET_API int gn_join_group(gn_conn *c, const char *group, const char *ifname);
 GONET_API int gn_leave_group(gn_conn *c, const char *group, const char *ifname);
 

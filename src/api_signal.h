@@ -38,10 +38,12 @@
  *
  * Errors. GN_EINVAL for a NULL channel, a channel whose element size is not
  * sizeof(int), or a signal that may not be caught: out of range (1..64 on
- * Linux), SIGKILL and SIGSTOP (no process can), SIGSEGV, SIGBUS, SIGFPE and
- * SIGILL (the runtime and the program need them as they are), and the
- * signals the C library keeps for its threads (32 and 33 on glibc, below
- * SIGRTMIN). GN_ESTATE when no runtime runs (notify, ignore). Otherwise
+ * Linux, 1..63 on NetBSD, 1..126 on FreeBSD and DragonFly, 1..31 on macOS
+ * and OpenBSD), SIGKILL and SIGSTOP (no process can), SIGSEGV, SIGBUS,
+ * SIGFPE and SIGILL (the runtime and the program need them as they are), and
+ * the signals the C library keeps for its threads (32 and 33 on glibc, below
+ * SIGRTMIN; 32 to 64 on FreeBSD; 32 on OpenBSD). GN_ESTATE when no runtime
+ * runs (notify, ignore). Otherwise
  * -errno from the system, or GN_ENOMEM.
  *
  * Windows has no asynchronous signals; console control events stand in for

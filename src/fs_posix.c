@@ -1,14 +1,19 @@
 /* fs_posix.c — the static file server's file-system calls on POSIX systems
  * (the OS's part declared in http_fs.c): opening beneath the root with
- * openat2(RESOLVE_BENEATH), or realpath and an inode check where openat2 is
- * missing; fstat, pread, readdir. Each *_run function runs inside gn_blocking,
- * is never inlined into its caller (GN__OPAQUE), and reads errno itself.
+ * openat2(RESOLVE_BENEATH) on Linux or openat(O_RESOLVE_BENEATH) on FreeBSD,
+ * else (macOS, OpenBSD, NetBSD, DragonFly, older kernels) realpath and an
+ * inode check; fstat, pread, readdir. Each *_run function runs inside
+ * gn_blocking, is never inlined into its caller (GN__OPAQUE), and reads errno
+ * itself.
  *
  * >>fs-posix                                                                     */
 #if GN__OS_POSIX
 
 #include <dirent.h>
 #include <sys/stat.h>
+#if GN__OS_DARWIN
+#  include <sys/param.h>   /* MAXPATHLEN, F_GETPATH's buffer size */
+#endif
 #if GN__OS_LINUX
 #  include <sys/syscall.h>
 #endif
@@ -68,6 +73,22 @@ GN__PRIVATE int gn__fs_open_beneath(const gn__fs_root *root, const char *rel, in
             *err = e;
             return -1;
         }
+    }
+#endif
+#if defined(O_RESOLVE_BENEATH)
+    /* FreeBSD 13 on: the kernel refuses a path that leads out, as openat2
+     * does (and, like it, an absolute link: the long way below judges those). */
+    for (;;) {
+        int fd = gn__sys_openat(rootfd, rel, flags | O_RESOLVE_BENEATH);
+        if (fd >= 0) return fd;
+        int e = errno;
+        if (e == EINTR) continue;
+#  if defined(ENOTCAPABLE)
+        if (e == ENOTCAPABLE) break;
+#  endif
+        if (e == EXDEV || e == EPERM) break;
+        *err = e;
+        return -1;
     }
 #endif
     /* Resolve first, so that a link leading out is never even opened; then open
@@ -167,6 +188,24 @@ GN__PRIVATE GN__OPAQUE void gn__fs_list_run(void *arg) {
     gn__fs_list_sort(o);
 }
 
+/* The resolved path of what fd refers to, in memory from libc's malloc (the
+ * caller frees it with free()), or NULL where the system cannot say: Linux
+ * through /proc (when mounted), macOS through F_GETPATH; the BSDs have no
+ * such call that every release shares.                                      */
+GN__PRIVATE char *gn__fs_fd_realpath(int fd) {
+#if GN__OS_LINUX
+    char link[32];
+    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    return realpath(link, NULL);
+#elif defined(F_GETPATH)
+    char buf[MAXPATHLEN];
+    return fcntl(fd, F_GETPATH, buf) == 0 ? realpath(buf, NULL) : NULL;
+#else
+    (void)fd;
+    return NULL;
+#endif
+}
+
 GN__PRIVATE int gn__fs_root_open(gn__fs_root *root, const char *path) {
     gn__fs_open o;
     memset(&o, 0, sizeof o);
@@ -175,11 +214,9 @@ GN__PRIVATE int gn__fs_root_open(gn__fs_root *root, const char *path) {
     root->fd = o.fd;
     if (o.fd == GN__FS_NOFD) return o.err ? o.err : ENOENT;
     if (o.st.kind != GN__FS_DIR) return ENOTDIR;
-    char link[32];
-    snprintf(link, sizeof link, "/proc/self/fd/%d", (int)o.fd);
     /* The real path of the directory opened (not of the name, which could be
-     * swapped meanwhile); /proc may be missing, then the name's.               */
-    char *real = realpath(link, NULL);
+     * swapped meanwhile) where the system tells it, else the name's.         */
+    char *real = gn__fs_fd_realpath((int)o.fd);
     if (!real || real[0] != '/') {
         free(real);
         real = realpath(path, NULL);

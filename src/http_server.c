@@ -7,8 +7,10 @@
  * there, max_header_bytes, plus room for body bytes and pipelined requests),
  * the response body buffer, the output buffer where heads (and the responses
  * to pipelined requests) are gathered, and the response headers' strings. A
- * connection that waits for its next request gives the block back, so an idle
- * keep-alive connection costs its struct and its coroutine, no buffers.
+ * connection that waits for a request gives the block back and parks in the
+ * poller, which starts a coroutine when bytes arrive: an idle keep-alive
+ * connection costs its struct, no coroutine and no buffer, and so does a new
+ * one that has sent nothing yet (a crowd of silent connections is cheap).
  *
  * System calls. A keep-alive request costs one read and one write: the head and
  * a body that fits the buffer go out in one sendmsg; the wait for the next
@@ -32,7 +34,9 @@
 #define GN__HTTP_DRAIN_MAX         (256 * 1024)  /* unread body drained to keep alive  */
 #define GN__HTTP_POOL_MAX          64            /* free work blocks kept per server   */
 
-enum { GN__HC_ACTIVE, GN__HC_IDLE, GN__HC_CLOSING, GN__HC_HIJACKED };
+/* NEW: no request yet. Shutdown waits for it as for an ACTIVE one (Go's
+ * StateNew), so a request already on its way is answered; IDLE ones it closes. */
+enum { GN__HC_ACTIVE, GN__HC_NEW, GN__HC_IDLE, GN__HC_CLOSING, GN__HC_HIJACKED };
 enum { GN__BODY_NONE, GN__BODY_LENGTH, GN__BODY_CHUNKED };
 enum { GN__WATCH_OFF, GN__WATCH_ARMED, GN__WATCH_RUNNING, GN__WATCH_DONE };
 
@@ -1091,20 +1095,26 @@ GN__PRIVATE void gn__http_conn_main(void *arg) {
     while (keep) {
         /* Wait for the next request without holding a buffer.                     */
         if (!hc->block) {
-            gn__store(&hc->state, (uint32_t)GN__HC_IDLE);
-            if (gn__load(&s->shutting)) break;
+            /* Before its first request a connection stays NEW, even while
+             * shutting down: the request may be on its way.                   */
+            uint32_t st = hc->nreq ? GN__HC_IDLE : GN__HC_NEW;
+            if (!hc->woken) gn__store(&hc->state, st);
+            if (hc->nreq && gn__load(&s->shutting)) break;
             if (hc->woken) {
                 hc->woken = 0;
             } else {
                 /* A new connection's first byte is part of its first head (Go's
                  * ReadHeaderTimeout); later ones may idle for idle_timeout.     */
                 gn__http_deadline(hc, 'r', hc->nreq ? o->idle_timeout : o->read_header_timeout);
-                int rc = gn__conn_park_idle(hc->c, gn__http_conn_wake, hc);
+                int rc = hc->nreq ? gn__conn_park_idle(hc->c, gn__http_conn_wake, hc)
+                                  : gn__conn_park_new(hc->c, gn__http_conn_wake, hc);
                 if (rc == 0) return;   /* parked in the poller, no coroutine */
                 if (rc < 0) break;
             }
-            uint32_t idle = GN__HC_IDLE;
-            if (!gn__cas(&hc->state, &idle, (uint32_t)GN__HC_ACTIVE)) break;   /* shutting down */
+            /* Its deadline or a close ended the wait: a read would only fail,
+             * so a flood of silent connections timing out takes no buffers.   */
+            if (gn__fd_check(&hc->c->f, 'r') != 0) break;
+            if (!gn__cas(&hc->state, &st, (uint32_t)GN__HC_ACTIVE)) break;   /* shutting down */
             hc->block = gn__http_block_get(s);
             if (!hc->block) break;
             hc->rpos = hc->rend = 0;
@@ -1297,6 +1307,7 @@ GONET_API int gn_http_serve(gn_http_server *s, gn_listener *l) {
         memset(hc, 0, offsetof(gn__http_conn, req));
         hc->srv = s;
         hc->c = c;
+        hc->state = GN__HC_NEW;
         gn__fd_acquire(&c->f);   /* the server's reference, dropped by the connection */
         gn__lock(&s->lock);
         hc->next = s->conns;
@@ -1304,6 +1315,13 @@ GONET_API int gn_http_serve(gn_http_server *s, gn_listener *l) {
         s->conns = hc;
         s->nconns++;
         gn__unlock(&s->lock);
+        /* Until its first bytes the connection waits in the poller, as an idle
+         * one does, with no coroutine; bytes that came with the accept start
+         * one as soon as the poller has seen them (at once if it has).       */
+        gn__http_deadline(hc, 'r', s->o.read_header_timeout);
+        int parked = gn__conn_park_new(c, gn__http_conn_wake, hc);
+        if (parked == 0) continue;   /* the poller owns hc now: touch it no more */
+        hc->woken = parked == 1;
         if (gn_go(gn__http_conn_main, hc) < 0) {
             gn__http_conn_unlink(hc);
             gn_close(c);
@@ -1332,10 +1350,11 @@ GONET_API int gn_http_server_conns(gn_http_server *s) {
     return n;
 }
 
-/* Closes the idle connections; with force, every connection: the socket is
- * shut down at once (the peer sees the close even while a handler still runs)
- * and waiters wake with GN_ECLOSED. Hijacked connections are only shut down:
- * their owner still holds them and closes them. Returns how many are listed. */
+/* Closes the idle connections (not NEW ones: a first request may be on its
+ * way); with force, every connection: the socket is shut down at once (the
+ * peer sees the close even while a handler still runs) and waiters wake with
+ * GN_ECLOSED. Hijacked connections are only shut down: their owner still
+ * holds them and closes them. Returns how many are listed.                   */
 GN__PRIVATE int gn__http_sweep(gn_http_server *s, int force) {
     gn__lock(&s->lock);
     int left = 0;

@@ -219,9 +219,9 @@
      only on EAGAIN; a short read marks the socket drained, so the next read
      waits for readiness instead of spending a system call on EAGAIN.
      gn_accept rides out descriptor exhaustion (EMFILE) by backing off, 5 ms
-     doubling to 1 s. Writes to sockets never raise SIGPIPE (MSG_NOSIGNAL);
-     writes to a pipe wrapped with gn_conn_from_fd can, as in C: ignore SIGPIPE
-     if that matters to you.
+     doubling to 1 s. Writes to sockets never raise SIGPIPE (MSG_NOSIGNAL;
+     SO_NOSIGPIPE on macOS); writes to a pipe wrapped with gn_conn_from_fd
+     can, as in C: ignore SIGPIPE if that matters to you.
      Decisions where Go and C part ways: ports are numbers (0-65535, no service
      names); a zero-length gn_read returns 0 at once; on UDP an empty datagram
      is a datagram (gn_write of 0 bytes sends one, gn_read of one returns 0);
@@ -260,7 +260,9 @@
          gn_http_listen_and_serve(s, ":8080");      // or gn_http_serve(s, listener)
      and stop with gn_http_shutdown(s, deadline): listeners close, idle
      connections close, active ones finish their response (with
-     "Connection: close") and are waited for until deadline, then cut.
+     "Connection: close") and are waited for until deadline, then cut. A
+     connection that has not sent its first request yet counts as active,
+     as in Go: one whose request arrives before the deadline is answered.
      Options left at 0 take safe defaults (Go's zero means "no timeout", which
      leaves a server open to slowloris): read header 10 s, read 60 s, write 60 s,
      idle 120 s, 16 KiB of request head (431 beyond), 64 MiB of body (413).
@@ -287,7 +289,9 @@
      heads get their 4xx (or 501/505) and a closed connection. An unread body
      is drained (up to 256 KiB) or the connection closed, as Go does.
        Cost: an idle keep-alive connection holds no coroutine and no buffer:
-     it waits in the poller, which starts a coroutine when bytes arrive. A
+     it waits in the poller, which starts a coroutine when bytes arrive; so
+     does a new connection until its first bytes (a crowd of silent
+     connections costs about 1 KiB each until read_header_timeout). A
      request on a warm connection allocates nothing and costs one read and
      one write.
        The mux (gn_http_mux_*) takes Go 1.22 patterns: "[METHOD ][HOST]/path"
@@ -319,8 +323,8 @@
                        listen backlog). Per active connection: a read buffer
                        of max_header_bytes + 4 KiB, write_buffer_size, 6 KiB of
                        head and header space, and the coroutine's stack; an
-                       idle keep-alive connection holds about 1 KiB and no
-                       coroutine. Pipelined requests beyond the read buffer
+                       idle keep-alive connection, or a new one that has sent
+                       nothing yet, holds about 1 KiB and no coroutine. Pipelined requests beyond the read buffer
                        wait in the socket (TCP flow control), never in memory;
                        headers: 100 fields, max_header_bytes (431); bodies:
                        max_body_bytes (413), chunk framing overhead limited;
@@ -347,13 +351,39 @@
      Linux on x86_64 and aarch64 (assembly context switch, epoll), and any
      other Linux CPU with GN_CTX_UCONTEXT. macOS, FreeBSD, DragonFly, OpenBSD
      and NetBSD have their OS layer (os_darwin.c, os_bsd.c) and the kqueue
-     poller, which the tests run on Linux over an epoll shim; builds on those
-     systems are not yet tested, and the network part still uses a few Linux
-     calls (accept4, MSG_NOSIGNAL, pipe2 on macOS). Windows x64: an I/O
-     completion port in completion mode (every read, write, accept and connect
-     is an overlapped operation; a deadline or close cancels it with CancelIoEx
-     and waits for it); sockets only for gn_conn_from_fd, no SO_REUSEPORT, no
-     unixgram, "unix" from Windows 10 1803. The tests run under wine, which
+     poller, which the tests run on Linux over an epoll shim. Their network,
+     signal and file-server code takes each system's own calls (below). It
+     is syntax-checked for each of them (clang -target, over stand-in
+     headers) but neither built with their SDKs nor run there: treat those
+     ports as untested. What differs there:
+       macOS      sockets get O_NONBLOCK and FD_CLOEXEC by fcntl after
+                  socket()/accept() (no SOCK_NONBLOCK, no accept4), and
+                  SO_NOSIGPIPE instead of MSG_NOSIGNAL (also on descriptors
+                  given to gn_conn_from_fd); a fork on another thread right
+                  between the two calls can leak a descriptor into a child
+                  that execs. Keep-alive idle time is TCP_KEEPALIVE. The
+                  file server finds its root's real path with F_GETPATH and
+                  checks paths with realpath plus an inode check.
+       FreeBSD    SO_REUSEPORT_LB for reuse_port (connections shared out);
+                  the file server opens with O_RESOLVE_BENEATH (13.0 on);
+                  signals up to 126 (the real-time ones) can be watched.
+       OpenBSD,   IPv6 sockets are IPv6-only: ":port" over "tcp"/"udp" is
+       DragonFly  IPv4 only, as in Go (add a "tcp6" "[::]:port" listener).
+       OpenBSD    gn_set_keepalive sets SO_KEEPALIVE only: the period is the
+                  system's (net.inet.tcp.keepidle); Go returns ENOPROTOOPT.
+       OpenBSD,   an IPv4 multicast group is joined by the interface's IPv4
+       NetBSD     address (ip_mreq), as Go does.
+       macOS,     reuse_port lets listeners share a port, but the kernel
+       OpenBSD,   hands every connection to one of them (DragonFly shares
+       NetBSD     them out or not by a system-wide setting).
+       OpenBSD,   the file server checks paths with realpath plus an inode
+       NetBSD,    check (as Linux does without openat2) and takes its root's
+       DragonFly  real path from the root's name.
+     Windows x64: an I/O completion port in completion mode (every read,
+     write, accept and connect is an overlapped operation; a deadline or
+     close cancels it with CancelIoEx and waits for it); sockets only for
+     gn_conn_from_fd, no SO_REUSEPORT, no unixgram, "unix" from Windows 10
+     1803. The tests run under wine, which
      lacks AF_UNIX, ICMP errors on UDP and symbolic links (those tests skip).
      The header is GNU C (inline assembly, __atomic builtins): gcc and clang,
      MinGW-w64 included; MSVC's cl cannot build it, and clang-cl is untested.

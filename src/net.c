@@ -191,6 +191,15 @@ GN__PRIVATE int gn__resolve_addrs(const gn__net *net, const char *address, int p
             out[n].type = net->type;
             n++;
         }
+#if GN__NO_V4MAPPED
+        /* No dual-stack sockets here (see net_posix.c): IPv4 first, so that a
+         * listener on ":port" serves IPv4, as Go's does on these systems.     */
+        if (n == 2) {
+            gn__addr t = out[0];
+            out[0] = out[1];
+            out[1] = t;
+        }
+#endif
         return n;
     }
     if (r.rc != 0) return gn__gai_error(r.rc);
@@ -500,6 +509,16 @@ GONET_API int64_t gn_write(gn_conn *c, const void *buf, size_t n) {
 GN__PRIVATE int gn__conn_park_idle(gn_conn *c, void (*fn)(void *), void *arg) {
     if (!gn__fd_acquire(&c->f)) return GN_ECLOSED;
     int rc = gn__fd_park_idle(&c->f, fn, arg);
+    gn__conn_put(c);
+    return rc;
+}
+
+/* gn__conn_park_idle for a connection nothing has been read from yet (just
+ * accepted): the poller's state alone says whether it is readable, so it arms
+ * without a system call even though no read has come back short.            */
+GN__PRIVATE int gn__conn_park_new(gn_conn *c, void (*fn)(void *), void *arg) {
+    if (!gn__fd_acquire(&c->f)) return GN_ECLOSED;
+    int rc = gn__fd_park_new(&c->f, fn, arg);
     gn__conn_put(c);
     return rc;
 }

@@ -7,7 +7,8 @@
  *   gn__fd_read / write / writev        one reader, one writer (net.c serialises)
  *   gn__fd_accept / gn__fd_connect      one accepted socket / a connect to its end
  *   gn__fd_recvfrom / gn__fd_sendto     datagrams
- *   gn__fd_park_idle / watch / unwatch / hung_up   a connection without a coroutine
+ *   gn__fd_park_idle / park_new / watch / unwatch / hung_up
+ *                                       a connection without a coroutine
  *   gn__fd_cut                          end both directions now, waking I/O on it
  *   gn__socket, gn__sock_close, gn__sock_error, gn__sock_listen_opts,
  *   gn__sock_keepalive, gn__sock_group, gn__sock_unlink, gn__conn_wrap_os
@@ -30,6 +31,150 @@
 #include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#if !GN__OS_LINUX
+#  include <ifaddrs.h>
+#endif
+
+/* ---- what differs by OS ------------------------------------------------------------
+ * Gathered here, so that the functions below read the same on every system.
+ *
+ * New descriptors. Linux and the BSDs make a socket (socket, accept4)
+ * non-blocking and close-on-exec in the same call, and MSG_NOSIGNAL turns a
+ * write to a gone peer into EPIPE instead of SIGPIPE. macOS has none of the
+ * three: gn__sock_setup sets the flags with fcntl after the call and marks
+ * the socket SO_NOSIGPIPE, which does for every write what MSG_NOSIGNAL does
+ * for one. Between socket() and fcntl, a fork on another thread hands the
+ * descriptor to the child (Go closes that window with a fork lock, which C
+ * code at large does not take); a child that then execs keeps it open.      */
+#if GN__OS_DARWIN
+#  define GN__SOCK_NEWFL   0
+#  define GN__MSG_NOSIGNAL 0
+#else
+#  define GN__SOCK_NEWFL   (SOCK_NONBLOCK | SOCK_CLOEXEC)
+#  define GN__MSG_NOSIGNAL MSG_NOSIGNAL
+#endif
+
+/* Marks socket fd never to raise SIGPIPE, where writes cannot say so
+ * themselves (macOS): ours, and those handed in by gn_conn_from_fd. 0, or -1
+ * and errno.                                                                  */
+static inline int gn__sock_nosigpipe(int fd) {
+#if GN__OS_DARWIN
+    int one = 1;
+    return gn__sys_setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
+#else
+    (void)fd;
+    return 0;
+#endif
+}
+
+/* What GN__SOCK_NEWFL could not say, for a socket just made or accepted.    */
+static inline int gn__sock_setup(int fd) {
+#if GN__OS_DARWIN
+    if (fcntl(fd, F_SETFL, O_NONBLOCK) != 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) return -1;
+#endif
+    return gn__sock_nosigpipe(fd);
+}
+
+/* One connection from listener fd lfd, set up like gn__socket's: its fd, or -1
+ * and errno. A connection that cannot be set up is lost to us as if the peer
+ * had aborted it (macOS refuses options on a socket already reset), and is
+ * reported so: the accept loop moves on to the next.                          */
+static inline int gn__sock_accept(int lfd) {
+#if GN__OS_DARWIN
+    int fd = gn__sys_accept(lfd);
+    if (fd >= 0 && gn__sock_setup(fd) != 0) {
+        gn__sys_close(fd);
+        errno = ECONNABORTED;
+        return -1;
+    }
+    return fd;
+#else
+    return gn__sys_accept4(lfd, GN__SOCK_NEWFL);
+#endif
+}
+
+/* The most buffers one writev or sendmsg takes. IOV_MAX is 1024 on each of
+ * these systems, but a strict feature-test setting hides it on some.        */
+#if defined(IOV_MAX)
+#  define GN__IOV_MAX IOV_MAX
+#else
+#  define GN__IOV_MAX 1024
+#endif
+
+/* Keep-alive timing. macOS spells the idle time TCP_KEEPALIVE; OpenBSD has no
+ * per-socket timing at all (only the system-wide sysctls net.inet.tcp.keepidle
+ * and keepintvl), so there SO_KEEPALIVE is all gn_set_keepalive sets.        */
+#if defined(TCP_KEEPIDLE)
+#  define GN__TCP_KEEPIDLE TCP_KEEPIDLE
+#elif defined(TCP_KEEPALIVE)
+#  define GN__TCP_KEEPIDLE TCP_KEEPALIVE
+#endif
+
+/* Several listeners on one port. Linux spreads new connections over them;
+ * FreeBSD does so only with SO_REUSEPORT_LB (12.0 on), so that is what we ask
+ * for there; DragonFly spreads them or not by a system-wide setting. macOS,
+ * OpenBSD and NetBSD let the listeners share the port but hand every
+ * connection to one of them: there several listeners do not share the load. */
+#if defined(SO_REUSEPORT_LB)
+#  define GN__SO_REUSEPORT SO_REUSEPORT_LB
+#else
+#  define GN__SO_REUSEPORT SO_REUSEPORT
+#endif
+
+/* OpenBSD and DragonFly refuse IPV6_V6ONLY=0: an IPv6 socket never carries
+ * IPv4. For ":port" over "tcp" or "udp", Go then takes the IPv4 wildcard
+ * alone, and net.c does the same (it puts IPv4 first).                       */
+#if defined(__OpenBSD__) || defined(__DragonFly__)
+#  define GN__NO_V4MAPPED 1
+#endif
+
+/* Joins or leaves IPv4 group a4 on interface ifname (index ifindex; NULL, 0:
+ * the system's choice). Linux takes the index in an ip_mreqn; macOS and
+ * FreeBSD (and any system with RFC 3678's calls) in a group_req; OpenBSD and
+ * NetBSD only in the older ip_mreq, by one of the interface's IPv4 addresses,
+ * as Go does there. 0 or an error.                                           */
+GN__PRIVATE int gn__sock_group4(int fd, struct in_addr a4, const char *ifname, unsigned ifindex, int join) {
+    int rc;
+#if GN__OS_LINUX
+    (void)ifname;
+    struct ip_mreqn m;
+    memset(&m, 0, sizeof m);
+    m.imr_multiaddr = a4;
+    m.imr_ifindex = (int)ifindex;
+    rc = gn__sys_setsockopt(fd, IPPROTO_IP, join ? IP_ADD_MEMBERSHIP : IP_DROP_MEMBERSHIP, &m, sizeof m);
+#elif defined(MCAST_JOIN_GROUP)
+    (void)ifname;
+    struct group_req g;
+    memset(&g, 0, sizeof g);
+    g.gr_interface = ifindex;
+    struct sockaddr_in *sin = (struct sockaddr_in *)&g.gr_group;
+    sin->sin_family = AF_INET;
+    sin->sin_len = sizeof *sin;   /* a BSD sockaddr carries its length        */
+    sin->sin_addr = a4;
+    rc = gn__sys_setsockopt(fd, IPPROTO_IP, join ? MCAST_JOIN_GROUP : MCAST_LEAVE_GROUP, &g, sizeof g);
+#else
+    (void)ifindex;
+    struct ip_mreq m;
+    memset(&m, 0, sizeof m);
+    m.imr_multiaddr = a4;
+    m.imr_interface.s_addr = htonl(INADDR_ANY);
+    if (ifname) {
+        struct ifaddrs *list, *ifa;
+        if (getifaddrs(&list) != 0) return gn__err_from_errno(errno);
+        int found = 0;
+        for (ifa = list; ifa && !found; ifa = ifa->ifa_next) {
+            if (ifa->ifa_addr && ifa->ifa_addr->sa_family == AF_INET && strcmp(ifa->ifa_name, ifname) == 0) {
+                m.imr_interface = ((const struct sockaddr_in *)ifa->ifa_addr)->sin_addr;
+                found = 1;
+            }
+        }
+        freeifaddrs(list);
+        if (!found) return -EADDRNOTAVAIL;   /* an interface without IPv4 */
+    }
+    rc = gn__sys_setsockopt(fd, IPPROTO_IP, join ? IP_ADD_MEMBERSHIP : IP_DROP_MEMBERSHIP, &m, sizeof m);
+#endif
+    return rc == 0 ? 0 : gn__err_from_errno(errno);
+}
 
 typedef int gn__sock;
 #define GN__SOCK_INVALID (-1)
@@ -139,7 +284,7 @@ GN__PRIVATE int64_t gn__fd_write(gn__fd *f, const void *buf, size_t n) {
     while (done < n || once) {
         int err = gn__fd_check(f, 'w');
         if (err) return err;
-        ssize_t w = f->is_socket ? gn__sys_send(f->fd, (const char *)buf + done, n - done, MSG_NOSIGNAL)
+        ssize_t w = f->is_socket ? gn__sys_send(f->fd, (const char *)buf + done, n - done, GN__MSG_NOSIGNAL)
                                  : gn__sys_write(f->fd, (const char *)buf + done, n - done);
         if (w >= 0) {
             done += (size_t)w;
@@ -168,10 +313,10 @@ GN__PRIVATE int64_t gn__fd_writev(gn__fd *f, gn__iov *iov, int n) {
             struct msghdr mh;
             memset(&mh, 0, sizeof mh);
             mh.msg_iov = iov;
-            mh.msg_iovlen = (size_t)(n > IOV_MAX ? IOV_MAX : n);
-            w = gn__sys_sendmsg(f->fd, &mh, MSG_NOSIGNAL);
+            mh.msg_iovlen = (size_t)(n > GN__IOV_MAX ? GN__IOV_MAX : n);
+            w = gn__sys_sendmsg(f->fd, &mh, GN__MSG_NOSIGNAL);
         } else {
-            w = gn__sys_writev(f->fd, iov, n > IOV_MAX ? IOV_MAX : n);
+            w = gn__sys_writev(f->fd, iov, n > GN__IOV_MAX ? GN__IOV_MAX : n);
         }
         if (w < 0) {
             int e = errno;
@@ -198,8 +343,13 @@ GN__PRIVATE int64_t gn__fd_writev(gn__fd *f, gn__iov *iov, int n) {
 /* ---- sockets --------------------------------------------------------------------- */
 /* A non-blocking, close-on-exec socket in *out; 0 or an error.                    */
 GN__PRIVATE int gn__socket(int family, int type, int protocol, gn__sock *out) {
-    int fd = gn__sys_socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
+    int fd = gn__sys_socket(family, type | GN__SOCK_NEWFL, protocol);
     if (fd < 0) return gn__sock_error();
+    if (gn__sock_setup(fd) != 0) {
+        int rc = gn__sock_error();
+        gn__sock_close(fd);
+        return rc;
+    }
     *out = fd;
     return 0;
 }
@@ -209,7 +359,7 @@ GN__PRIVATE int gn__socket(int family, int type, int protocol, gn__sock *out) {
 GN__PRIVATE int gn__sock_listen_opts(gn__sock fd, int family, int reuse_port) {
     int one = 1;
     if (family != AF_UNIX) gn__sys_setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (reuse_port) gn__sys_setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+    if (reuse_port) gn__sys_setsockopt(fd, SOL_SOCKET, GN__SO_REUSEPORT, &one, sizeof one);
     return 0;
 }
 
@@ -239,7 +389,7 @@ GN__PRIVATE int gn__fd_accept(gn__fd *l, gn__sock *out) {
     for (;;) {
         int err = gn__fd_check(l, 'r');
         if (err) return err;
-        int fd = gn__sys_accept4(l->fd, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        int fd = gn__sock_accept(l->fd);
         if (fd >= 0) {
             *out = fd;
             return 0;
@@ -311,7 +461,7 @@ GN__PRIVATE int64_t gn__fd_sendto(gn__fd *f, const void *buf, size_t n, const st
     for (;;) {
         int64_t rc = gn__fd_check(f, 'w');
         if (rc) return rc;
-        ssize_t w = gn__sys_sendto(f->fd, buf, n, MSG_NOSIGNAL, sa, len);
+        ssize_t w = gn__sys_sendto(f->fd, buf, n, GN__MSG_NOSIGNAL, sa, len);
         if (w >= 0) return w;
         int e = errno;
         if (e == EINTR) continue;
@@ -340,6 +490,18 @@ GN__PRIVATE int gn__fd_park_idle(gn__fd *f, void (*fn)(void *), void *arg) {
     return rc;
 }
 
+/* A connection nothing has been read from yet (just accepted). Arming an fd
+ * that is already readable reports it at once (epoll and kqueue give a first
+ * edge, poll() is level-triggered), so the pd alone knows: no read need find
+ * EAGAIN first, and no peek is needed, since no read can have taken the bytes
+ * behind a recorded READY.                                                    */
+GN__PRIVATE int gn__fd_park_new(gn__fd *f, void (*fn)(void *), void *arg) {
+    int rc = gn__fd_check(f, 'r');
+    if (rc) return rc;
+    if (!f->pd || gn__load(&f->pd->hup)) return 1;
+    return gn__pd_spawn_on_read(f->pd, fn, arg);
+}
+
 GN__PRIVATE int gn__fd_watch(gn__fd *f, void (*fn)(void *), void *arg) {
     if (!f->pd) return GN_ENOSYS;
     gn__store_relaxed(&f->drained, 0u);
@@ -364,9 +526,17 @@ GN__PRIVATE int gn__fd_hung_up(gn__fd *f) {
 }
 
 /* ---- options that differ by OS ------------------------------------------------------ */
+/* The idle time before the first probe and between probes, where the system
+ * lets a socket choose them (see GN__TCP_KEEPIDLE).                           */
 GN__PRIVATE int gn__sock_keepalive(gn__sock fd, int secs) {
-    if (gn__sys_setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &secs, sizeof secs) != 0) return gn__sock_error();
+#if defined(GN__TCP_KEEPIDLE)
+    if (gn__sys_setsockopt(fd, IPPROTO_TCP, GN__TCP_KEEPIDLE, &secs, sizeof secs) != 0) return gn__sock_error();
+#endif
+#if defined(TCP_KEEPINTVL)
     if (gn__sys_setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &secs, sizeof secs) != 0) return gn__sock_error();
+#endif
+    (void)fd;
+    (void)secs;
     return 0;
 }
 
@@ -377,17 +547,13 @@ GN__PRIVATE int gn__sock_group(gn__sock fd, const char *group, const char *ifnam
     struct in6_addr a6;
     int rc;
     if (inet_pton(AF_INET, group, &a4) == 1) {
-        struct ip_mreqn m;
-        memset(&m, 0, sizeof m);
-        m.imr_multiaddr = a4;
-        m.imr_ifindex = (int)ifindex;
-        rc = gn__sys_setsockopt(fd, IPPROTO_IP, join ? IP_ADD_MEMBERSHIP : IP_DROP_MEMBERSHIP, &m, sizeof m);
+        return gn__sock_group4(fd, a4, ifname, ifindex, join);
     } else if (inet_pton(AF_INET6, group, &a6) == 1) {
         struct ipv6_mreq m;
         memset(&m, 0, sizeof m);
         m.ipv6mr_multiaddr = a6;
         m.ipv6mr_interface = ifindex;
-        rc = gn__sys_setsockopt(fd, IPPROTO_IPV6, join ? IPV6_ADD_MEMBERSHIP : IPV6_DROP_MEMBERSHIP, &m, sizeof m);
+        rc = gn__sys_setsockopt(fd, IPPROTO_IPV6, join ? IPV6_JOIN_GROUP : IPV6_LEAVE_GROUP, &m, sizeof m);
     } else {
         return GN_EINVAL;
     }
@@ -408,7 +574,10 @@ GN__PRIVATE int gn__conn_wrap_os(int fd, gn__sock *s, int *family, int *type) {
     if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0) *family = ss.ss_family;
     int st = 0;
     socklen_t sl = sizeof st;
-    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &st, &sl) == 0) *type = st;
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &st, &sl) == 0) {
+        *type = st;
+        if (gn__sock_nosigpipe(fd) != 0) return gn__err_from_errno(errno);
+    }
     *s = fd;
     return 0;
 }

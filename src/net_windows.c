@@ -478,6 +478,9 @@ GN__PRIVATE int gn__fd_park_idle(gn__fd *f, void (*fn)(void *), void *arg) {
     }
 }
 
+/* The probe asks the socket itself, whether or not anything was read before. */
+GN__PRIVATE int gn__fd_park_new(gn__fd *f, void (*fn)(void *), void *arg) { return gn__fd_park_idle(f, fn, arg); }
+
 GN__PRIVATE int gn__fd_watch(gn__fd *f, void (*fn)(void *), void *arg) {
     int rc = gn__fd_check(f, 'r');
     if (rc) return rc;

@@ -40,9 +40,20 @@
  * >>signal                                                                        */
 #if GN__OS_POSIX   /* Windows: signal_windows.c */
 
-#define GN__SIG_MAX   64   /* signals 1..64: Linux's NSIG - 1                       */
-#define GN__SIG_WORDS 2    /* pending and wanted sets: 32-bit words, lock-free
-                            * everywhere, also where 64-bit atomics are not       */
+/* The highest signal number the system has. FreeBSD and DragonFly number
+ * their real-time signals up to 126, past NSIG (32 there: the old signals
+ * only); _SIG_MAXSIG counts them all. Elsewhere NSIG - 1: 64 on Linux, 63
+ * on NetBSD, 32 on OpenBSD, 31 on macOS.                                   */
+#if defined(_SIG_MAXSIG)
+#  define GN__SIG_MAX _SIG_MAXSIG
+#elif defined(_NSIG)
+#  define GN__SIG_MAX (_NSIG - 1)
+#else
+#  define GN__SIG_MAX (NSIG - 1)
+#endif
+/* The pending and wanted sets: 32-bit words, lock-free everywhere, also where
+ * 64-bit atomics are not.                                                   */
+#define GN__SIG_WORDS ((GN__SIG_MAX + 31) / 32)
 
 enum { GN__SIG_DEFAULT = 0, GN__SIG_CATCH, GN__SIG_IGNORE };
 
@@ -70,7 +81,7 @@ static struct {
 
 /* 1 if signo may be watched or ignored (see api_signal.h for why not).       */
 GN__PRIVATE int gn__sig_valid(int s) {
-    if (s < 1 || s > GN__SIG_MAX || s >= NSIG) return 0;
+    if (s < 1 || s > GN__SIG_MAX) return 0;
     switch (s) {
     case SIGKILL: case SIGSTOP: case SIGSEGV: case SIGBUS: case SIGFPE: case SIGILL:
         return 0;
@@ -79,6 +90,8 @@ GN__PRIVATE int gn__sig_valid(int s) {
     }
 #if defined(SIGRTMIN) && defined(SIGRTMAX)
     if (s > 31 && (s < SIGRTMIN || s > SIGRTMAX)) return 0;   /* the C library's own */
+#else
+    if (s > 31) return 0;   /* no real-time signals; OpenBSD's 32 is SIGTHR    */
 #endif
     return 1;
 }
@@ -130,6 +143,27 @@ GN__PRIVATE void gn__sig_watcher(void *arg) {
 
 GN__PRIVATE void gn__sig_restore(int s);
 
+/* A non-blocking, close-on-exec pipe: 0, or -1 and errno. macOS has no pipe2;
+ * a fork on another thread between its two calls may leak the pipe into a
+ * program the child execs (harmless to us: this process keeps its ends).    */
+GN__PRIVATE int gn__sig_pipe(int p[2]) {
+#if GN__OS_DARWIN
+    if (pipe(p) != 0) return -1;
+    for (int i = 0; i < 2; i++) {
+        if (fcntl(p[i], F_SETFL, O_NONBLOCK) != 0 || fcntl(p[i], F_SETFD, FD_CLOEXEC) != 0) {
+            int e = errno;
+            close(p[0]);
+            close(p[1]);
+            errno = e;
+            return -1;
+        }
+    }
+    return 0;
+#else
+    return pipe2(p, O_CLOEXEC | O_NONBLOCK);
+#endif
+}
+
 /* In the child of a fork, which has only the forking thread (whose state the
  * lock may be left in): what exec would do. Async-signal-safe.               */
 GN__PRIVATE void gn__sig_atfork_child(void) {
@@ -151,7 +185,7 @@ GN__PRIVATE int gn__sig_start(void) {
     pid_t pid = getpid();
     if (gn__sig.pipe_pid != pid) {
         int p[2];
-        if (pipe2(p, O_CLOEXEC | O_NONBLOCK) != 0) return gn__err_from_errno(errno);
+        if (gn__sig_pipe(p) != 0) return gn__err_from_errno(errno);
         gn__sig.rfd = p[0];
         gn__store(&gn__sig.wfd, p[1]);
         gn__sig.pipe_pid = pid;

@@ -1,12 +1,12 @@
 /* sys_posix.c — the system calls of the I/O path, in one place: the sockets'
- * (socket, bind, listen, accept4, connect, read, write, send, sendmsg, writev,
- * recv, recvfrom, sendto, shutdown, close, socket options), the pollers'
- * (epoll, eventfd and pipe wake-ups, poll) and the file server's (open,
- * openat, openat2, fstat, pread). net_posix.c, net.c, poll_epoll.c,
- * poll_poll.c and fs_posix.c make these calls only through gn__sys_*; what
- * they still call directly (getsockname, getpeername, fcntl, the resolver,
- * realpath, readdir) is left out: off the request path, or failing only on a
- * bad descriptor.
+ * (socket, bind, listen, accept4 (accept on macOS), connect, read, write,
+ * send, sendmsg, writev, recv, recvfrom, sendto, shutdown, close, socket
+ * options), the pollers' (epoll, eventfd and pipe wake-ups, poll) and the
+ * file server's (open, openat, openat2, fstat, pread). net_posix.c, net.c,
+ * poll_epoll.c, poll_poll.c and fs_posix.c make these calls only through
+ * gn__sys_*; what they still call directly (getsockname, getpeername, fcntl,
+ * the resolver, realpath, readdir) is left out: off the request path, or
+ * failing only on a bad descriptor.
  *
  * Each gn__sys_* is a static inline pass-through, so a normal build compiles
  * it to the bare call. A build with GN_FAULT_INJECTION=1 (tests) links a
@@ -103,10 +103,17 @@ static inline ssize_t gn__sys_sendto(int fd, const void *buf, size_t n, int flag
     GN__SYS_FAULT(GN__SYS_SENDTO, fd);
     return sendto(fd, buf, n, flags, sa, len);
 }
+#if GN__OS_DARWIN   /* no accept4: net_posix.c sets the flags afterwards */
+static inline int gn__sys_accept(int fd) {
+    GN__SYS_FAULT(GN__SYS_ACCEPT, fd);
+    return accept(fd, NULL, NULL);
+}
+#else
 static inline int gn__sys_accept4(int fd, int flags) {
     GN__SYS_FAULT(GN__SYS_ACCEPT, fd);
     return accept4(fd, NULL, NULL, flags);
 }
+#endif
 static inline int gn__sys_connect(int fd, const struct sockaddr *sa, socklen_t len) {
     GN__SYS_FAULT(GN__SYS_CONNECT, fd);
     return connect(fd, sa, len);

@@ -14,10 +14,12 @@
  * sizes, response header limits; every malformed request the parser refuses,
  * with its status, Connection: close, a closed connection and the request
  * pipelined behind it never served; the timeouts (slowloris on new and
- * keep-alive connections, a silent connection, idle, read, write for a client
- * that never reads and for a response that streams too long); graceful
- * shutdown with requests in flight, with idle connections, with a handler that
- * never returns, and freeing right after; hijacking (echo, the count, the
+ * keep-alive connections, a silent connection, a crowd of silent ones that
+ * must cost no coroutine each, idle, read, write for a client that never
+ * reads and for a response that streams too long); graceful shutdown with
+ * requests in flight, with idle connections, with a new connection whose
+ * first request comes after shutdown began, with a handler that never
+ * returns, and freeing right after; hijacking (echo, the count, the
  * owner's close, shutdown waiting for it and cutting it, max_conns slots, a
  * dead writer); max_conns; the request API and its context; bad arguments;
  * and 200 concurrent keep-alive clients x 50 requests over two Ps.
@@ -59,6 +61,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -3516,6 +3519,124 @@ static void b_hijack_shutdown(void *arg) {
 }
 TEST hijack_shutdown_waits(void) { return run_body(1, b_hijack_shutdown, NULL); }
 
+/* ==== new connections that have sent nothing ============================================================ */
+/* A crowd of new connections that send nothing waits in the poller as idle
+ * keep-alive ones do: no coroutine and no work block each (a block is about
+ * 35 KiB), so a flood of them is no cheaper for the attacker than for the
+ * server. They are closed quietly at read_header_timeout, and a normal
+ * client is served meanwhile.                                                */
+static void b_silent_crowd(void *arg) {
+    (void)arg;
+    int n = g_scale > 1 ? 100 : 500;
+#ifndef _WIN32
+    struct rlimit rl;   /* two descriptors a connection: the client's and the server's */
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < (rlim_t)(2 * n + 64))
+        n = rl.rlim_cur > 264 ? (int)(rl.rlim_cur - 64) / 2 : 100;
+#endif
+    sd_st s;
+    memset(&s, 0, sizeof s);
+    srv t;
+    gn_http_server_opts o;
+    opts_init(&o, h_sd, &s);
+    o.read_header_timeout = 1500 * MS;
+    o.idle_timeout = 5 * GN_SECOND;
+    if (srv_start(&t, &o)) return;
+    resp *r = resp_new();
+    CKI(0, get_once(t.addr, "/fast", r));   /* one-time costs go into the baseline */
+    CKI(0, conns_reach(&t, 0, 2000));
+    gn_conn **cs = (gn_conn **)calloc((size_t)n, sizeof *cs);
+    gn_sleep(20 * MS);
+    int g0 = gn_num_goroutine();
+    long rss0 = rss_kib();
+    int64_t t0 = gn_now();
+    int opened = 0;
+    while (opened < n && CKI(0, gn_dial(&cs[opened], "tcp", t.addr))) opened++;
+    CKI(opened, conns_reach(&t, opened, 5000));
+    gn_sleep(50 * MS);
+    int g1 = gn_num_goroutine();
+    long rss1 = rss_kib();
+    CKF(g1 - g0 <= 10, "%d silent connections: %d coroutines before them, %d with them", opened, g0, g1);
+    /* Both ends are in this process: two gn_conns and the server's struct,
+     * about 1 KiB in all; a coroutine and a work block each made it 9 KiB.   */
+    if (rss0 > 0 && rss1 > 0 && opened > 0)
+        CKF((rss1 - rss0) * 1024 / opened < 4 * 1024, "%d silent connections added %ld KiB of RSS (%ld bytes each)",
+            opened, rss1 - rss0, (rss1 - rss0) * 1024 / opened);
+    resp_reset(r);
+    int rc = get_once(t.addr, "/fast", r);
+    if (CKI(0, rc)) CKS("fast", body_str(r));
+    CKF(ms_since(t0) < 1400, "the crowd took %lld ms to set up: too slow to see the timeout", (long long)ms_since(t0));
+    int closed = 0, early = 0, bytes = 0;
+    for (int i = 0; i < opened; i++) {
+        char b[64];
+        gn_set_read_deadline(cs[i], t0 + 10 * GN_SECOND);
+        int64_t e = gn_read(cs[i], b, sizeof b);
+        if (e > 0) bytes++;
+        else if (is_closed(e)) closed++;
+        if (gn_now() - t0 < 1400 * MS) early++;
+    }
+    int64_t ms = ms_since(t0);
+    CKF(closed == opened && bytes == 0 && early == 0 && ms < 8000,
+        "of %d silent connections (read_header_timeout 1500 ms), %d were closed quietly, %d got bytes, %d "
+        "ended before 1400 ms; the last after %lld ms", opened, closed, bytes, early, (long long)ms);
+    CKI(0, conns_reach(&t, 0, 3000));
+    for (int i = 0; i < opened; i++) gn_close(cs[i]);
+    free(cs);
+    resp_free(r);
+    CKI(0, srv_stop(&t, 0));
+}
+TEST silent_crowd_waits_in_poller(void) { return run_body(2, b_silent_crowd, NULL); }
+
+/* A connection accepted before shutdown whose first request comes after
+ * shutdown began is answered (with Connection: close): until its first
+ * request a connection counts as active, so shutdown waits for it, as Go's
+ * does (golang/go#22682). Shutdown then returns 0 at once.                  */
+static void b_shutdown_new_conn(void *arg) {
+    (void)arg;
+    sd_st s;
+    memset(&s, 0, sizeof s);
+    srv t;
+    gn_http_server_opts o;
+    opts_init(&o, h_sd, &s);
+    o.read_header_timeout = 5 * GN_SECOND;
+    if (srv_start(&t, &o)) return;
+    cl *k = cl_dial(t.addr);
+    resp *r = resp_new();
+    sd_call sc = {t.s, 0, 1, 0, 0};
+    if (k) {
+        CKI(1, conns_reach(&t, 1, 2000));
+        gn_sleep(20 * MS);   /* accepted: it waits in the poller */
+        int64_t t0 = gn_now();
+        sc.deadline = t0 + 3 * GN_SECOND;
+        spawn(sd_call_co, &sc);
+        gn_sleep(100 * MS);
+        CKF(!ALOAD(&sc.done), "shutdown returned %d while a new connection could still send its request", sc.rc);
+        int rc = cl_get(k, r, "/fast");
+        if (CKF(rc == 0, "the request sent after shutdown began: %d (%s)", rc, gn_strerror(rc))) {
+            CKI(200, r->status);
+            CKS("fast", body_str(r));
+            CKS("close", hdr(r, "Connection") ? hdr(r, "Connection") : "");
+        }
+        CK(is_closed(cl_wait_close(k, 3000)));
+        join_all();
+        CKI(0, sc.rc);
+        CKF(sc.t_done - t0 < 2000 * MS, "shutdown returned after %lld ms", (long long)((sc.t_done - t0) / MS));
+    }
+    resp_free(r);
+    cl_close(k);
+    if (!k) {
+        srv_stop(&t, 0);
+        return;
+    }
+    int src = 1;
+    gn_select_case cs = {t.done, GN_RECV, &src, 0};
+    CKI(0, gn_select_until(&cs, 1, gn_now() + 5 * GN_SECOND));
+    CKI(GN_ECLOSED, src);
+    CKI(0, conns_reach(&t, 0, 3000));
+    gn_http_server_free(t.s);
+    gn_chan_free(t.done);
+}
+TEST shutdown_answers_new_connection(void) { return run_body(1, b_shutdown_new_conn, NULL); }
+
 /* A hijacked connection whose owner never lets go: shutdown's deadline cuts
  * it (the owner's read ends, the peer sees the close) and says GN_ETIMEDOUT. */
 static void b_hijack_deadline(void *arg) {
@@ -4249,6 +4370,7 @@ SUITE(timeouts) {
     RUN_TEST(slowloris_on_keep_alive_connection);
     RUN_TEST(crlf_after_body_keeps_idling);
     RUN_TEST(silent_connection_cut_at_read_header_timeout);
+    RUN_TEST(silent_crowd_waits_in_poller);
     RUN_TEST(idle_timeout_closes);
     RUN_TEST(read_timeout_body);
     RUN_TEST(write_timeout_client_never_reads);
@@ -4258,6 +4380,7 @@ SUITE(timeouts) {
 SUITE(graceful_shutdown) {
     RUN_TEST(shutdown_graceful_in_flight);
     RUN_TEST(shutdown_closes_idle_at_once);
+    RUN_TEST(shutdown_answers_new_connection);
     RUN_TEST(shutdown_deadline_stuck_handler);
     RUN_TEST(free_while_handler_stuck);
     RUN_TEST(shutdown_then_free_at_once);

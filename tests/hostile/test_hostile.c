@@ -2225,9 +2225,10 @@ TEST fd_exhaustion(void) {
     return run_attack(&sp, 1, a_fd_exhaustion, NULL, 3000);
 }
 
-/* A graceful shutdown in the middle of a slowloris crowd: idle and silent
- * connections go at once, slow heads at read_header_timeout at the latest,
- * and gn_http_shutdown returns 0 within its deadline (3 s).                 */
+/* A graceful shutdown in the middle of a slowloris crowd: idle connections go
+ * at once, silent ones and slow heads at read_header_timeout at the latest
+ * (a first request may still come), and gn_http_shutdown returns 0 within
+ * its deadline (3 s).                                                       */
 static int a_shutdown_attack(void *arg) {
     (void)arg;
     attack_begin("graceful shutdown during a slowloris crowd");

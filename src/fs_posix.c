@@ -105,7 +105,12 @@ GN__PRIVATE int gn__fs_open_beneath(const gn__fs_root *root, const char *rel, in
         *err = errno;
         return -1;
     }
-    if (gn__sys_fstat(fd, &got) == 0 && got.st_dev == want.st_dev && got.st_ino == want.st_ino) return fd;
+    if (gn__sys_fstat(fd, &got) != 0) {   /* a failed check is that failure, not "outside" */
+        *err = errno;
+        gn__sys_close(fd);
+        return -1;
+    }
+    if (got.st_dev == want.st_dev && got.st_ino == want.st_ino) return fd;
     gn__sys_close(fd);
     *err = EXDEV;
     return -1;

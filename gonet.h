@@ -8527,6 +8527,7 @@ typedef int gn__sock;
 #define GN__SOCK_INVALID (-1)
 /* A buffer of a gathered write: struct iovec itself, so writev takes it as is. */
 typedef struct iovec gn__iov;
+GN__PRIVATE gn__iov *gn__iov_advance(gn__iov *iov, int *n, size_t done);   /* net.c */
 
 typedef struct gn__fd {
     gn__sock  fd;
@@ -8673,16 +8674,7 @@ GN__PRIVATE int64_t gn__fd_writev(gn__fd *f, gn__iov *iov, int n) {
             continue;
         }
         total += w;
-        size_t left = (size_t)w;
-        while (n > 0 && left >= iov[0].iov_len) {
-            left -= iov[0].iov_len;
-            iov++;
-            n--;
-        }
-        if (n > 0) {
-            iov[0].iov_base = (char *)iov[0].iov_base + left;
-            iov[0].iov_len -= left;
-        }
+        iov = gn__iov_advance(iov, &n, (size_t)w);
     }
     return total;
 }
@@ -8989,6 +8981,7 @@ typedef struct gn__iov {
     ULONG iov_len;
     void *iov_base;
 } gn__iov;
+GN__PRIVATE gn__iov *gn__iov_advance(gn__iov *iov, int *n, size_t done);   /* net.c */
 typedef char gn__iov_is_wsabuf[(sizeof(gn__iov) == sizeof(WSABUF) &&
                                 offsetof(gn__iov, iov_len) == offsetof(WSABUF, len) &&
                                 offsetof(gn__iov, iov_base) == offsetof(WSABUF, buf)) ? 1 : -1];
@@ -9199,16 +9192,7 @@ GN__PRIVATE int64_t gn__fd_writev(gn__fd *f, gn__iov *iov, int n) {
         if ((err = gn__win_await(f, op, ok, &w)) != 0) return err == GN_ECANCELED ? -EPIPE : err;   /* cut */
         once = 0;
         total += w;
-        size_t left = w;
-        while (n > 0 && left >= iov[0].iov_len) {
-            left -= iov[0].iov_len;
-            iov++;
-            n--;
-        }
-        if (n > 0) {
-            iov[0].iov_base = (char *)iov[0].iov_base + left;
-            iov[0].iov_len -= (ULONG)left;
-        }
+        iov = gn__iov_advance(iov, &n, (size_t)w);
     }
     return total;
 }
@@ -9546,6 +9530,21 @@ GN__PRIVATE int gn__conn_wrap_os(int fd, gn__sock *s, int *family, int *type) {
 
 struct gn_conn     { gn__fd f; };
 struct gn_listener { gn__fd f; char *unix_path; };
+
+/* After a gathered write of done bytes: the entries still to send, *n of them,
+ * the first one trimmed of what went out. Both backends' writev loops use it. */
+GN__PRIVATE gn__iov *gn__iov_advance(gn__iov *iov, int *n, size_t done) {
+    while (*n > 0 && done >= iov[0].iov_len) {
+        done -= iov[0].iov_len;
+        iov++;
+        (*n)--;
+    }
+    if (*n > 0) {
+        iov[0].iov_base = (char *)iov[0].iov_base + done;
+        iov[0].iov_len -= done;
+    }
+    return iov;
+}
 
 /* ---- the fd lifetime ------------------------------------------------------------- */
 /* 1 with a reference taken, or 0 if the fd is closed.                            */

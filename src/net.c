@@ -17,6 +17,21 @@
 struct gn_conn     { gn__fd f; };
 struct gn_listener { gn__fd f; char *unix_path; };
 
+/* After a gathered write of done bytes: the entries still to send, *n of them,
+ * the first one trimmed of what went out. Both backends' writev loops use it. */
+GN__PRIVATE gn__iov *gn__iov_advance(gn__iov *iov, int *n, size_t done) {
+    while (*n > 0 && done >= iov[0].iov_len) {
+        done -= iov[0].iov_len;
+        iov++;
+        (*n)--;
+    }
+    if (*n > 0) {
+        iov[0].iov_base = (char *)iov[0].iov_base + done;
+        iov[0].iov_len -= done;
+    }
+    return iov;
+}
+
 /* ---- the fd lifetime ------------------------------------------------------------- */
 /* 1 with a reference taken, or 0 if the fd is closed.                            */
 GN__PRIVATE int gn__fd_acquire(gn__fd *f) {

@@ -180,6 +180,7 @@ typedef int gn__sock;
 #define GN__SOCK_INVALID (-1)
 /* A buffer of a gathered write: struct iovec itself, so writev takes it as is. */
 typedef struct iovec gn__iov;
+GN__PRIVATE gn__iov *gn__iov_advance(gn__iov *iov, int *n, size_t done);   /* net.c */
 
 typedef struct gn__fd {
     gn__sock  fd;
@@ -326,16 +327,7 @@ GN__PRIVATE int64_t gn__fd_writev(gn__fd *f, gn__iov *iov, int n) {
             continue;
         }
         total += w;
-        size_t left = (size_t)w;
-        while (n > 0 && left >= iov[0].iov_len) {
-            left -= iov[0].iov_len;
-            iov++;
-            n--;
-        }
-        if (n > 0) {
-            iov[0].iov_base = (char *)iov[0].iov_base + left;
-            iov[0].iov_len -= left;
-        }
+        iov = gn__iov_advance(iov, &n, (size_t)w);
     }
     return total;
 }

@@ -54,6 +54,7 @@ typedef struct gn__iov {
     ULONG iov_len;
     void *iov_base;
 } gn__iov;
+GN__PRIVATE gn__iov *gn__iov_advance(gn__iov *iov, int *n, size_t done);   /* net.c */
 typedef char gn__iov_is_wsabuf[(sizeof(gn__iov) == sizeof(WSABUF) &&
                                 offsetof(gn__iov, iov_len) == offsetof(WSABUF, len) &&
                                 offsetof(gn__iov, iov_base) == offsetof(WSABUF, buf)) ? 1 : -1];
@@ -264,16 +265,7 @@ GN__PRIVATE int64_t gn__fd_writev(gn__fd *f, gn__iov *iov, int n) {
         if ((err = gn__win_await(f, op, ok, &w)) != 0) return err == GN_ECANCELED ? -EPIPE : err;   /* cut */
         once = 0;
         total += w;
-        size_t left = w;
-        while (n > 0 && left >= iov[0].iov_len) {
-            left -= iov[0].iov_len;
-            iov++;
-            n--;
-        }
-        if (n > 0) {
-            iov[0].iov_base = (char *)iov[0].iov_base + left;
-            iov[0].iov_len -= (ULONG)left;
-        }
+        iov = gn__iov_advance(iov, &n, (size_t)w);
     }
     return total;
 }

@@ -1078,6 +1078,18 @@ GN__PRIVATE int gn__http_prepare(gn__http_conn *hc) {
 
 GN__PRIVATE void gn__http_conn_main(void *arg);
 
+/* A connection waiting for a request, parked or in a read, stays NEW or IDLE
+ * until the request's first bytes, so that a shutdown can close it as idle
+ * (Go's StateIdle to StateActive). 0, or GN_ECLOSED if a shutdown was first. */
+GN__PRIVATE int gn__http_conn_activate(gn__http_conn *hc) {
+    uint32_t st = gn__load(&hc->state);
+    while (st != GN__HC_ACTIVE) {
+        if (st != GN__HC_IDLE && st != GN__HC_NEW) return GN_ECLOSED;
+        if (gn__cas(&hc->state, &st, (uint32_t)GN__HC_ACTIVE)) break;
+    }
+    return 0;
+}
+
 /* The poller's way back in: bytes (or a deadline, or a close) arrived on an
  * idle connection parked without a coroutine.                                  */
 GN__PRIVATE void gn__http_conn_wake(void *arg) {
@@ -1114,7 +1126,7 @@ GN__PRIVATE void gn__http_conn_main(void *arg) {
             /* Its deadline or a close ended the wait: a read would only fail,
              * so a flood of silent connections timing out takes no buffers.   */
             if (gn__fd_check(&hc->c->f, 'r') != 0) break;
-            if (!gn__cas(&hc->state, &st, (uint32_t)GN__HC_ACTIVE)) break;   /* shutting down */
+            if (gn__load(&hc->state) != st) break;   /* closed by a shutdown */
             hc->block = gn__http_block_get(s);
             if (!hc->block) break;
             hc->rpos = hc->rend = 0;
@@ -1146,6 +1158,7 @@ GN__PRIVATE void gn__http_conn_main(void *arg) {
             if (hc->rend == 0) {
                 gn__http_deadline(hc, 'r', hc->nreq ? o->idle_timeout : o->read_header_timeout);
             } else if (!start && gn__http_eols(GN__HC_RBUF(hc), hc->rend) < hc->rend) {
+                if (gn__http_conn_activate(hc) != 0) { pr = GN_ECLOSED; break; }
                 start = gn_now();
                 gn__http_deadline(hc, 'r', o->read_header_timeout);
             }
@@ -1161,7 +1174,7 @@ GN__PRIVATE void gn__http_conn_main(void *arg) {
             }
             break;
         }
-        if (gn__load(&s->shutting) && gn__load(&hc->state) != GN__HC_ACTIVE) break;
+        if (gn__http_conn_activate(hc) != 0) break;
         hc->rpos += (size_t)pr;
         hc->body_base = hc->rpos;
         /* The body.                                                               */

@@ -3053,6 +3053,10 @@ static void h_sd(gn_http_response *w, gn_http_request *r, void *ud) {
         gn_http_write_string(w, "fast");
         return;
     }
+    if (strcmp(gn_http_path(r), "/ctx") == 0) {   /* its context watches for a hang-up */
+        gn_http_write_string(w, gn_http_request_context(r) ? "ctx" : "no ctx");
+        return;
+    }
     AADD(&s->entered, 1);
     if (strcmp(gn_http_path(r), "/stuck") == 0) {   /* "never" returns: 10 s, unless released */
         for (int i = 0; i < 1000 && !ALOAD(&s->release); i++) gn_sleep(10 * MS);
@@ -3236,14 +3240,16 @@ TEST free_while_handler_stuck(void) { return run_body(2, b_free_while_stuck, NUL
 
 /* Idle keep-alive connections (each has made one request, sent the moment it
  * connected) are closed as soon as shutdown starts, and shutdown returns 0
- * at once: there is nothing in flight.                                       */
-typedef struct idle_cl { const char *addr; int *ready; int closed; int64_t t_close; } idle_cl;
+ * at once: there is nothing in flight. Half of the requests had a context,
+ * whose hang-up watch leaves the connection to wait in a read rather than in
+ * the poller: it is just as idle.                                            */
+typedef struct idle_cl { const char *addr, *path; int *ready; int closed; int64_t t_close; } idle_cl;
 static void idle_cl_co(void *arg) {
     idle_cl *c = (idle_cl *)arg;
     cl *k = cl_dial(c->addr);
     resp *r = resp_new();
     if (k) {
-        CKI(0, cl_get(k, r, "/fast"));
+        CKI(0, cl_get(k, r, c->path));
         AADD(c->ready, 1);
         c->closed = is_closed(cl_wait_close(k, 8000));
         c->t_close = gn_now();
@@ -3266,6 +3272,7 @@ static void b_shutdown_idle(void *arg) {
     idle_cl *c = (idle_cl *)calloc(NC, sizeof *c);
     for (int i = 0; i < NC; i++) {
         c[i].addr = t.addr;
+        c[i].path = i % 2 ? "/ctx" : "/fast";
         c[i].ready = &ready;
         spawn(idle_cl_co, &c[i]);
     }
@@ -3558,8 +3565,11 @@ static void b_silent_crowd(void *arg) {
     CKF(g1 - g0 <= 10, "%d silent connections: %d coroutines before them, %d with them", opened, g0, g1);
     /* Both ends are in this process: two gn_conns and the server's struct,
      * about 1 KiB in all; a coroutine and a work block each made it 9 KiB.   */
-#if !GN__ASAN && !GN__TSAN   /* the sanitizers' shadow memory would be counted too */
-    if (rss0 > 0 && rss1 > 0 && opened > 0)
+    /* Not under the sanitizers (their shadow memory would be counted too) nor
+     * under an emulator (GN_TEST_RUNNER: qemu's translated code is counted).  */
+#if !GN__ASAN && !GN__TSAN
+    const char *runner = getenv("GN_TEST_RUNNER");
+    if (rss0 > 0 && rss1 > 0 && opened > 0 && !(runner && *runner))
         CKF((rss1 - rss0) * 1024 / opened < 4 * 1024, "%d silent connections added %ld KiB of RSS (%ld bytes each)",
             opened, rss1 - rss0, (rss1 - rss0) * 1024 / opened);
 #else

@@ -100,8 +100,8 @@ soak-valgrind: gonet.h $(B)/soak
 	SOAK_SECONDS=20 SOAK_SLOW=1 $(VALGRIND) -q --error-exitcode=1 --leak-check=full $(B)/soak
 
 # kqueue: poll_kqueue.c as macOS and the BSDs build it, over tests/shim/sys/event.h
-# (kqueue's calls on epoll).
-KQFLAGS = -DGN_POLL_KQUEUE=1 -Itests/shim
+# (kqueue's calls on epoll), with the portable futex that NetBSD uses.
+KQFLAGS = -DGN_POLL_KQUEUE=1 -DGN_FUTEX_EMULATED=1 -Itests/shim
 $(B)/kqueue/%: tests/%.c gonet.h tests/greatest.h tests/test_util.h tests/test_check.h tests/shim/sys/event.h | $(B)/kqueue
 	$(CC) $(CFLAGS) $(KQFLAGS) $< -o $@ $(LDLIBS)
 $(B)/kqueue:

@@ -3369,7 +3369,17 @@ GN__PRIVATE void gn__ctx_init(gn__ctx *c, char *stack_lo, size_t size, void (*en
 #  pragma clang diagnostic ignored "-Wdeprecated-declarations"
 #endif
 
-GN__PRIVATE void gn__ctx_switch(gn__ctx *from, gn__ctx *to) { swapcontext(&from->uc, &to->uc); }
+/* swapcontext restores the signal mask saved with the context, which is the
+ * mask of the thread the coroutine last ran on. Coroutines move between
+ * threads, and the runtime's threads block the asynchronous signals that the
+ * user's thread takes: carried across, that mask would close the user's
+ * thread to them, and a signal for the process could find nobody to take it.
+ * So the mask stays with the thread, as with the assembly switches; this
+ * costs a second system call per switch, here only.                           */
+GN__PRIVATE void gn__ctx_switch(gn__ctx *from, gn__ctx *to) {
+    pthread_sigmask(SIG_SETMASK, NULL, &to->uc.uc_sigmask);
+    swapcontext(&from->uc, &to->uc);
+}
 
 GN__PRIVATE void gn__ctx_init(gn__ctx *c, char *stack_lo, size_t size, void (*entry)(void)) {
     getcontext(&c->uc);

@@ -630,7 +630,11 @@ static void yl_body(void *arg) {
     gn_go(yl_loop, NULL);
     int64_t end = gn_now() + 5 * GN_SECOND;
     while (gn_now() < end) {
+        /* After the sleep the loop waits in a queue while we run: stay busy
+         * long enough for the M woken for the idle P to take it over, however
+         * slow its wake-up (a condition variable, an emulator).              */
         gn_sleep(MS);
+        spin_for(MS);
         uintptr_t t = ALOAD(&g_yl_thread);
         if (t != 0 && t != (uintptr_t)thread_self()) {
             *apart = 1;
@@ -1005,6 +1009,63 @@ TEST migration_keeps_errno(void) {
         printf("    %d migrations in %d switches\n", g_mig.migrations, g_mig.attempts);
     PASS();
 }
+
+#ifndef _WIN32
+/* The signal mask belongs to the thread, not to the coroutine: the runtime's
+ * threads block the asynchronous signals, the user's thread (here the one
+ * that called gn_run) keeps its own mask, whatever coroutines it runs. A
+ * switch that carried a mask across threads (ucontext's swapcontext does)
+ * would open the runtime's threads to signals, or close the user's thread
+ * and leave a process-directed signal with no thread to take it.            */
+static struct {
+    pthread_t user;
+    int user_blocks_usr1;
+    int on_user, off_user, bad;
+    gn_waitgroup wg;
+} g_mask;
+
+static void mask_worker(void *arg) {
+    uint32_t r = (uint32_t)(intptr_t)arg * 2654435761u;
+    for (int i = 0, n = scaled(3000); i < n; i++) {
+        spin_for(20 * GN_MICROSECOND);
+        r = r * 1103515245u + 12345u;
+        if (r & 0x10000) gn_yield();
+        else gn_sleep((int64_t)(r >> 24) % 3 * 200 * GN_MICROSECOND);
+        sigset_t now;
+        pthread_sigmask(SIG_SETMASK, NULL, &now);
+        if (pthread_equal(thread_self(), g_mask.user)) {
+            AADD(&g_mask.on_user, 1);
+            if (sigismember(&now, SIGUSR1) != g_mask.user_blocks_usr1) AADD(&g_mask.bad, 1);
+        } else {
+            AADD(&g_mask.off_user, 1);
+            if (!sigismember(&now, SIGUSR1)) AADD(&g_mask.bad, 1);
+        }
+    }
+    gn_waitgroup_done(&g_mask.wg);
+}
+
+static void mask_body(void *arg) {
+    (void)arg;
+    gn_waitgroup_add(&g_mask.wg, 4);
+    for (int i = 0; i < 4; i++) gn_go(mask_worker, (void *)(intptr_t)(i + 1));
+    gn_waitgroup_wait(&g_mask.wg);
+}
+
+TEST signal_mask_stays_with_thread(void) {
+    memset(&g_mask, 0, sizeof g_mask);
+    g_mask.user = thread_self();
+    sigset_t m;
+    pthread_sigmask(SIG_SETMASK, NULL, &m);
+    g_mask.user_blocks_usr1 = sigismember(&m, SIGUSR1);
+    EQ(0, run_procs(2, mask_body, NULL));
+    if (g_mask.on_user == 0 || g_mask.off_user == 0)
+        SKIPm("the coroutines never resumed on both kinds of thread within the bound");
+    if (GREATEST_IS_VERBOSE()) printf("    %d resumes on the user thread, %d on the runtime threads, %d bad\n", g_mask.on_user, g_mask.off_user, g_mask.bad);
+    CHECKF(g_mask.bad == 0, "%d of %d resumes found the signal mask of another thread", g_mask.bad,
+           g_mask.on_user + g_mask.off_user);
+    PASS();
+}
+#endif
 
 /* errno belongs to the coroutine: several coroutines sharing a thread (procs=1)
  * or several threads (procs=2) each keep their own value across switches.     */
@@ -2911,6 +2972,9 @@ SUITE(sched_suite) {
     arm_watchdog();
     RUN_TEST(work_spreads_over_threads);
     RUN_TEST(migration_keeps_errno);
+#ifndef _WIN32
+    RUN_TEST(signal_mask_stays_with_thread);
+#endif
     RUN_TEST(errno_per_coroutine_1proc);
     RUN_TEST(errno_per_coroutine_2procs);
     RUN_TEST(errno_under_lock_contention);

@@ -179,6 +179,10 @@
                      (a million coroutines work out of the box);
         1            always guard (spawning fails with GN_ENOMEM at the limit);
        -1            never guard: slabs only, the least memory and mappings.
+     Windows does not overcommit, so there a stack is committed as it grows,
+     the way the system grows a thread's stack: 8 KiB at first, then a page
+     at a time through a guard page; a parked coroutine takes 12 KiB of
+     commit (20 with its overflow guard), not its whole stack.
      Stacks of finished coroutines are kept for reuse until the runtime stops.
 
   10. ERRORS --------------------------------------------------------------------------------
@@ -1828,7 +1832,7 @@ GN__PRIVATE int gn__os_page_size(void) {
 GN__PRIVATE uint32_t gn__os_lasterr(void) { return 0; }
 GN__PRIVATE void gn__os_set_lasterr(uint32_t e) { (void)e; }
 
-/* Bytes below each coroutine stack kept for its guard (gn__os_guard).          */
+/* Bytes below each coroutine stack kept for its guard (gn__os_stack_ready).    */
 GN__PRIVATE size_t gn__os_guard_size(void) { return (size_t)gn__os_page_size(); }
 
 GN__PRIVATE void *gn__os_map(size_t size) {
@@ -1843,9 +1847,14 @@ GN__PRIVATE void gn__os_unmap(void *p, size_t size) {
     munmap(p, size);
     errno = saved;
 }
-GN__PRIVATE int gn__os_guard(void *p, size_t size) {
+/* Makes [p, p + size), a slot of a gn__os_map mapping, ready for a stack: the
+ * mapping is usable as it is (pages come as they are touched), so only the
+ * guard, the lowest guard bytes, needs doing. 0, or -1 (out of mappings).      */
+GN__PRIVATE int gn__os_stack_ready(void *p, size_t size, size_t guard, int guarded) {
+    (void)size;
+    if (!guarded) return 0;
     int saved = errno;
-    int rc = mprotect(p, size, PROT_NONE);
+    int rc = mprotect(p, guard, PROT_NONE);
     errno = saved;
     return rc;
 }
@@ -2696,23 +2705,31 @@ GN__PRIVATE void gn__os_futex_wake(uint32_t *addr, int n) {
 }
 
 /* ---- memory ----------------------------------------------------------------------
- * Stacks are committed whole (MEM_COMMIT): Windows does not overcommit, so a
- * committed page counts against the commit limit (RAM plus page file) from the
- * start, though it takes RAM only once touched. A million 64 KiB stacks thus
- * need 64 GiB of commit; size stacks (gn_config.stack_size) with that in mind.
- * The guard is three pages, laid out like the end of a thread's stack: the
- * lowest decommitted (it faults on every touch, and the context switch gives
- * it to the TIB as DeallocationStack), the two above it PAGE_GUARD. A
- * PAGE_NOACCESS page alone would fault too, but Windows has no alternate
- * stack: the exception record is pushed below the faulting stack pointer, into
- * that very page, and the process dies without a word. A PAGE_GUARD page hit
- * inside the TIB's stack bounds is instead the system's own stack overflow: it
- * lifts the guard, raises EXCEPTION_STACK_OVERFLOW on the pages it freed, and
- * stack.c's handler names the coroutine there (one page is too little room
- * for the exception record and a WriteFile). The cost: PAGE_GUARD is one-shot, so a stack whose
- * overflow was caught and survived (an __except of the user's) has no guard
- * left; the decommitted page below still stops it, without a report.
+ * A stack is reserved whole and committed as it grows, the way the system
+ * grows a thread's stack: Windows does not overcommit (a committed page counts
+ * against RAM plus page file from the start), so committing every stack whole
+ * would make a million 64 KiB coroutines need 64 GiB of commit. The top
+ * GN__OS_STACK_COMMIT bytes are committed at once, with one PAGE_GUARD page
+ * below them. A touch of that page is the system's own stack growth: it
+ * commits the page, moves the guard one page down and lowers the TIB's
+ * StackLimit. That works for a coroutine because the context switch gives each
+ * one the TIB's stack fields (ctx_x64_win.c). A stack's pages stay committed
+ * when its coroutine exits, for the next one on that stack.
+ * The guard at the bottom is three pages, laid out like the end of a thread's
+ * stack: the lowest never committed (the context switch gives it to the TIB as
+ * DeallocationStack), the two above it PAGE_GUARD. Growth that reaches them is
+ * an overflow: the system lifts the guard, raises EXCEPTION_STACK_OVERFLOW on
+ * the pages it freed, and stack.c's handler names the coroutine there (one
+ * page is too little room for the exception record and a WriteFile). Windows
+ * has no alternate stack, so a plain PAGE_NOACCESS page would not do: the
+ * exception record would be pushed into that very page, and the process would
+ * die without a word. PAGE_GUARD is one-shot, so a stack whose overflow was
+ * caught and survived (an __except of the user's) has no guard left; the
+ * page below still stops it, without a report. An unguarded stack
+ * (stack_guard = -1) only lacks the report: it still grows page by page.
  * Windows has no limit like vm.max_map_count.                                  */
+#define GN__OS_STACK_COMMIT (8 * 1024)
+
 GN__PRIVATE int gn__os_page_size(void) {
     static int page;
     if (!page) {
@@ -2723,10 +2740,13 @@ GN__PRIVATE int gn__os_page_size(void) {
     return page;
 }
 
+/* Reserves address space only: gn__os_stack_ready commits what a stack needs.
+ * Read-write, as a thread's stack is reserved: wine commits a grown page with
+ * the reservation's protection.                                              */
 GN__PRIVATE void *gn__os_map(size_t size) {
     void *p;
     GN__OS_KEEP_BEGIN
-    p = VirtualAlloc(NULL, size, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
+    p = VirtualAlloc(NULL, size, MEM_RESERVE, PAGE_READWRITE);
     GN__OS_KEEP_END
     return p;
 }
@@ -2741,14 +2761,28 @@ GN__PRIVATE void gn__os_unmap(void *p, size_t size) {
 
 GN__PRIVATE size_t gn__os_guard_size(void) { return 3 * (size_t)gn__os_page_size(); }
 
-/* [p, p + size) is gn__os_guard_size() bytes at the bottom of a stack.         */
-GN__PRIVATE int gn__os_guard(void *p, size_t size) {
-    int rc;
+/* The lowest byte a new stack in [lo, top) has committed: its TIB StackLimit. */
+GN__PRIVATE char *gn__os_stack_limit(char *lo, char *top) {
+    size_t pg = (size_t)gn__os_page_size();
+    char *page_top = (char *)(((uintptr_t)top + pg - 1) & ~(uintptr_t)(pg - 1));
+    return page_top - lo > GN__OS_STACK_COMMIT ? page_top - GN__OS_STACK_COMMIT : lo;
+}
+
+/* Commits the top of the slot [p, p + size), the growth guard below it and,
+ * if guarded, the overflow guard at the bottom (the lowest guard bytes).
+ * 0, or -1 when the system is out of commit.                                 */
+GN__PRIVATE int gn__os_stack_ready(void *p, size_t size, size_t guard, int guarded) {
+    int rc = 0;
     GN__OS_KEEP_BEGIN
     size_t pg = (size_t)gn__os_page_size();
-    DWORD old;
-    rc = VirtualFree(p, pg, MEM_DECOMMIT) &&
-         VirtualProtect((char *)p + pg, size - pg, PAGE_READWRITE | PAGE_GUARD, &old) ? 0 : -1;
+    char *lo = (char *)p, *top = lo + size, *body = lo + guard;
+    char *live = gn__os_stack_limit(body, top);
+    if (!VirtualAlloc(live, (size_t)(top - live), MEM_COMMIT, PAGE_READWRITE)) rc = -1;
+    if (rc == 0 && live - body >= (ptrdiff_t)pg &&
+        !VirtualAlloc(live - pg, pg, MEM_COMMIT, PAGE_READWRITE | PAGE_GUARD))
+        rc = -1;
+    if (rc == 0 && guarded && !VirtualAlloc(lo + pg, guard - pg, MEM_COMMIT, PAGE_READWRITE | PAGE_GUARD))
+        rc = -1;
     GN__OS_KEEP_END
     return rc;
 }
@@ -3273,18 +3307,28 @@ GN__PRIVATE void gn__ctx_switch(gn__ctx *from, gn__ctx *to) { gn__ctx_switch_x64
  * if called: rsp % 16 == 8, a zero return address (the unwinder's end of the
  * chain), and above it the 32 bytes of shadow space the ABI gives every callee.
  * The TIB fields describe the coroutine's stack as the system describes a
- * thread's: StackLimit is the low end of the committed part, and
- * DeallocationStack the bottom of the guard below it (see os_windows.c), which
- * is how an overflow into the guard becomes EXCEPTION_STACK_OVERFLOW.          */
+ * thread's: StackLimit is the low end of the committed part, which the system
+ * lowers as the stack grows (see os_windows.c), and DeallocationStack the
+ * bottom of the guard below it, which is how an overflow into the guard
+ * becomes EXCEPTION_STACK_OVERFLOW. StackLimit must not claim less than is
+ * committed (the unwinder rejects frames below it) nor more (stack probes skip
+ * what lies above it), so a stack used before keeps the StackLimit its last
+ * coroutine saved in its final switch: the growth stays committed.            */
+#define GN__WIN_FRAME_STACKLIMIT 21   /* its slot in a saved frame: above xmm6-15, StackBase */
 GN__PRIVATE void gn__ctx_init(gn__ctx *c, char *stack_lo, size_t size, void (*entry)(void)) {
     uintptr_t top = ((uintptr_t)(stack_lo + size)) & ~(uintptr_t)15;
+    char *limit = gn__os_stack_limit(stack_lo, (char *)top);
+    if (c->sp) {   /* a stack used before: c->sp is its last coroutine's final frame */
+        char *grown = (char *)(uintptr_t)((uint64_t *)c->sp)[GN__WIN_FRAME_STACKLIMIT];
+        if (grown >= stack_lo && grown < limit) limit = grown;
+    }
     uint64_t *sp = (uint64_t *)top;
     sp -= 4;                            /* shadow space                          */
     *--sp = 0;                          /* entry's return address: never used     */
     *--sp = (uint64_t)(uintptr_t)entry; /* where the switch's ret lands           */
     for (int i = 0; i < 8; i++) *--sp = 0;   /* rbp rbx rdi rsi r12 r13 r14 r15  */
     *--sp = (uint64_t)(uintptr_t)(stack_lo - gn__os_guard_size());   /* DeallocationStack */
-    *--sp = (uint64_t)(uintptr_t)stack_lo;   /* StackLimit                       */
+    *--sp = (uint64_t)(uintptr_t)limit;      /* StackLimit                       */
     *--sp = (uint64_t)top;                   /* StackBase                        */
     sp -= 20;                                /* xmm6-xmm15                       */
     memset(sp, 0, 160);
@@ -3528,12 +3572,13 @@ GN__PRIVATE gn__g *gn__g_alloc(size_t stack_size, int default_size) {
     } else {
         lo = (char *)gn__os_map(slot);
     }
-    if (lo) {
-        /* An unguarded slot keeps its guard page as untouched slack.             */
-        if (guard && gn__os_guard(lo, pg) != 0) {
-            if (gn__stk.guard_mode > 0) lo = NULL;   /* out of mappings */
+    if (lo && gn__os_stack_ready(lo, slot, pg, guard) != 0) {
+        /* Out of mappings for the guard: an unguarded slot keeps its guard
+         * bytes as untouched slack, unless every stack must be guarded.      */
+        if (guard && gn__stk.guard_mode <= 0 && gn__os_stack_ready(lo, slot, pg, 0) == 0)
             guard = 0;
-        }
+        else
+            lo = NULL;
     }
     if (lo) {
         g = gn__g_place(lo, slot, pg, default_size ? GN__STACK_SLAB : GN__STACK_PLAIN);

@@ -99,18 +99,28 @@ GN__PRIVATE void gn__ctx_switch(gn__ctx *from, gn__ctx *to) { gn__ctx_switch_x64
  * if called: rsp % 16 == 8, a zero return address (the unwinder's end of the
  * chain), and above it the 32 bytes of shadow space the ABI gives every callee.
  * The TIB fields describe the coroutine's stack as the system describes a
- * thread's: StackLimit is the low end of the committed part, and
- * DeallocationStack the bottom of the guard below it (see os_windows.c), which
- * is how an overflow into the guard becomes EXCEPTION_STACK_OVERFLOW.          */
+ * thread's: StackLimit is the low end of the committed part, which the system
+ * lowers as the stack grows (see os_windows.c), and DeallocationStack the
+ * bottom of the guard below it, which is how an overflow into the guard
+ * becomes EXCEPTION_STACK_OVERFLOW. StackLimit must not claim less than is
+ * committed (the unwinder rejects frames below it) nor more (stack probes skip
+ * what lies above it), so a stack used before keeps the StackLimit its last
+ * coroutine saved in its final switch: the growth stays committed.            */
+#define GN__WIN_FRAME_STACKLIMIT 21   /* its slot in a saved frame: above xmm6-15, StackBase */
 GN__PRIVATE void gn__ctx_init(gn__ctx *c, char *stack_lo, size_t size, void (*entry)(void)) {
     uintptr_t top = ((uintptr_t)(stack_lo + size)) & ~(uintptr_t)15;
+    char *limit = gn__os_stack_limit(stack_lo, (char *)top);
+    if (c->sp) {   /* a stack used before: c->sp is its last coroutine's final frame */
+        char *grown = (char *)(uintptr_t)((uint64_t *)c->sp)[GN__WIN_FRAME_STACKLIMIT];
+        if (grown >= stack_lo && grown < limit) limit = grown;
+    }
     uint64_t *sp = (uint64_t *)top;
     sp -= 4;                            /* shadow space                          */
     *--sp = 0;                          /* entry's return address: never used     */
     *--sp = (uint64_t)(uintptr_t)entry; /* where the switch's ret lands           */
     for (int i = 0; i < 8; i++) *--sp = 0;   /* rbp rbx rdi rsi r12 r13 r14 r15  */
     *--sp = (uint64_t)(uintptr_t)(stack_lo - gn__os_guard_size());   /* DeallocationStack */
-    *--sp = (uint64_t)(uintptr_t)stack_lo;   /* StackLimit                       */
+    *--sp = (uint64_t)(uintptr_t)limit;      /* StackLimit                       */
     *--sp = (uint64_t)top;                   /* StackBase                        */
     sp -= 20;                                /* xmm6-xmm15                       */
     memset(sp, 0, 160);

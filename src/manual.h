@@ -179,6 +179,10 @@
                      (a million coroutines work out of the box);
         1            always guard (spawning fails with GN_ENOMEM at the limit);
        -1            never guard: slabs only, the least memory and mappings.
+     Windows does not overcommit, so there a stack is committed as it grows,
+     the way the system grows a thread's stack: 8 KiB at first, then a page
+     at a time through a guard page; a parked coroutine takes 12 KiB of
+     commit (20 with its overflow guard), not its whole stack.
      Stacks of finished coroutines are kept for reuse until the runtime stops.
 
   10. ERRORS --------------------------------------------------------------------------------

@@ -51,7 +51,7 @@ GN__PRIVATE int gn__os_page_size(void) {
 GN__PRIVATE uint32_t gn__os_lasterr(void) { return 0; }
 GN__PRIVATE void gn__os_set_lasterr(uint32_t e) { (void)e; }
 
-/* Bytes below each coroutine stack kept for its guard (gn__os_guard).          */
+/* Bytes below each coroutine stack kept for its guard (gn__os_stack_ready).    */
 GN__PRIVATE size_t gn__os_guard_size(void) { return (size_t)gn__os_page_size(); }
 
 GN__PRIVATE void *gn__os_map(size_t size) {
@@ -66,9 +66,14 @@ GN__PRIVATE void gn__os_unmap(void *p, size_t size) {
     munmap(p, size);
     errno = saved;
 }
-GN__PRIVATE int gn__os_guard(void *p, size_t size) {
+/* Makes [p, p + size), a slot of a gn__os_map mapping, ready for a stack: the
+ * mapping is usable as it is (pages come as they are touched), so only the
+ * guard, the lowest guard bytes, needs doing. 0, or -1 (out of mappings).      */
+GN__PRIVATE int gn__os_stack_ready(void *p, size_t size, size_t guard, int guarded) {
+    (void)size;
+    if (!guarded) return 0;
     int saved = errno;
-    int rc = mprotect(p, size, PROT_NONE);
+    int rc = mprotect(p, guard, PROT_NONE);
     errno = saved;
     return rc;
 }

@@ -110,23 +110,31 @@ GN__PRIVATE void gn__os_futex_wake(uint32_t *addr, int n) {
 }
 
 /* ---- memory ----------------------------------------------------------------------
- * Stacks are committed whole (MEM_COMMIT): Windows does not overcommit, so a
- * committed page counts against the commit limit (RAM plus page file) from the
- * start, though it takes RAM only once touched. A million 64 KiB stacks thus
- * need 64 GiB of commit; size stacks (gn_config.stack_size) with that in mind.
- * The guard is three pages, laid out like the end of a thread's stack: the
- * lowest decommitted (it faults on every touch, and the context switch gives
- * it to the TIB as DeallocationStack), the two above it PAGE_GUARD. A
- * PAGE_NOACCESS page alone would fault too, but Windows has no alternate
- * stack: the exception record is pushed below the faulting stack pointer, into
- * that very page, and the process dies without a word. A PAGE_GUARD page hit
- * inside the TIB's stack bounds is instead the system's own stack overflow: it
- * lifts the guard, raises EXCEPTION_STACK_OVERFLOW on the pages it freed, and
- * stack.c's handler names the coroutine there (one page is too little room
- * for the exception record and a WriteFile). The cost: PAGE_GUARD is one-shot, so a stack whose
- * overflow was caught and survived (an __except of the user's) has no guard
- * left; the decommitted page below still stops it, without a report.
+ * A stack is reserved whole and committed as it grows, the way the system
+ * grows a thread's stack: Windows does not overcommit (a committed page counts
+ * against RAM plus page file from the start), so committing every stack whole
+ * would make a million 64 KiB coroutines need 64 GiB of commit. The top
+ * GN__OS_STACK_COMMIT bytes are committed at once, with one PAGE_GUARD page
+ * below them. A touch of that page is the system's own stack growth: it
+ * commits the page, moves the guard one page down and lowers the TIB's
+ * StackLimit. That works for a coroutine because the context switch gives each
+ * one the TIB's stack fields (ctx_x64_win.c). A stack's pages stay committed
+ * when its coroutine exits, for the next one on that stack.
+ * The guard at the bottom is three pages, laid out like the end of a thread's
+ * stack: the lowest never committed (the context switch gives it to the TIB as
+ * DeallocationStack), the two above it PAGE_GUARD. Growth that reaches them is
+ * an overflow: the system lifts the guard, raises EXCEPTION_STACK_OVERFLOW on
+ * the pages it freed, and stack.c's handler names the coroutine there (one
+ * page is too little room for the exception record and a WriteFile). Windows
+ * has no alternate stack, so a plain PAGE_NOACCESS page would not do: the
+ * exception record would be pushed into that very page, and the process would
+ * die without a word. PAGE_GUARD is one-shot, so a stack whose overflow was
+ * caught and survived (an __except of the user's) has no guard left; the
+ * page below still stops it, without a report. An unguarded stack
+ * (stack_guard = -1) only lacks the report: it still grows page by page.
  * Windows has no limit like vm.max_map_count.                                  */
+#define GN__OS_STACK_COMMIT (8 * 1024)
+
 GN__PRIVATE int gn__os_page_size(void) {
     static int page;
     if (!page) {
@@ -137,10 +145,13 @@ GN__PRIVATE int gn__os_page_size(void) {
     return page;
 }
 
+/* Reserves address space only: gn__os_stack_ready commits what a stack needs.
+ * Read-write, as a thread's stack is reserved: wine commits a grown page with
+ * the reservation's protection.                                              */
 GN__PRIVATE void *gn__os_map(size_t size) {
     void *p;
     GN__OS_KEEP_BEGIN
-    p = VirtualAlloc(NULL, size, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
+    p = VirtualAlloc(NULL, size, MEM_RESERVE, PAGE_READWRITE);
     GN__OS_KEEP_END
     return p;
 }
@@ -155,14 +166,28 @@ GN__PRIVATE void gn__os_unmap(void *p, size_t size) {
 
 GN__PRIVATE size_t gn__os_guard_size(void) { return 3 * (size_t)gn__os_page_size(); }
 
-/* [p, p + size) is gn__os_guard_size() bytes at the bottom of a stack.         */
-GN__PRIVATE int gn__os_guard(void *p, size_t size) {
-    int rc;
+/* The lowest byte a new stack in [lo, top) has committed: its TIB StackLimit. */
+GN__PRIVATE char *gn__os_stack_limit(char *lo, char *top) {
+    size_t pg = (size_t)gn__os_page_size();
+    char *page_top = (char *)(((uintptr_t)top + pg - 1) & ~(uintptr_t)(pg - 1));
+    return page_top - lo > GN__OS_STACK_COMMIT ? page_top - GN__OS_STACK_COMMIT : lo;
+}
+
+/* Commits the top of the slot [p, p + size), the growth guard below it and,
+ * if guarded, the overflow guard at the bottom (the lowest guard bytes).
+ * 0, or -1 when the system is out of commit.                                 */
+GN__PRIVATE int gn__os_stack_ready(void *p, size_t size, size_t guard, int guarded) {
+    int rc = 0;
     GN__OS_KEEP_BEGIN
     size_t pg = (size_t)gn__os_page_size();
-    DWORD old;
-    rc = VirtualFree(p, pg, MEM_DECOMMIT) &&
-         VirtualProtect((char *)p + pg, size - pg, PAGE_READWRITE | PAGE_GUARD, &old) ? 0 : -1;
+    char *lo = (char *)p, *top = lo + size, *body = lo + guard;
+    char *live = gn__os_stack_limit(body, top);
+    if (!VirtualAlloc(live, (size_t)(top - live), MEM_COMMIT, PAGE_READWRITE)) rc = -1;
+    if (rc == 0 && live - body >= (ptrdiff_t)pg &&
+        !VirtualAlloc(live - pg, pg, MEM_COMMIT, PAGE_READWRITE | PAGE_GUARD))
+        rc = -1;
+    if (rc == 0 && guarded && !VirtualAlloc(lo + pg, guard - pg, MEM_COMMIT, PAGE_READWRITE | PAGE_GUARD))
+        rc = -1;
     GN__OS_KEEP_END
     return rc;
 }

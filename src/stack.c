@@ -129,12 +129,13 @@ GN__PRIVATE gn__g *gn__g_alloc(size_t stack_size, int default_size) {
     } else {
         lo = (char *)gn__os_map(slot);
     }
-    if (lo) {
-        /* An unguarded slot keeps its guard page as untouched slack.             */
-        if (guard && gn__os_guard(lo, pg) != 0) {
-            if (gn__stk.guard_mode > 0) lo = NULL;   /* out of mappings */
+    if (lo && gn__os_stack_ready(lo, slot, pg, guard) != 0) {
+        /* Out of mappings for the guard: an unguarded slot keeps its guard
+         * bytes as untouched slack, unless every stack must be guarded.      */
+        if (guard && gn__stk.guard_mode <= 0 && gn__os_stack_ready(lo, slot, pg, 0) == 0)
             guard = 0;
-        }
+        else
+            lo = NULL;
     }
     if (lo) {
         g = gn__g_place(lo, slot, pg, default_size ? GN__STACK_SLAB : GN__STACK_PLAIN);

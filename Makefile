@@ -12,11 +12,13 @@
 #                       and the portable futex
 #   make test-arm64     the suite cross-built for aarch64, run under qemu-user
 #   make test-windows   the tests that run on Windows, cross-built with MinGW-w64, under wine
+#   make test-windows-msvc  the same with the MSVC path (GN_CC_MSVC=1) forced on MinGW-w64
 #   make fuzz       the libFuzzer targets (tests/fuzz/), FUZZ_SECONDS each (default 60)
 #   make bench      the benchmarks;  make bench-compare  the same side by side with Go
 #   make bench-echo / bench-http / bench-idle   TCP echo, HTTP hello (gonet, Go, nginx
 #                   under wrk) and bytes per idle keep-alive connection
 #   make gonet.h    re-amalgamate src/ into gonet.h;  make check  sync, symbols, compile checks
+#   make check-msvc the MSVC path syntax-checked by clang in MSVC mode, as C and C++
 
 CC      ?= cc
 CXX     ?= c++
@@ -32,7 +34,7 @@ TESTS    = $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
 EXAMPLES = $(patsubst examples/%.c,%,$(wildcard examples/*.c))
 BENCHES  = $(patsubst bench/%.c,%,$(wildcard bench/*.c))
 
-.PHONY: all test asan tsan test-fallback test-hostile asan-hostile test-kqueue test-arm64 test-windows bench bench-compare bench-echo bench-http bench-idle \
+.PHONY: all test asan tsan test-fallback test-hostile asan-hostile test-kqueue test-arm64 test-windows test-windows-msvc check-msvc bench bench-compare bench-echo bench-http bench-idle \
         check check-sync \
         check-symbols check-compile clean run
 .DELETE_ON_ERROR:
@@ -137,6 +139,20 @@ test-windows: gonet.h $(addprefix $(B)/win/,$(addsuffix .exe,$(WIN_TESTS) $(WIN_
 	WINEDEBUG=-all GN_TEST_RUNNER=$(WINE) GN_TEST_SCALE=small \
 	  sh tests/run.sh $(B)/win $(addsuffix .exe,$(WIN_TESTS))
 
+# The MSVC path (GN_CC_MSVC=1: no GNU extensions, the switch as bytes, the
+# _Interlocked atomics), forced on MinGW-w64 and run the same way. Its private
+# functions are plain static there, as cl has no "unused" attribute.
+WIN_MSVC_FLAGS = -DGN_CC_MSVC=1 -Wno-unused-function
+$(B)/win-msvc/%.exe: tests/%.c gonet.h tests/greatest.h tests/test_util.h tests/test_check.h | $(B)/win-msvc
+	$(WIN_CC) $(OPT) -std=c11 $(WARN) $(WIN_MSVC_FLAGS) -static $< -o $@ $(WIN_LDLIBS)
+$(B)/win-msvc/%.exe: examples/%.c gonet.h | $(B)/win-msvc
+	$(WIN_CC) $(OPT) -std=c11 $(WARN) $(WIN_MSVC_FLAGS) -static $< -o $@ $(WIN_LDLIBS)
+$(B)/win-msvc:
+	mkdir -p $@
+test-windows-msvc: gonet.h $(addprefix $(B)/win-msvc/,$(addsuffix .exe,$(WIN_TESTS) $(WIN_EXAMPLES)))
+	WINEDEBUG=-all GN_TEST_RUNNER=$(WINE) GN_TEST_SCALE=small \
+	  sh tests/run.sh $(B)/win-msvc $(addsuffix .exe,$(WIN_TESTS))
+
 # Fuzzing: clang's libFuzzer with ASan+UBSan, one program per tests/fuzz/fuzz_*.c,
 # each run FUZZ_SECONDS over a copy of its corpus (tests/fuzz/run.sh). The test
 # program test_fuzz_regress replays the corpus and tests/fuzz/regress/ in the suite.
@@ -182,6 +198,28 @@ check-compile: gonet.h | $(B)
 	$(CXX) -std=c++11 $(WARN) -pedantic -fsyntax-only -x c++ tests/compile/api_only.c
 	$(CLANG) -std=c11 $(WARN) -c tests/compile/impl.c -o $(B)/impl_clang.o
 	@echo "compile: C99/C11/C++ and GONET_STATIC builds are clean"
+
+# The MSVC path, syntax-checked by clang in MSVC mode as C11 and as C++17 over
+# MinGW-w64's headers, GNU extensions poisoned (tests/compile/msvc.c); and the
+# implementation as C++ on the GNU path.
+MINGW_INC ?= /usr/share/mingw-w64/include
+MSVC_CHECK = $(CLANG) --target=x86_64-pc-windows-msvc -fms-compatibility -fms-extensions \
+             -isystem $(MINGW_INC) -DGN_CC_MSVC=1 $(WARN) -pedantic -Wno-unused-function -fsyntax-only
+# The switch's machine code must be what the assembler makes of its text (the
+# sections differ only in their padding: nops after code, zeros after data).
+WIN_OBJCOPY ?= x86_64-w64-mingw32-objcopy
+check-msvc: gonet.h | $(B)
+	$(MSVC_CHECK) -std=c11 tests/compile/msvc.c
+	$(MSVC_CHECK) -x c++ -std=c++17 -Wno-c99-extensions tests/compile/msvc.c
+	$(CXX) -std=c++11 $(WARN) -fsyntax-only -x c++ tests/compile/impl.c
+	$(WIN_CC) -O0 -c tests/compile/impl.c -o $(B)/switch_asm.o
+	$(WIN_CC) -O0 -DGN_CC_MSVC=1 -c tests/compile/impl.c -o $(B)/switch_bytes.o
+	$(WIN_OBJCOPY) -O binary --only-section='.text$$gn__ctx_switch_x64_win' $(B)/switch_asm.o $(B)/switch_asm.bin
+	$(WIN_OBJCOPY) -O binary --only-section='.text$$gn__ctx_switch_code' $(B)/switch_bytes.o $(B)/switch_bytes.bin
+	@a=$$(od -An -tx1 -v $(B)/switch_asm.bin | tr -d ' \n' | sed 's/\(90\)*$$//'); \
+	 b=$$(od -An -tx1 -v $(B)/switch_bytes.bin | tr -d ' \n' | sed 's/\(00\)*$$//'); \
+	 [ -n "$$a" ] && [ "$$a" = "$$b" ] || { echo "ctx_x64_win.c: the switch's bytes differ from its assembly"; exit 1; }
+	@echo "msvc: the MSVC path is clean as C11 and C++17 (clang in MSVC mode), the implementation as C++, the switch's bytes match its assembly"
 
 # The quick-start example: the hello server (HELLO_ADDR=127.0.0.1:8080 to stay local).
 HELLO_ADDR ?= :8080

@@ -8,6 +8,8 @@
        cc -O2 app.c -o app -pthread           (Linux; glibc 2.34+ needs no -pthread)
        x86_64-w64-mingw32-gcc -O2 app.c -o app.exe -lws2_32 -lmswsock -lsynchronization
                                               (Windows x64, MinGW-w64 or clang)
+       cl /O2 /std:c11 app.c                  (Windows x64, MSVC; C++ too; it links
+                                              its libraries by #pragma comment)
 
    CONTENTS
      1. Quick start
@@ -65,6 +67,9 @@
        GN_FUTEX_EMULATED   impl  0     park threads on mutex+condition variable
                                        buckets instead of the OS futex (NetBSD
                                        always does)
+       GN_CC_MSVC          impl  auto  take the path for Microsoft's cl, with no GNU
+                                       extensions (see 15): on under cl, and =1
+                                       forces it on MinGW-w64 gcc or clang (tests)
        GN_NO_VALGRIND      impl  off   do not tell valgrind about coroutine stacks
                                        even when <valgrind/valgrind.h> is present
        GN_FAULT_INJECTION  impl  0     for tests: every I/O system call first asks
@@ -106,6 +111,7 @@
          after a switch point can then read the old thread's variable. Either
          do not hold thread-local state across switch points, or pin the
          coroutine to its thread with gn_pin()/gn_unpin() around that code.
+         (MSVC's /GT stops cl from keeping such addresses across calls.)
        * Never hold a pthread mutex (or any lock that blocks the thread) across
          a switch point; use gn_mutex, which parks the coroutine instead.
 
@@ -389,8 +395,15 @@
      gn_conn_from_fd, no SO_REUSEPORT, no unixgram, "unix" from Windows 10
      1803. The tests run under wine, which
      lacks AF_UNIX, ICMP errors on UDP and symbolic links (those tests skip).
-     The header is GNU C (inline assembly, __atomic builtins): gcc and clang,
-     MinGW-w64 included; MSVC's cl cannot build it, and clang-cl is untested.
+     The header is GNU C (inline assembly, __atomic builtins) for gcc and
+     clang, MinGW-w64 included, with a path for Microsoft's cl on x64
+     (/std:c11 or C++): the _Interlocked intrinsics for atomics, and the
+     context switch as its machine code placed in .text. That path's code
+     runs in the tests under wine, forced on MinGW-w64 (make
+     test-windows-msvc), and clang in MSVC mode checks it as C and C++ (make
+     check-msvc); cl itself has not built it yet. Link without /CETCOMPAT: a
+     hardware shadow stack cannot follow a switch to another stack (true of
+     both paths). clang-cl takes the GNU path and is untested.
 */
 
 #ifndef GONET_H
@@ -1435,7 +1448,7 @@ GONET_API void        gn_http_resp_free(gn_http_resp *r);
 
 #if defined(GN_CTX_UCONTEXT)
 #  define GN__CTX_UCONTEXT 1
-#elif defined(__x86_64__) && defined(_WIN32)
+#elif (defined(__x86_64__) || (defined(_M_X64) && !defined(_M_ARM64EC))) && defined(_WIN32)
 #  define GN__CTX_X64_WIN 1
 #elif defined(__x86_64__)
 #  define GN__CTX_X64_SYSV 1
@@ -1475,6 +1488,21 @@ GONET_API void        gn_http_resp_free(gn_http_resp *r);
  * also what a platform without epoll, kqueue or IOCP gets. GN_POLL_KQUEUE=1
  * forces kqueue (the tests build it on Linux over a <sys/event.h> shim).        */
 #define GN__FLAG_SET(x) ((x + 0) != 0 || (0 - x - 1) == 1)
+
+/* GN__CC_MSVC: Microsoft's cl, which has none of the GNU C the header otherwise
+ * leans on (attributes, __builtin_expect, __atomic builtins, inline assembly);
+ * x64 only, the one Windows CPU with a switch here. clang-cl speaks GNU C and
+ * keeps that path. GN_CC_MSVC=1 forces the MSVC path on MinGW-w64 gcc or clang,
+ * which is how the tests run it, with no cl at hand.                            */
+#if (defined(_MSC_VER) && !defined(__clang__)) || (defined(GN_CC_MSVC) && GN__FLAG_SET(GN_CC_MSVC))
+#  define GN__CC_MSVC 1
+#  if !GN__CTX_X64_WIN
+#    error "gonet.h: with MSVC, only Windows x64 is supported (clang-cl builds the others)"
+#  endif
+#  if !defined(__cplusplus) && (!defined(__STDC_VERSION__) || __STDC_VERSION__ < 201112L)
+#    error "gonet.h: cl compiles it as C with /std:c11 or later (its atomics need _Generic)"
+#  endif
+#endif
 #if defined(GN_POLL_POLL) && GN__FLAG_SET(GN_POLL_POLL)
 #  define GN__POLL_POLL 1
 #elif defined(GN_POLL_KQUEUE) && GN__FLAG_SET(GN_POLL_KQUEUE)
@@ -1535,6 +1563,9 @@ GONET_API void        gn_http_resp_free(gn_http_resp *r);
 #  include <ws2tcpip.h>
 #  include <mswsock.h>
 #  include <windows.h>
+#  if GN__CC_MSVC
+#    include <intrin.h>
+#  endif
 #  if defined(_MSC_VER)
 #    pragma comment(lib, "ws2_32")
 #  endif
@@ -1586,11 +1617,16 @@ GONET_API void        gn_http_resp_free(gn_http_resp *r);
 #  define GN_MAX_THREADS 10000
 #endif
 
-#if defined(__GNUC__) || defined(__clang__)
+#if (defined(__GNUC__) || defined(__clang__)) && !GN__CC_MSVC
 #  define GN__PRIVATE static __attribute__((unused))
 #  define GN__NOINLINE __attribute__((noinline))
 #  define GN__LIKELY(x) __builtin_expect(!!(x), 1)
 #  define GN__UNLIKELY(x) __builtin_expect(!!(x), 0)
+#elif GN__CC_MSVC
+#  define GN__PRIVATE static
+#  define GN__NOINLINE __declspec(noinline)
+#  define GN__LIKELY(x) (x)
+#  define GN__UNLIKELY(x) (x)
 #else
 #  define GN__PRIVATE static
 #  define GN__NOINLINE
@@ -1599,12 +1635,22 @@ GONET_API void        gn_http_resp_free(gn_http_resp *r);
 #endif
 /* Functions the optimiser must treat as opaque: no inlining, no cloning, no
  * deduction that they are pure. Thread-local accessors after a switch point.     */
-#if defined(__clang__)
+#if GN__CC_MSVC
+#  define GN__OPAQUE __declspec(noinline)
+#elif defined(__clang__)
 #  define GN__OPAQUE __attribute__((noinline, optnone))
 #elif defined(__GNUC__)
 #  define GN__OPAQUE __attribute__((noinline, noipa))
 #else
 #  define GN__OPAQUE
+#endif
+/* cl's C has no _Thread_local; C++ spells it its own way.                        */
+#if defined(__cplusplus)
+#  define GN__THREAD_LOCAL thread_local
+#elif defined(_MSC_VER)
+#  define GN__THREAD_LOCAL __declspec(thread)
+#else
+#  define GN__THREAD_LOCAL _Thread_local
 #endif
 
 #define GN__MIN(a, b) ((a) < (b) ? (a) : (b))
@@ -1626,7 +1672,9 @@ GN__PRIVATE void gn__fatal(const char *msg) {
 
 /* ---- atomics ---------------------------------------------------------------------
  * The GCC/Clang builtins, which ThreadSanitizer understands. Single-writer
- * counters use gn__count: a relaxed load and store, no locked instruction.        */
+ * counters use gn__count: a relaxed load and store, no locked instruction.
+ * The _seq forms are sequentially consistent, for Dekker-style handshakes.      */
+#if !GN__CC_MSVC
 #define gn__load(p)           __atomic_load_n((p), __ATOMIC_ACQUIRE)
 #define gn__load_relaxed(p)   __atomic_load_n((p), __ATOMIC_RELAXED)
 #define gn__store(p, v)       __atomic_store_n((p), (v), __ATOMIC_RELEASE)
@@ -1635,10 +1683,94 @@ GN__PRIVATE void gn__fatal(const char *msg) {
     __atomic_compare_exchange_n((p), (expp), (v), 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)
 #define gn__xadd(p, v)        __atomic_fetch_add((p), (v), __ATOMIC_ACQ_REL)
 #define gn__xchg(p, v)        __atomic_exchange_n((p), (v), __ATOMIC_ACQ_REL)
+#define gn__load_seq(p)       __atomic_load_n((p), __ATOMIC_SEQ_CST)
+#define gn__store_seq(p, v)   __atomic_store_n((p), (v), __ATOMIC_SEQ_CST)
+#define gn__xadd_seq(p, v)    __atomic_fetch_add((p), (v), __ATOMIC_SEQ_CST)
+#define gn__or_seq(p, v)      __atomic_fetch_or((p), (v), __ATOMIC_SEQ_CST)
+#else
+/* cl has no type-generic atomics. Each operation goes to a function by the
+ * operand's size (4 or 8 bytes: anything else does not compile), carrying the
+ * value as uint64_t bits, and gn__atomic_as turns the result back into the
+ * operand's type (_Generic in C, a template in C++), so callers read the same
+ * on both paths. On x64 an aligned load is an acquire and an aligned store a
+ * release in hardware: here they are volatile accesses, and _ReadWriteBarrier
+ * keeps the compiler from moving other accesses across them (relaxed ones get
+ * the same, which costs next to nothing). The read-modify-writes are
+ * _Interlocked* intrinsics, locked instructions and so full barriers; a
+ * sequentially consistent store is therefore an exchange, and a sequentially
+ * consistent load a plain one.                                                  */
+#define gn__atomic_n(p) (sizeof(char[sizeof *(p) == 4 || sizeof *(p) == 8 ? 1 : -1]) ? sizeof *(p) : 0)
+#define gn__atomic_bits(v) ((uint64_t)(uintptr_t)(v))
+#if defined(__cplusplus)
+template <class T> static inline T gn__atomic_as(T *, uint64_t x) { return (T)x; }
+#else
+GN__PRIVATE uint32_t gn__atomic_u32(uint64_t x) { return (uint32_t)x; }
+GN__PRIVATE int32_t gn__atomic_i32(uint64_t x) { return (int32_t)x; }
+GN__PRIVATE uint64_t gn__atomic_u64(uint64_t x) { return x; }
+GN__PRIVATE int64_t gn__atomic_i64(uint64_t x) { return (int64_t)x; }
+GN__PRIVATE void *gn__atomic_ptr(uint64_t x) { return (void *)(uintptr_t)x; }
+typedef void (*gn__atomic_fn)(void *);   /* a callback (gn__fd's on_close)          */
+GN__PRIVATE gn__atomic_fn gn__atomic_func(uint64_t x) { return (gn__atomic_fn)(uintptr_t)x; }
+#define gn__atomic_as(p, x) _Generic(*(p), uint32_t: gn__atomic_u32, int32_t: gn__atomic_i32, \
+    uint64_t: gn__atomic_u64, int64_t: gn__atomic_i64, gn__atomic_fn: gn__atomic_func,      \
+    default: gn__atomic_ptr)(x)
+#endif
+GN__PRIVATE uint64_t gn__atomic_ld(const volatile void *p, size_t n) {
+    uint64_t v = n == 4 ? *(const volatile uint32_t *)p : *(const volatile uint64_t *)p;
+    _ReadWriteBarrier();
+    return v;
+}
+GN__PRIVATE void gn__atomic_st(volatile void *p, uint64_t v, size_t n) {
+    _ReadWriteBarrier();
+    if (n == 4) *(volatile uint32_t *)p = (uint32_t)v;
+    else *(volatile uint64_t *)p = v;
+}
+GN__PRIVATE int gn__atomic_cas(volatile void *p, void *expp, uint64_t v, size_t n) {
+    if (n == 4) {
+        LONG e, o;
+        memcpy(&e, expp, 4);
+        o = _InterlockedCompareExchange((volatile LONG *)p, (LONG)v, e);
+        if (o == e) return 1;
+        memcpy(expp, &o, 4);
+    } else {
+        LONG64 e, o;
+        memcpy(&e, expp, 8);
+        o = _InterlockedCompareExchange64((volatile LONG64 *)p, (LONG64)v, e);
+        if (o == e) return 1;
+        memcpy(expp, &o, 8);
+    }
+    return 0;
+}
+GN__PRIVATE uint64_t gn__atomic_xadd(volatile void *p, uint64_t v, size_t n) {
+    if (n == 4) return (uint32_t)_InterlockedExchangeAdd((volatile LONG *)p, (LONG)v);
+    return (uint64_t)_InterlockedExchangeAdd64((volatile LONG64 *)p, (LONG64)v);
+}
+GN__PRIVATE uint64_t gn__atomic_xchg(volatile void *p, uint64_t v, size_t n) {
+    if (n == 4) return (uint32_t)_InterlockedExchange((volatile LONG *)p, (LONG)v);
+    return (uint64_t)_InterlockedExchange64((volatile LONG64 *)p, (LONG64)v);
+}
+GN__PRIVATE uint64_t gn__atomic_or(volatile void *p, uint64_t v, size_t n) {
+    if (n == 4) return (uint32_t)_InterlockedOr((volatile LONG *)p, (LONG)v);
+    return (uint64_t)_InterlockedOr64((volatile LONG64 *)p, (LONG64)v);
+}
+#define gn__load(p)           gn__atomic_as(p, gn__atomic_ld((p), gn__atomic_n(p)))
+#define gn__load_relaxed(p)   gn__load(p)
+#define gn__store(p, v)       gn__atomic_st((p), gn__atomic_bits(v), gn__atomic_n(p))
+#define gn__store_relaxed(p, v) gn__store((p), (v))
+#define gn__cas(p, expp, v)   gn__atomic_cas((p), (expp), gn__atomic_bits(v), gn__atomic_n(p))
+#define gn__xadd(p, v)        gn__atomic_as(p, gn__atomic_xadd((p), gn__atomic_bits(v), gn__atomic_n(p)))
+#define gn__xchg(p, v)        gn__atomic_as(p, gn__atomic_xchg((p), gn__atomic_bits(v), gn__atomic_n(p)))
+#define gn__load_seq(p)       gn__load(p)
+#define gn__store_seq(p, v)   ((void)gn__xchg((p), (v)))
+#define gn__xadd_seq(p, v)    gn__xadd((p), (v))
+#define gn__or_seq(p, v)      gn__atomic_as(p, gn__atomic_or((p), gn__atomic_bits(v), gn__atomic_n(p)))
+#endif
 #define gn__count(p, v)       gn__store_relaxed((p), gn__load_relaxed(p) + (v))
 
 GN__PRIVATE void gn__cpu_relax(void) {
-#if defined(__x86_64__) || defined(__i386__)
+#if GN__CC_MSVC
+    _mm_pause();
+#elif defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
 #elif defined(__aarch64__)
     __asm__ __volatile__("yield" ::: "memory");
@@ -3234,8 +3366,12 @@ GN__PRIVATE void gn__ctx_init(gn__ctx *c, char *stack_lo, size_t size, void (*en
  * frame's return slot sits at the other parity from a real call's, so no
  * single alignment fits both, and movups on aligned data costs nothing.
  *
+ * With MSVC the same switch comes as machine code (below the assembly).
+ *
  * >>ctx-x64-win                                                                  */
 #if GN__CTX_X64_WIN
+
+#if !GN__CC_MSVC
 
 /* gn__ctx_switch_x64_win(void **save_sp, void *load_sp): rcx, rdx. In a COMDAT
  * section (.linkonce discard), the PE way of letting several translation units
@@ -3302,6 +3438,82 @@ extern "C"
 void gn__ctx_switch_x64_win(void **save_sp, void *load_sp);
 
 GN__PRIVATE void gn__ctx_switch(gn__ctx *from, gn__ctx *to) { gn__ctx_switch_x64_win(&from->sp, to->sp); }
+
+#else /* GN__CC_MSVC */
+/* cl has no inline assembly for x64, and a .asm file would be a second file to
+ * build. So the switch above is here as the bytes the GNU assembler makes of it
+ * (x86_64-w64-mingw32-gcc -c, then objdump -d), in the executable .text
+ * section, called through a pointer. The code is position-independent: the TIB
+ * fields are gs-relative at absolute offsets and nothing else is addressed, so
+ * the bytes need no relocation. Each translation unit has its own static copy,
+ * which is what GONET_STATIC needs. guard(nocf): a build with Control Flow
+ * Guard (/guard:cf) would otherwise refuse the call, the target not being a
+ * function the compiler knows. make test-windows-msvc runs this path, forced
+ * with GN_CC_MSVC=1 on MinGW-w64, where the section is spelled for ld.          */
+#if defined(_MSC_VER)
+#  pragma section(".text")
+#  define GN__CTX_TEXT __declspec(allocate(".text"))
+#  define GN__CTX_NOCFG __declspec(noinline) __declspec(guard(nocf))
+#else
+#  define GN__CTX_TEXT __attribute__((section(".text$gn__ctx_switch_code")))
+#  define GN__CTX_NOCFG
+#endif
+GN__CTX_TEXT static const unsigned char gn__ctx_switch_code[] = {
+    0x55,                                                 /* push %rbp                */
+    0x53,                                                 /* push %rbx                */
+    0x57,                                                 /* push %rdi                */
+    0x56,                                                 /* push %rsi                */
+    0x41, 0x54,                                           /* push %r12                */
+    0x41, 0x55,                                           /* push %r13                */
+    0x41, 0x56,                                           /* push %r14                */
+    0x41, 0x57,                                           /* push %r15                */
+    0x65, 0xff, 0x34, 0x25, 0x78, 0x14, 0x00, 0x00,       /* push %gs:0x1478          */
+    0x65, 0xff, 0x34, 0x25, 0x10, 0x00, 0x00, 0x00,       /* push %gs:0x10            */
+    0x65, 0xff, 0x34, 0x25, 0x08, 0x00, 0x00, 0x00,       /* push %gs:0x8             */
+    0x48, 0x81, 0xec, 0xa0, 0x00, 0x00, 0x00,             /* sub $0xa0,%rsp           */
+    0x0f, 0x11, 0x34, 0x24,                               /* movups %xmm6,(%rsp)      */
+    0x0f, 0x11, 0x7c, 0x24, 0x10,                         /* movups %xmm7,0x10(%rsp)  */
+    0x44, 0x0f, 0x11, 0x44, 0x24, 0x20,                   /* movups %xmm8,0x20(%rsp)  */
+    0x44, 0x0f, 0x11, 0x4c, 0x24, 0x30,                   /* movups %xmm9,0x30(%rsp)  */
+    0x44, 0x0f, 0x11, 0x54, 0x24, 0x40,                   /* movups %xmm10,0x40(%rsp) */
+    0x44, 0x0f, 0x11, 0x5c, 0x24, 0x50,                   /* movups %xmm11,0x50(%rsp) */
+    0x44, 0x0f, 0x11, 0x64, 0x24, 0x60,                   /* movups %xmm12,0x60(%rsp) */
+    0x44, 0x0f, 0x11, 0x6c, 0x24, 0x70,                   /* movups %xmm13,0x70(%rsp) */
+    0x44, 0x0f, 0x11, 0xb4, 0x24, 0x80, 0x00, 0x00, 0x00, /* movups %xmm14,0x80(%rsp) */
+    0x44, 0x0f, 0x11, 0xbc, 0x24, 0x90, 0x00, 0x00, 0x00, /* movups %xmm15,0x90(%rsp) */
+    0x48, 0x89, 0x21,                                     /* mov %rsp,(%rcx)          */
+    0x48, 0x89, 0xd4,                                     /* mov %rdx,%rsp            */
+    0x0f, 0x10, 0x34, 0x24,                               /* movups (%rsp),%xmm6      */
+    0x0f, 0x10, 0x7c, 0x24, 0x10,                         /* movups 0x10(%rsp),%xmm7  */
+    0x44, 0x0f, 0x10, 0x44, 0x24, 0x20,                   /* movups 0x20(%rsp),%xmm8  */
+    0x44, 0x0f, 0x10, 0x4c, 0x24, 0x30,                   /* movups 0x30(%rsp),%xmm9  */
+    0x44, 0x0f, 0x10, 0x54, 0x24, 0x40,                   /* movups 0x40(%rsp),%xmm10 */
+    0x44, 0x0f, 0x10, 0x5c, 0x24, 0x50,                   /* movups 0x50(%rsp),%xmm11 */
+    0x44, 0x0f, 0x10, 0x64, 0x24, 0x60,                   /* movups 0x60(%rsp),%xmm12 */
+    0x44, 0x0f, 0x10, 0x6c, 0x24, 0x70,                   /* movups 0x70(%rsp),%xmm13 */
+    0x44, 0x0f, 0x10, 0xb4, 0x24, 0x80, 0x00, 0x00, 0x00, /* movups 0x80(%rsp),%xmm14 */
+    0x44, 0x0f, 0x10, 0xbc, 0x24, 0x90, 0x00, 0x00, 0x00, /* movups 0x90(%rsp),%xmm15 */
+    0x48, 0x81, 0xc4, 0xa0, 0x00, 0x00, 0x00,             /* add $0xa0,%rsp           */
+    0x65, 0x8f, 0x04, 0x25, 0x08, 0x00, 0x00, 0x00,       /* pop %gs:0x8              */
+    0x65, 0x8f, 0x04, 0x25, 0x10, 0x00, 0x00, 0x00,       /* pop %gs:0x10             */
+    0x65, 0x8f, 0x04, 0x25, 0x78, 0x14, 0x00, 0x00,       /* pop %gs:0x1478           */
+    0x41, 0x5f,                                           /* pop %r15                 */
+    0x41, 0x5e,                                           /* pop %r14                 */
+    0x41, 0x5d,                                           /* pop %r13                 */
+    0x41, 0x5c,                                           /* pop %r12                 */
+    0x5e,                                                 /* pop %rsi                 */
+    0x5f,                                                 /* pop %rdi                 */
+    0x5b,                                                 /* pop %rbx                 */
+    0x5d,                                                 /* pop %rbp                 */
+    0xc3,                                                 /* ret                      */
+};
+
+GN__PRIVATE GN__CTX_NOCFG void gn__ctx_switch(gn__ctx *from, gn__ctx *to) {
+    void (*sw)(void **save_sp, void *load_sp) =
+        (void (*)(void **, void *))(uintptr_t)gn__ctx_switch_code;
+    sw(&from->sp, to->sp);
+}
+#endif /* GN__CC_MSVC */
 
 /* Lays out a frame that the switch "returns" into entry from. entry starts as
  * if called: rsp % 16 == 8, a zero return address (the unwinder's end of the
@@ -5216,7 +5428,7 @@ GN__PRIVATE void gn__timers_free(gn__p *p);
 
 /* ---- the current M, errno ------------------------------------------------------
  * Opaque accessors: see runtime.h's invariant.                                      */
-static _Thread_local gn__m *gn__tls_m;
+static GN__THREAD_LOCAL gn__m *gn__tls_m;
 
 GN__PRIVATE GN__OPAQUE gn__m *gn__getm(void) { return gn__tls_m; }
 GN__PRIVATE GN__OPAQUE void gn__setm(gn__m *m) { gn__tls_m = m; }
@@ -5230,7 +5442,7 @@ GN__PRIVATE gn__g *gn__getg(void) {
 GN__PRIVATE gn__g *gn__signal_curg(void) { return gn__tls_m ? gn__tls_m->curg : NULL; }
 
 GN__PRIVATE uint32_t gn__rand(void) {
-    static _Thread_local uint64_t outside = 0x9E3779B97F4A7C15ull;
+    static GN__THREAD_LOCAL uint64_t outside = 0x9E3779B97F4A7C15ull;
     gn__m *m = gn__getm();
     uint64_t *s = m ? &m->rand : &outside;
     uint64_t x = *s;
@@ -5606,15 +5818,15 @@ GN__PRIVATE void gn__resetspinning(gn__m *m) {
  * and a caller arriving later sees the stop and backs off. Sequentially
  * consistent, so that neither side can miss the other (Dekker's pattern).         */
 GN__PRIVATE int gn__outside_enter(void) {
-    __atomic_fetch_add(&gn__rt.outside, 1, __ATOMIC_SEQ_CST);
-    if (__atomic_load_n(&gn__rt.live, __ATOMIC_SEQ_CST)) return 1;
-    __atomic_fetch_sub(&gn__rt.outside, 1, __ATOMIC_SEQ_CST);
+    gn__xadd_seq(&gn__rt.outside, 1);
+    if (gn__load_seq(&gn__rt.live)) return 1;
+    gn__xadd_seq(&gn__rt.outside, -1);
     return 0;
 }
-GN__PRIVATE void gn__outside_exit(void) { __atomic_fetch_sub(&gn__rt.outside, 1, __ATOMIC_SEQ_CST); }
+GN__PRIVATE void gn__outside_exit(void) { gn__xadd_seq(&gn__rt.outside, -1); }
 
 GN__PRIVATE void gn__outside_drain(void) {
-    while (__atomic_load_n(&gn__rt.outside, __ATOMIC_SEQ_CST) != 0) gn__os_yield_thread();
+    while (gn__load_seq(&gn__rt.outside) != 0) gn__os_yield_thread();
 }
 
 /* ---- free Gs ------------------------------------------------------------------------*/
@@ -6333,7 +6545,7 @@ GN__PRIVATE void *gn__mstart(void *arg) {
 }
 
 GN__PRIVATE void gn__begin_stop(void) {
-    __atomic_store_n(&gn__rt.live, 0, __ATOMIC_SEQ_CST);
+    gn__store_seq(&gn__rt.live, 0);
     gn__lock(&gn__rt.lock);
     gn__store(&gn__rt.stopping, 1);
     for (gn__m *m = gn__rt.allm; m; m = m->alllink) gn__note_wakeup(&m->park);
@@ -6435,7 +6647,7 @@ GONET_API int gn_run(const gn_config *cfg, void (*fn)(void *), void *arg) {
     }
     gn__rt.main_g = gn__rt.allp[0]->runnext;
     gn__rt.main_started = 1;
-    __atomic_store_n(&gn__rt.live, 1, __ATOMIC_SEQ_CST);
+    gn__store_seq(&gn__rt.live, 1);
     gn__store_relaxed(&gn__rt.now_coarse, gn_now());
     gn__rt.sysmon_on = !(cfg && cfg->sysmon < 0) &&
                        gn__os_thread_start(&gn__rt.sysmon_thread, gn__sysmon, NULL) == 0;
@@ -10405,7 +10617,7 @@ GN__PRIVATE int gn__sig_valid(int s) {
 GN__PRIVATE void gn__sig_handler(int sig) {
     int saved = errno;
     uint32_t bit = GN__SIG_BIT(sig);
-    uint32_t old = __atomic_fetch_or(&gn__sig.pending[GN__SIG_WORD(sig)], bit, __ATOMIC_SEQ_CST);
+    uint32_t old = gn__or_seq(&gn__sig.pending[GN__SIG_WORD(sig)], bit);
     if (!(old & bit)) {
         char b = (char)sig;
         if (write(gn__load_relaxed(&gn__sig.wfd), &b, 1) < 0) { /* full: a wake-up is pending */ }
@@ -12254,7 +12466,7 @@ GONET_API const char *gn_http_status_text(int status) {
 /* "Sun, 06 Nov 1994 08:49:37 GMT" for now, formatted once a second per thread.
  * Thread-local is safe here: nothing between the read and the copy switches.    */
 GN__PRIVATE size_t gn__http_date(char *out) {
-    static _Thread_local struct { time_t sec; char s[32]; size_t n; } cache;
+    static GN__THREAD_LOCAL struct { time_t sec; char s[32]; size_t n; } cache;
     time_t now = time(NULL);
     if (now != cache.sec || cache.n == 0) {
         static const char days[] = "SunMonTueWedThuFriSat";
@@ -13301,7 +13513,7 @@ GN__PRIVATE void gn__http_conn_main(void *arg) {
             hc->block = NULL;
             gn_conn *c = hc->c;
             c->f.on_close_arg = hc;
-            gn__store(&c->f.on_close, gn__http_hijack_closed);
+            gn__store(&c->f.on_close, &gn__http_hijack_closed);
             if (gn__load(&c->f.closed)) gn__fd_run_on_close(&c->f);   /* closed already */
             gn__conn_put(c);   /* the server's reference */
             return;
@@ -13893,7 +14105,7 @@ GN__PRIVATE int gn__mux_parse(const char *s, gn__mux_pat **out, gn__mux_sb *sb) 
     t += len + 1;
 
     /* METHOD, up to the first space or tab; then any more of them.               */
-    const char *rest = s;
+    const char *rest = s, *path, *q;   /* no initialiser past a goto: C++ refuses that */
     size_t ws = strcspn(s, " \t");
     p->method = p->host = "";
     if (ws < len) {
@@ -13912,7 +14124,7 @@ GN__PRIVATE int gn__mux_parse(const char *s, gn__mux_pat **out, gn__mux_sb *sb) 
         while (*rest == ' ' || *rest == '\t') rest++;
     }
     /* HOST, up to the path's '/'.                                                 */
-    const char *path = strchr(rest, '/');
+    path = strchr(rest, '/');
     if (!path) {
         gn__mux_parse_err(sb, s, -1, "host/path missing /", NULL, 0);
         goto fail;
@@ -13937,7 +14149,7 @@ GN__PRIVATE int gn__mux_parse(const char *s, gn__mux_pat **out, gn__mux_sb *sb) 
         goto fail;
     }
     /* PATH: segments after each '/'.                                              */
-    const char *q = path;
+    q = path;
     while (*q) {
         q++;                                     /* past the '/'                      */
         gn__mux_seg *g = &p->segs[p->nsegs++];
@@ -15355,6 +15567,7 @@ GN__PRIVATE int gn__fs_list_dir(gn_http_response *w, gn_http_request *r, gn__fs_
     gn_blocking(gn__fs_list_run, &l);
     int status = 200;
     char *buf = NULL;
+    gn__fs_out o = {w, NULL, 0, 4096, 0};   /* before the gotos: C++ refuses a jump past it */
     if (l.err) {
         status = gn__fs_error(w, l.err == ENOMEM ? 500 : gn__fs_errno_status(l.err));
         goto out;
@@ -15364,7 +15577,7 @@ GN__PRIVATE int gn__fs_list_dir(gn_http_response *w, gn_http_request *r, gn__fs_
         goto out;
     }
     gn_http_set_header(w, "Content-Type", "text/html; charset=utf-8");
-    gn__fs_out o = {w, buf, 0, 4096, 0};
+    o.buf = buf;
     GN__FS_PUTS(&o, "<!doctype html>\n<meta name=\"viewport\" content=\"width=device-width\">\n<pre>\n");
     for (size_t i = 0; i < l.n && !o.err; i++) {
         const char *nm = l.ents[i];
@@ -15426,7 +15639,10 @@ GN__PRIVATE int gn__fs_content(gn_http_response *w, gn_http_request *r, gn__fs_f
     int64_t size = st->size, mtime = st->mtime;
     char tmp[200];
     char *buf = NULL;
-    int status;
+    int status, nr = 0, rc = 0;
+    const char *ctype, *range;   /* no initialiser past a goto: C++ refuses that */
+    int64_t clen, data;
+    size_t cap;
     if (mtime > 0) {
         gn__fs_fmt_date(mtime, tmp, sizeof tmp);
         gn_http_set_header(w, "Last-Modified", tmp);
@@ -15435,11 +15651,10 @@ GN__PRIVATE int gn__fs_content(gn_http_response *w, gn_http_request *r, gn__fs_f
         gn_http_write_header(w, status);
         goto out;
     }
-    const char *ctype = gn__fs_type_by_ext(name);
+    ctype = gn__fs_type_by_ext(name);
     if (!ctype) ctype = gn__fs_sniff(sniff, nsniff);
     gn__fs_range rs[GN__FS_MAX_RANGES];
-    int nr = 0;
-    const char *range = gn_http_header_get(r, "Range");
+    range = gn_http_header_get(r, "Range");
     if (range && gn__fs_if_range(r, mtime)) {
         nr = gn__fs_parse_range(range, size, rs, GN__FS_MAX_RANGES);
         if (nr == GN__FS_RANGE_NOOVERLAP && size == 0) nr = 0;   /* Go: empty file, 200 */
@@ -15460,7 +15675,7 @@ GN__PRIVATE int gn__fs_content(gn_http_response *w, gn_http_request *r, gn__fs_f
         if (nr < 0 || sum > size) nr = 0;   /* too many, or more than the file: all */
     }
     char boundary[33];
-    int64_t clen = size, data = size;
+    clen = data = size;
     if (nr == 1) {
         snprintf(tmp, sizeof tmp, "bytes %lld-%lld/%lld", (long long)rs[0].start,
                  (long long)(rs[0].start + rs[0].len - 1), (long long)size);
@@ -15469,7 +15684,7 @@ GN__PRIVATE int gn__fs_content(gn_http_response *w, gn_http_request *r, gn__fs_f
     } else if (nr > 1) {
         static uint64_t seq;
         uint64_t x = (uint64_t)gn_now() ^ ((uint64_t)(uintptr_t)w << 16) ^
-                     __atomic_add_fetch(&seq, 0x9E3779B97F4A7C15ull, __ATOMIC_RELAXED);
+                     gn__xadd(&seq, 0x9E3779B97F4A7C15ull);
         for (int i = 0; i < 32; i += 16) {   /* splitmix64: 32 hex digits         */
             uint64_t z = (x += 0x9E3779B97F4A7C15ull);
             z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
@@ -15497,12 +15712,11 @@ GN__PRIVATE int gn__fs_content(gn_http_response *w, gn_http_request *r, gn__fs_f
     status = nr ? 206 : 200;
     gn_http_write_header(w, status);
     if (strcmp(gn_http_method(r), "HEAD") == 0 || data == 0) goto out;
-    size_t cap = (size_t)GN__MIN((int64_t)GN__FS_CHUNK, data);
+    cap = (size_t)GN__MIN((int64_t)GN__FS_CHUNK, data);
     if (!(buf = (char *)GN_MALLOC(cap))) {
         status = GN_ENOMEM;   /* the head says more is coming: the server closes */
         goto out;
     }
-    int rc = 0;
     if (nr <= 1) {
         rc = gn__fs_copy(w, fd, buf, cap, nr ? rs[0].start : 0, data);
     } else {

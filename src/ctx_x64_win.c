@@ -26,8 +26,12 @@
  * frame's return slot sits at the other parity from a real call's, so no
  * single alignment fits both, and movups on aligned data costs nothing.
  *
+ * With MSVC the same switch comes as machine code (below the assembly).
+ *
  * >>ctx-x64-win                                                                  */
 #if GN__CTX_X64_WIN
+
+#if !GN__CC_MSVC
 
 /* gn__ctx_switch_x64_win(void **save_sp, void *load_sp): rcx, rdx. In a COMDAT
  * section (.linkonce discard), the PE way of letting several translation units
@@ -94,6 +98,82 @@ extern "C"
 void gn__ctx_switch_x64_win(void **save_sp, void *load_sp);
 
 GN__PRIVATE void gn__ctx_switch(gn__ctx *from, gn__ctx *to) { gn__ctx_switch_x64_win(&from->sp, to->sp); }
+
+#else /* GN__CC_MSVC */
+/* cl has no inline assembly for x64, and a .asm file would be a second file to
+ * build. So the switch above is here as the bytes the GNU assembler makes of it
+ * (x86_64-w64-mingw32-gcc -c, then objdump -d), in the executable .text
+ * section, called through a pointer. The code is position-independent: the TIB
+ * fields are gs-relative at absolute offsets and nothing else is addressed, so
+ * the bytes need no relocation. Each translation unit has its own static copy,
+ * which is what GONET_STATIC needs. guard(nocf): a build with Control Flow
+ * Guard (/guard:cf) would otherwise refuse the call, the target not being a
+ * function the compiler knows. make test-windows-msvc runs this path, forced
+ * with GN_CC_MSVC=1 on MinGW-w64, where the section is spelled for ld.          */
+#if defined(_MSC_VER)
+#  pragma section(".text")
+#  define GN__CTX_TEXT __declspec(allocate(".text"))
+#  define GN__CTX_NOCFG __declspec(noinline) __declspec(guard(nocf))
+#else
+#  define GN__CTX_TEXT __attribute__((section(".text$gn__ctx_switch_code")))
+#  define GN__CTX_NOCFG
+#endif
+GN__CTX_TEXT static const unsigned char gn__ctx_switch_code[] = {
+    0x55,                                                 /* push %rbp                */
+    0x53,                                                 /* push %rbx                */
+    0x57,                                                 /* push %rdi                */
+    0x56,                                                 /* push %rsi                */
+    0x41, 0x54,                                           /* push %r12                */
+    0x41, 0x55,                                           /* push %r13                */
+    0x41, 0x56,                                           /* push %r14                */
+    0x41, 0x57,                                           /* push %r15                */
+    0x65, 0xff, 0x34, 0x25, 0x78, 0x14, 0x00, 0x00,       /* push %gs:0x1478          */
+    0x65, 0xff, 0x34, 0x25, 0x10, 0x00, 0x00, 0x00,       /* push %gs:0x10            */
+    0x65, 0xff, 0x34, 0x25, 0x08, 0x00, 0x00, 0x00,       /* push %gs:0x8             */
+    0x48, 0x81, 0xec, 0xa0, 0x00, 0x00, 0x00,             /* sub $0xa0,%rsp           */
+    0x0f, 0x11, 0x34, 0x24,                               /* movups %xmm6,(%rsp)      */
+    0x0f, 0x11, 0x7c, 0x24, 0x10,                         /* movups %xmm7,0x10(%rsp)  */
+    0x44, 0x0f, 0x11, 0x44, 0x24, 0x20,                   /* movups %xmm8,0x20(%rsp)  */
+    0x44, 0x0f, 0x11, 0x4c, 0x24, 0x30,                   /* movups %xmm9,0x30(%rsp)  */
+    0x44, 0x0f, 0x11, 0x54, 0x24, 0x40,                   /* movups %xmm10,0x40(%rsp) */
+    0x44, 0x0f, 0x11, 0x5c, 0x24, 0x50,                   /* movups %xmm11,0x50(%rsp) */
+    0x44, 0x0f, 0x11, 0x64, 0x24, 0x60,                   /* movups %xmm12,0x60(%rsp) */
+    0x44, 0x0f, 0x11, 0x6c, 0x24, 0x70,                   /* movups %xmm13,0x70(%rsp) */
+    0x44, 0x0f, 0x11, 0xb4, 0x24, 0x80, 0x00, 0x00, 0x00, /* movups %xmm14,0x80(%rsp) */
+    0x44, 0x0f, 0x11, 0xbc, 0x24, 0x90, 0x00, 0x00, 0x00, /* movups %xmm15,0x90(%rsp) */
+    0x48, 0x89, 0x21,                                     /* mov %rsp,(%rcx)          */
+    0x48, 0x89, 0xd4,                                     /* mov %rdx,%rsp            */
+    0x0f, 0x10, 0x34, 0x24,                               /* movups (%rsp),%xmm6      */
+    0x0f, 0x10, 0x7c, 0x24, 0x10,                         /* movups 0x10(%rsp),%xmm7  */
+    0x44, 0x0f, 0x10, 0x44, 0x24, 0x20,                   /* movups 0x20(%rsp),%xmm8  */
+    0x44, 0x0f, 0x10, 0x4c, 0x24, 0x30,                   /* movups 0x30(%rsp),%xmm9  */
+    0x44, 0x0f, 0x10, 0x54, 0x24, 0x40,                   /* movups 0x40(%rsp),%xmm10 */
+    0x44, 0x0f, 0x10, 0x5c, 0x24, 0x50,                   /* movups 0x50(%rsp),%xmm11 */
+    0x44, 0x0f, 0x10, 0x64, 0x24, 0x60,                   /* movups 0x60(%rsp),%xmm12 */
+    0x44, 0x0f, 0x10, 0x6c, 0x24, 0x70,                   /* movups 0x70(%rsp),%xmm13 */
+    0x44, 0x0f, 0x10, 0xb4, 0x24, 0x80, 0x00, 0x00, 0x00, /* movups 0x80(%rsp),%xmm14 */
+    0x44, 0x0f, 0x10, 0xbc, 0x24, 0x90, 0x00, 0x00, 0x00, /* movups 0x90(%rsp),%xmm15 */
+    0x48, 0x81, 0xc4, 0xa0, 0x00, 0x00, 0x00,             /* add $0xa0,%rsp           */
+    0x65, 0x8f, 0x04, 0x25, 0x08, 0x00, 0x00, 0x00,       /* pop %gs:0x8              */
+    0x65, 0x8f, 0x04, 0x25, 0x10, 0x00, 0x00, 0x00,       /* pop %gs:0x10             */
+    0x65, 0x8f, 0x04, 0x25, 0x78, 0x14, 0x00, 0x00,       /* pop %gs:0x1478           */
+    0x41, 0x5f,                                           /* pop %r15                 */
+    0x41, 0x5e,                                           /* pop %r14                 */
+    0x41, 0x5d,                                           /* pop %r13                 */
+    0x41, 0x5c,                                           /* pop %r12                 */
+    0x5e,                                                 /* pop %rsi                 */
+    0x5f,                                                 /* pop %rdi                 */
+    0x5b,                                                 /* pop %rbx                 */
+    0x5d,                                                 /* pop %rbp                 */
+    0xc3,                                                 /* ret                      */
+};
+
+GN__PRIVATE GN__CTX_NOCFG void gn__ctx_switch(gn__ctx *from, gn__ctx *to) {
+    void (*sw)(void **save_sp, void *load_sp) =
+        (void (*)(void **, void *))(uintptr_t)gn__ctx_switch_code;
+    sw(&from->sp, to->sp);
+}
+#endif /* GN__CC_MSVC */
 
 /* Lays out a frame that the switch "returns" into entry from. entry starts as
  * if called: rsp % 16 == 8, a zero return address (the unwinder's end of the

@@ -581,6 +581,7 @@ GN__PRIVATE int gn__fs_list_dir(gn_http_response *w, gn_http_request *r, gn__fs_
     gn_blocking(gn__fs_list_run, &l);
     int status = 200;
     char *buf = NULL;
+    gn__fs_out o = {w, NULL, 0, 4096, 0};   /* before the gotos: C++ refuses a jump past it */
     if (l.err) {
         status = gn__fs_error(w, l.err == ENOMEM ? 500 : gn__fs_errno_status(l.err));
         goto out;
@@ -590,7 +591,7 @@ GN__PRIVATE int gn__fs_list_dir(gn_http_response *w, gn_http_request *r, gn__fs_
         goto out;
     }
     gn_http_set_header(w, "Content-Type", "text/html; charset=utf-8");
-    gn__fs_out o = {w, buf, 0, 4096, 0};
+    o.buf = buf;
     GN__FS_PUTS(&o, "<!doctype html>\n<meta name=\"viewport\" content=\"width=device-width\">\n<pre>\n");
     for (size_t i = 0; i < l.n && !o.err; i++) {
         const char *nm = l.ents[i];
@@ -652,7 +653,10 @@ GN__PRIVATE int gn__fs_content(gn_http_response *w, gn_http_request *r, gn__fs_f
     int64_t size = st->size, mtime = st->mtime;
     char tmp[200];
     char *buf = NULL;
-    int status;
+    int status, nr = 0, rc = 0;
+    const char *ctype, *range;   /* no initialiser past a goto: C++ refuses that */
+    int64_t clen, data;
+    size_t cap;
     if (mtime > 0) {
         gn__fs_fmt_date(mtime, tmp, sizeof tmp);
         gn_http_set_header(w, "Last-Modified", tmp);
@@ -661,11 +665,10 @@ GN__PRIVATE int gn__fs_content(gn_http_response *w, gn_http_request *r, gn__fs_f
         gn_http_write_header(w, status);
         goto out;
     }
-    const char *ctype = gn__fs_type_by_ext(name);
+    ctype = gn__fs_type_by_ext(name);
     if (!ctype) ctype = gn__fs_sniff(sniff, nsniff);
     gn__fs_range rs[GN__FS_MAX_RANGES];
-    int nr = 0;
-    const char *range = gn_http_header_get(r, "Range");
+    range = gn_http_header_get(r, "Range");
     if (range && gn__fs_if_range(r, mtime)) {
         nr = gn__fs_parse_range(range, size, rs, GN__FS_MAX_RANGES);
         if (nr == GN__FS_RANGE_NOOVERLAP && size == 0) nr = 0;   /* Go: empty file, 200 */
@@ -686,7 +689,7 @@ GN__PRIVATE int gn__fs_content(gn_http_response *w, gn_http_request *r, gn__fs_f
         if (nr < 0 || sum > size) nr = 0;   /* too many, or more than the file: all */
     }
     char boundary[33];
-    int64_t clen = size, data = size;
+    clen = data = size;
     if (nr == 1) {
         snprintf(tmp, sizeof tmp, "bytes %lld-%lld/%lld", (long long)rs[0].start,
                  (long long)(rs[0].start + rs[0].len - 1), (long long)size);
@@ -695,7 +698,7 @@ GN__PRIVATE int gn__fs_content(gn_http_response *w, gn_http_request *r, gn__fs_f
     } else if (nr > 1) {
         static uint64_t seq;
         uint64_t x = (uint64_t)gn_now() ^ ((uint64_t)(uintptr_t)w << 16) ^
-                     __atomic_add_fetch(&seq, 0x9E3779B97F4A7C15ull, __ATOMIC_RELAXED);
+                     gn__xadd(&seq, 0x9E3779B97F4A7C15ull);
         for (int i = 0; i < 32; i += 16) {   /* splitmix64: 32 hex digits         */
             uint64_t z = (x += 0x9E3779B97F4A7C15ull);
             z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
@@ -723,12 +726,11 @@ GN__PRIVATE int gn__fs_content(gn_http_response *w, gn_http_request *r, gn__fs_f
     status = nr ? 206 : 200;
     gn_http_write_header(w, status);
     if (strcmp(gn_http_method(r), "HEAD") == 0 || data == 0) goto out;
-    size_t cap = (size_t)GN__MIN((int64_t)GN__FS_CHUNK, data);
+    cap = (size_t)GN__MIN((int64_t)GN__FS_CHUNK, data);
     if (!(buf = (char *)GN_MALLOC(cap))) {
         status = GN_ENOMEM;   /* the head says more is coming: the server closes */
         goto out;
     }
-    int rc = 0;
     if (nr <= 1) {
         rc = gn__fs_copy(w, fd, buf, cap, nr ? rs[0].start : 0, data);
     } else {

@@ -373,7 +373,7 @@ GN__PRIVATE int gn__mux_parse(const char *s, gn__mux_pat **out, gn__mux_sb *sb) 
     t += len + 1;
 
     /* METHOD, up to the first space or tab; then any more of them.               */
-    const char *rest = s;
+    const char *rest = s, *path, *q;   /* no initialiser past a goto: C++ refuses that */
     size_t ws = strcspn(s, " \t");
     p->method = p->host = "";
     if (ws < len) {
@@ -392,7 +392,7 @@ GN__PRIVATE int gn__mux_parse(const char *s, gn__mux_pat **out, gn__mux_sb *sb) 
         while (*rest == ' ' || *rest == '\t') rest++;
     }
     /* HOST, up to the path's '/'.                                                 */
-    const char *path = strchr(rest, '/');
+    path = strchr(rest, '/');
     if (!path) {
         gn__mux_parse_err(sb, s, -1, "host/path missing /", NULL, 0);
         goto fail;
@@ -417,7 +417,7 @@ GN__PRIVATE int gn__mux_parse(const char *s, gn__mux_pat **out, gn__mux_sb *sb) 
         goto fail;
     }
     /* PATH: segments after each '/'.                                              */
-    const char *q = path;
+    q = path;
     while (*q) {
         q++;                                     /* past the '/'                      */
         gn__mux_seg *g = &p->segs[p->nsegs++];

@@ -175,7 +175,7 @@ GONET_API const char *gn_http_status_text(int status) {
 /* "Sun, 06 Nov 1994 08:49:37 GMT" for now, formatted once a second per thread.
  * Thread-local is safe here: nothing between the read and the copy switches.    */
 GN__PRIVATE size_t gn__http_date(char *out) {
-    static _Thread_local struct { time_t sec; char s[32]; size_t n; } cache;
+    static GN__THREAD_LOCAL struct { time_t sec; char s[32]; size_t n; } cache;
     time_t now = time(NULL);
     if (now != cache.sec || cache.n == 0) {
         static const char days[] = "SunMonTueWedThuFriSat";
@@ -1222,7 +1222,7 @@ GN__PRIVATE void gn__http_conn_main(void *arg) {
             hc->block = NULL;
             gn_conn *c = hc->c;
             c->f.on_close_arg = hc;
-            gn__store(&c->f.on_close, gn__http_hijack_closed);
+            gn__store(&c->f.on_close, &gn__http_hijack_closed);
             if (gn__load(&c->f.closed)) gn__fd_run_on_close(&c->f);   /* closed already */
             gn__conn_put(c);   /* the server's reference */
             return;

@@ -24,7 +24,7 @@
 
 #if defined(GN_CTX_UCONTEXT)
 #  define GN__CTX_UCONTEXT 1
-#elif defined(__x86_64__) && defined(_WIN32)
+#elif (defined(__x86_64__) || (defined(_M_X64) && !defined(_M_ARM64EC))) && defined(_WIN32)
 #  define GN__CTX_X64_WIN 1
 #elif defined(__x86_64__)
 #  define GN__CTX_X64_SYSV 1
@@ -64,6 +64,21 @@
  * also what a platform without epoll, kqueue or IOCP gets. GN_POLL_KQUEUE=1
  * forces kqueue (the tests build it on Linux over a <sys/event.h> shim).        */
 #define GN__FLAG_SET(x) ((x + 0) != 0 || (0 - x - 1) == 1)
+
+/* GN__CC_MSVC: Microsoft's cl, which has none of the GNU C the header otherwise
+ * leans on (attributes, __builtin_expect, __atomic builtins, inline assembly);
+ * x64 only, the one Windows CPU with a switch here. clang-cl speaks GNU C and
+ * keeps that path. GN_CC_MSVC=1 forces the MSVC path on MinGW-w64 gcc or clang,
+ * which is how the tests run it, with no cl at hand.                            */
+#if (defined(_MSC_VER) && !defined(__clang__)) || (defined(GN_CC_MSVC) && GN__FLAG_SET(GN_CC_MSVC))
+#  define GN__CC_MSVC 1
+#  if !GN__CTX_X64_WIN
+#    error "gonet.h: with MSVC, only Windows x64 is supported (clang-cl builds the others)"
+#  endif
+#  if !defined(__cplusplus) && (!defined(__STDC_VERSION__) || __STDC_VERSION__ < 201112L)
+#    error "gonet.h: cl compiles it as C with /std:c11 or later (its atomics need _Generic)"
+#  endif
+#endif
 #if defined(GN_POLL_POLL) && GN__FLAG_SET(GN_POLL_POLL)
 #  define GN__POLL_POLL 1
 #elif defined(GN_POLL_KQUEUE) && GN__FLAG_SET(GN_POLL_KQUEUE)
@@ -124,6 +139,9 @@
 #  include <ws2tcpip.h>
 #  include <mswsock.h>
 #  include <windows.h>
+#  if GN__CC_MSVC
+#    include <intrin.h>
+#  endif
 #  if defined(_MSC_VER)
 #    pragma comment(lib, "ws2_32")
 #  endif
@@ -175,11 +193,16 @@
 #  define GN_MAX_THREADS 10000
 #endif
 
-#if defined(__GNUC__) || defined(__clang__)
+#if (defined(__GNUC__) || defined(__clang__)) && !GN__CC_MSVC
 #  define GN__PRIVATE static __attribute__((unused))
 #  define GN__NOINLINE __attribute__((noinline))
 #  define GN__LIKELY(x) __builtin_expect(!!(x), 1)
 #  define GN__UNLIKELY(x) __builtin_expect(!!(x), 0)
+#elif GN__CC_MSVC
+#  define GN__PRIVATE static
+#  define GN__NOINLINE __declspec(noinline)
+#  define GN__LIKELY(x) (x)
+#  define GN__UNLIKELY(x) (x)
 #else
 #  define GN__PRIVATE static
 #  define GN__NOINLINE
@@ -188,12 +211,22 @@
 #endif
 /* Functions the optimiser must treat as opaque: no inlining, no cloning, no
  * deduction that they are pure. Thread-local accessors after a switch point.     */
-#if defined(__clang__)
+#if GN__CC_MSVC
+#  define GN__OPAQUE __declspec(noinline)
+#elif defined(__clang__)
 #  define GN__OPAQUE __attribute__((noinline, optnone))
 #elif defined(__GNUC__)
 #  define GN__OPAQUE __attribute__((noinline, noipa))
 #else
 #  define GN__OPAQUE
+#endif
+/* cl's C has no _Thread_local; C++ spells it its own way.                        */
+#if defined(__cplusplus)
+#  define GN__THREAD_LOCAL thread_local
+#elif defined(_MSC_VER)
+#  define GN__THREAD_LOCAL __declspec(thread)
+#else
+#  define GN__THREAD_LOCAL _Thread_local
 #endif
 
 #define GN__MIN(a, b) ((a) < (b) ? (a) : (b))
@@ -215,7 +248,9 @@ GN__PRIVATE void gn__fatal(const char *msg) {
 
 /* ---- atomics ---------------------------------------------------------------------
  * The GCC/Clang builtins, which ThreadSanitizer understands. Single-writer
- * counters use gn__count: a relaxed load and store, no locked instruction.        */
+ * counters use gn__count: a relaxed load and store, no locked instruction.
+ * The _seq forms are sequentially consistent, for Dekker-style handshakes.      */
+#if !GN__CC_MSVC
 #define gn__load(p)           __atomic_load_n((p), __ATOMIC_ACQUIRE)
 #define gn__load_relaxed(p)   __atomic_load_n((p), __ATOMIC_RELAXED)
 #define gn__store(p, v)       __atomic_store_n((p), (v), __ATOMIC_RELEASE)
@@ -224,10 +259,94 @@ GN__PRIVATE void gn__fatal(const char *msg) {
     __atomic_compare_exchange_n((p), (expp), (v), 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)
 #define gn__xadd(p, v)        __atomic_fetch_add((p), (v), __ATOMIC_ACQ_REL)
 #define gn__xchg(p, v)        __atomic_exchange_n((p), (v), __ATOMIC_ACQ_REL)
+#define gn__load_seq(p)       __atomic_load_n((p), __ATOMIC_SEQ_CST)
+#define gn__store_seq(p, v)   __atomic_store_n((p), (v), __ATOMIC_SEQ_CST)
+#define gn__xadd_seq(p, v)    __atomic_fetch_add((p), (v), __ATOMIC_SEQ_CST)
+#define gn__or_seq(p, v)      __atomic_fetch_or((p), (v), __ATOMIC_SEQ_CST)
+#else
+/* cl has no type-generic atomics. Each operation goes to a function by the
+ * operand's size (4 or 8 bytes: anything else does not compile), carrying the
+ * value as uint64_t bits, and gn__atomic_as turns the result back into the
+ * operand's type (_Generic in C, a template in C++), so callers read the same
+ * on both paths. On x64 an aligned load is an acquire and an aligned store a
+ * release in hardware: here they are volatile accesses, and _ReadWriteBarrier
+ * keeps the compiler from moving other accesses across them (relaxed ones get
+ * the same, which costs next to nothing). The read-modify-writes are
+ * _Interlocked* intrinsics, locked instructions and so full barriers; a
+ * sequentially consistent store is therefore an exchange, and a sequentially
+ * consistent load a plain one.                                                  */
+#define gn__atomic_n(p) (sizeof(char[sizeof *(p) == 4 || sizeof *(p) == 8 ? 1 : -1]) ? sizeof *(p) : 0)
+#define gn__atomic_bits(v) ((uint64_t)(uintptr_t)(v))
+#if defined(__cplusplus)
+template <class T> static inline T gn__atomic_as(T *, uint64_t x) { return (T)x; }
+#else
+GN__PRIVATE uint32_t gn__atomic_u32(uint64_t x) { return (uint32_t)x; }
+GN__PRIVATE int32_t gn__atomic_i32(uint64_t x) { return (int32_t)x; }
+GN__PRIVATE uint64_t gn__atomic_u64(uint64_t x) { return x; }
+GN__PRIVATE int64_t gn__atomic_i64(uint64_t x) { return (int64_t)x; }
+GN__PRIVATE void *gn__atomic_ptr(uint64_t x) { return (void *)(uintptr_t)x; }
+typedef void (*gn__atomic_fn)(void *);   /* a callback (gn__fd's on_close)          */
+GN__PRIVATE gn__atomic_fn gn__atomic_func(uint64_t x) { return (gn__atomic_fn)(uintptr_t)x; }
+#define gn__atomic_as(p, x) _Generic(*(p), uint32_t: gn__atomic_u32, int32_t: gn__atomic_i32, \
+    uint64_t: gn__atomic_u64, int64_t: gn__atomic_i64, gn__atomic_fn: gn__atomic_func,      \
+    default: gn__atomic_ptr)(x)
+#endif
+GN__PRIVATE uint64_t gn__atomic_ld(const volatile void *p, size_t n) {
+    uint64_t v = n == 4 ? *(const volatile uint32_t *)p : *(const volatile uint64_t *)p;
+    _ReadWriteBarrier();
+    return v;
+}
+GN__PRIVATE void gn__atomic_st(volatile void *p, uint64_t v, size_t n) {
+    _ReadWriteBarrier();
+    if (n == 4) *(volatile uint32_t *)p = (uint32_t)v;
+    else *(volatile uint64_t *)p = v;
+}
+GN__PRIVATE int gn__atomic_cas(volatile void *p, void *expp, uint64_t v, size_t n) {
+    if (n == 4) {
+        LONG e, o;
+        memcpy(&e, expp, 4);
+        o = _InterlockedCompareExchange((volatile LONG *)p, (LONG)v, e);
+        if (o == e) return 1;
+        memcpy(expp, &o, 4);
+    } else {
+        LONG64 e, o;
+        memcpy(&e, expp, 8);
+        o = _InterlockedCompareExchange64((volatile LONG64 *)p, (LONG64)v, e);
+        if (o == e) return 1;
+        memcpy(expp, &o, 8);
+    }
+    return 0;
+}
+GN__PRIVATE uint64_t gn__atomic_xadd(volatile void *p, uint64_t v, size_t n) {
+    if (n == 4) return (uint32_t)_InterlockedExchangeAdd((volatile LONG *)p, (LONG)v);
+    return (uint64_t)_InterlockedExchangeAdd64((volatile LONG64 *)p, (LONG64)v);
+}
+GN__PRIVATE uint64_t gn__atomic_xchg(volatile void *p, uint64_t v, size_t n) {
+    if (n == 4) return (uint32_t)_InterlockedExchange((volatile LONG *)p, (LONG)v);
+    return (uint64_t)_InterlockedExchange64((volatile LONG64 *)p, (LONG64)v);
+}
+GN__PRIVATE uint64_t gn__atomic_or(volatile void *p, uint64_t v, size_t n) {
+    if (n == 4) return (uint32_t)_InterlockedOr((volatile LONG *)p, (LONG)v);
+    return (uint64_t)_InterlockedOr64((volatile LONG64 *)p, (LONG64)v);
+}
+#define gn__load(p)           gn__atomic_as(p, gn__atomic_ld((p), gn__atomic_n(p)))
+#define gn__load_relaxed(p)   gn__load(p)
+#define gn__store(p, v)       gn__atomic_st((p), gn__atomic_bits(v), gn__atomic_n(p))
+#define gn__store_relaxed(p, v) gn__store((p), (v))
+#define gn__cas(p, expp, v)   gn__atomic_cas((p), (expp), gn__atomic_bits(v), gn__atomic_n(p))
+#define gn__xadd(p, v)        gn__atomic_as(p, gn__atomic_xadd((p), gn__atomic_bits(v), gn__atomic_n(p)))
+#define gn__xchg(p, v)        gn__atomic_as(p, gn__atomic_xchg((p), gn__atomic_bits(v), gn__atomic_n(p)))
+#define gn__load_seq(p)       gn__load(p)
+#define gn__store_seq(p, v)   ((void)gn__xchg((p), (v)))
+#define gn__xadd_seq(p, v)    gn__xadd((p), (v))
+#define gn__or_seq(p, v)      gn__atomic_as(p, gn__atomic_or((p), gn__atomic_bits(v), gn__atomic_n(p)))
+#endif
 #define gn__count(p, v)       gn__store_relaxed((p), gn__load_relaxed(p) + (v))
 
 GN__PRIVATE void gn__cpu_relax(void) {
-#if defined(__x86_64__) || defined(__i386__)
+#if GN__CC_MSVC
+    _mm_pause();
+#elif defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
 #elif defined(__aarch64__)
     __asm__ __volatile__("yield" ::: "memory");

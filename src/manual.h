@@ -8,6 +8,8 @@
        cc -O2 app.c -o app -pthread           (Linux; glibc 2.34+ needs no -pthread)
        x86_64-w64-mingw32-gcc -O2 app.c -o app.exe -lws2_32 -lmswsock -lsynchronization
                                               (Windows x64, MinGW-w64 or clang)
+       cl /O2 /std:c11 app.c                  (Windows x64, MSVC; C++ too; it links
+                                              its libraries by #pragma comment)
 
    CONTENTS
      1. Quick start
@@ -65,6 +67,9 @@
        GN_FUTEX_EMULATED   impl  0     park threads on mutex+condition variable
                                        buckets instead of the OS futex (NetBSD
                                        always does)
+       GN_CC_MSVC          impl  auto  take the path for Microsoft's cl, with no GNU
+                                       extensions (see 15): on under cl, and =1
+                                       forces it on MinGW-w64 gcc or clang (tests)
        GN_NO_VALGRIND      impl  off   do not tell valgrind about coroutine stacks
                                        even when <valgrind/valgrind.h> is present
        GN_FAULT_INJECTION  impl  0     for tests: every I/O system call first asks
@@ -106,6 +111,7 @@
          after a switch point can then read the old thread's variable. Either
          do not hold thread-local state across switch points, or pin the
          coroutine to its thread with gn_pin()/gn_unpin() around that code.
+         (MSVC's /GT stops cl from keeping such addresses across calls.)
        * Never hold a pthread mutex (or any lock that blocks the thread) across
          a switch point; use gn_mutex, which parks the coroutine instead.
 
@@ -389,6 +395,13 @@
      gn_conn_from_fd, no SO_REUSEPORT, no unixgram, "unix" from Windows 10
      1803. The tests run under wine, which
      lacks AF_UNIX, ICMP errors on UDP and symbolic links (those tests skip).
-     The header is GNU C (inline assembly, __atomic builtins): gcc and clang,
-     MinGW-w64 included; MSVC's cl cannot build it, and clang-cl is untested.
+     The header is GNU C (inline assembly, __atomic builtins) for gcc and
+     clang, MinGW-w64 included, with a path for Microsoft's cl on x64
+     (/std:c11 or C++): the _Interlocked intrinsics for atomics, and the
+     context switch as its machine code placed in .text. That path's code
+     runs in the tests under wine, forced on MinGW-w64 (make
+     test-windows-msvc), and clang in MSVC mode checks it as C and C++ (make
+     check-msvc); cl itself has not built it yet. Link without /CETCOMPAT: a
+     hardware shadow stack cannot follow a switch to another stack (true of
+     both paths). clang-cl takes the GNU path and is untested.
 */

@@ -128,7 +128,7 @@ GN__PRIVATE void gn__timers_free(gn__p *p);
 
 /* ---- the current M, errno ------------------------------------------------------
  * Opaque accessors: see runtime.h's invariant.                                      */
-static _Thread_local gn__m *gn__tls_m;
+static GN__THREAD_LOCAL gn__m *gn__tls_m;
 
 GN__PRIVATE GN__OPAQUE gn__m *gn__getm(void) { return gn__tls_m; }
 GN__PRIVATE GN__OPAQUE void gn__setm(gn__m *m) { gn__tls_m = m; }
@@ -142,7 +142,7 @@ GN__PRIVATE gn__g *gn__getg(void) {
 GN__PRIVATE gn__g *gn__signal_curg(void) { return gn__tls_m ? gn__tls_m->curg : NULL; }
 
 GN__PRIVATE uint32_t gn__rand(void) {
-    static _Thread_local uint64_t outside = 0x9E3779B97F4A7C15ull;
+    static GN__THREAD_LOCAL uint64_t outside = 0x9E3779B97F4A7C15ull;
     gn__m *m = gn__getm();
     uint64_t *s = m ? &m->rand : &outside;
     uint64_t x = *s;
@@ -518,15 +518,15 @@ GN__PRIVATE void gn__resetspinning(gn__m *m) {
  * and a caller arriving later sees the stop and backs off. Sequentially
  * consistent, so that neither side can miss the other (Dekker's pattern).         */
 GN__PRIVATE int gn__outside_enter(void) {
-    __atomic_fetch_add(&gn__rt.outside, 1, __ATOMIC_SEQ_CST);
-    if (__atomic_load_n(&gn__rt.live, __ATOMIC_SEQ_CST)) return 1;
-    __atomic_fetch_sub(&gn__rt.outside, 1, __ATOMIC_SEQ_CST);
+    gn__xadd_seq(&gn__rt.outside, 1);
+    if (gn__load_seq(&gn__rt.live)) return 1;
+    gn__xadd_seq(&gn__rt.outside, -1);
     return 0;
 }
-GN__PRIVATE void gn__outside_exit(void) { __atomic_fetch_sub(&gn__rt.outside, 1, __ATOMIC_SEQ_CST); }
+GN__PRIVATE void gn__outside_exit(void) { gn__xadd_seq(&gn__rt.outside, -1); }
 
 GN__PRIVATE void gn__outside_drain(void) {
-    while (__atomic_load_n(&gn__rt.outside, __ATOMIC_SEQ_CST) != 0) gn__os_yield_thread();
+    while (gn__load_seq(&gn__rt.outside) != 0) gn__os_yield_thread();
 }
 
 /* ---- free Gs ------------------------------------------------------------------------*/
@@ -1245,7 +1245,7 @@ GN__PRIVATE void *gn__mstart(void *arg) {
 }
 
 GN__PRIVATE void gn__begin_stop(void) {
-    __atomic_store_n(&gn__rt.live, 0, __ATOMIC_SEQ_CST);
+    gn__store_seq(&gn__rt.live, 0);
     gn__lock(&gn__rt.lock);
     gn__store(&gn__rt.stopping, 1);
     for (gn__m *m = gn__rt.allm; m; m = m->alllink) gn__note_wakeup(&m->park);
@@ -1347,7 +1347,7 @@ GONET_API int gn_run(const gn_config *cfg, void (*fn)(void *), void *arg) {
     }
     gn__rt.main_g = gn__rt.allp[0]->runnext;
     gn__rt.main_started = 1;
-    __atomic_store_n(&gn__rt.live, 1, __ATOMIC_SEQ_CST);
+    gn__store_seq(&gn__rt.live, 1);
     gn__store_relaxed(&gn__rt.now_coarse, gn_now());
     gn__rt.sysmon_on = !(cfg && cfg->sysmon < 0) &&
                        gn__os_thread_start(&gn__rt.sysmon_thread, gn__sysmon, NULL) == 0;

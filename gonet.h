@@ -295,8 +295,9 @@
        The wire: keep-alive and pipelining (responses in order; responses to
      requests already buffered go out together). A strict parser: request
      smuggling shapes (Content-Length with Transfer-Encoding, differing lengths,
-     bad chunk sizes, obs-fold, bare CR), control characters and oversized
-     heads get their 4xx (or 501/505) and a closed connection. An unread body
+     bad chunk sizes, obs-fold, bare CR), control characters, a path with a
+     malformed %-escape and oversized heads get their 4xx (or 501/505) and a
+     closed connection. An unread body
      is drained (up to 256 KiB) or the connection closed, as Go does.
        Cost: an idle keep-alive connection holds no coroutine and no buffer:
      it waits in the poller, which starts a coroutine when bytes arrive; so
@@ -11283,6 +11284,11 @@ GN__PRIVATE void gn__http_set_pathvalues(gn_http_request *r, const gn__pathval *
 /* The request target's escaped path ("/a%20b"), NUL-terminated.                 */
 GN__PRIVATE const char *gn__http_escaped_path(const gn_http_request *r);
 
+/* Percent-decoding (http_mux.c), which the server also uses for the path.       */
+#define GN__UNESCAPE_PATH  0   /* '+' is itself; "%xx" decoded                          */
+#define GN__UNESCAPE_QUERY 1   /* also '+' is a space (form encoding)                   */
+GN__PRIVATE int64_t gn__url_unescape(const char *s, size_t n, char *out, size_t size, int mode);
+
 /* Unix seconds to UTC calendar fields: gmtime_r, which Windows spells
  * _gmtime64_s (with its arguments the other way round).                        */
 GN__PRIVATE void gn__gmtime(int64_t t, struct tm *out) {
@@ -13318,26 +13324,11 @@ GN__PRIVATE void gn__http_conn_unlink(gn__http_conn *hc) {
     if (last) gn__http_server_destroy(s);
 }
 
-/* Decodes the escaped path into dst (size >= len + 1): %XX to bytes.          */
-GN__PRIVATE void gn__http_unescape_path(const char *p, size_t n, char *dst) {
-    size_t j = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (p[i] == '%' && i + 2 < n && GN__HC(p[i + 1], GN__HC_HEX) && GN__HC(p[i + 2], GN__HC_HEX)) {
-            int hi = p[i + 1] <= '9' ? p[i + 1] - '0' : (p[i + 1] | 0x20) - 'a' + 10;
-            int lo = p[i + 2] <= '9' ? p[i + 2] - '0' : (p[i + 2] | 0x20) - 'a' + 10;
-            dst[j++] = (char)(hi * 16 + lo);
-            i += 2;
-        } else {
-            dst[j++] = p[i];
-        }
-    }
-    dst[j] = 0;
-}
-
 /* The request's path and host as C strings: the escaped path, the decoded path
  * and the host, placed at the arena's far end (response headers get the rest),
  * or, for a path too long for that, in an allocation freed after the handler.
- * 0, or GN_ENOMEM.                                                              */
+ * 0, GN_ENOMEM, or GN_EINVAL for a malformed escape in the path ("%zz", a
+ * lone "%"), which Go's server answers with 400 as well.                     */
 GN__PRIVATE int gn__http_prepare(gn__http_conn *hc) {
     gn_http_request *r = &hc->req;
     gn__http_head *h = &r->head;
@@ -13358,7 +13349,11 @@ GN__PRIVATE int gn__http_prepare(gn__http_conn *hc) {
     dst[plen] = 0;
     r->escaped_path = dst;
     dst += plen + 1;
-    gn__http_unescape_path(pp, plen, dst);
+    if (gn__url_unescape(pp, plen, dst, plen + 1, GN__UNESCAPE_PATH) < 0) {
+        GN_FREE(r->heap);
+        r->heap = NULL;
+        return GN_EINVAL;
+    }
     r->path = dst;
     dst += plen + 1;
     if (hlen) memcpy(dst, h->host, hlen);
@@ -13485,8 +13480,10 @@ GN__PRIVATE void gn__http_conn_main(void *arg) {
         w->hc = hc;
         w->clen = -1;
         w->hdrs = GN__HC_RESPH(hc);
-        if (gn__http_prepare(hc) != 0) {
-            gn__http_reply_error(hc, 500);
+        int prc = gn__http_prepare(hc);
+        if (prc != 0) {
+            gn__http_reply_error(hc, prc == GN_EINVAL ? 400 : 500);
+            if (prc == GN_EINVAL) gn__http_linger_close(hc);
             break;
         }
         if (r->body_kind != GN__BODY_NONE) gn__http_deadline(hc, 'r', o->read_timeout);
@@ -13785,9 +13782,7 @@ GONET_API void gn_http_server_free(gn_http_server *s) {
 /* Named wildcards a pattern may have (registration refuses more).               */
 #define GN__MUX_MAX_VALUES 16
 
-/* ---- URL helpers ------------------------------------------------------------------ */
-#define GN__UNESCAPE_PATH  0   /* '+' is itself; "%xx" decoded                          */
-#define GN__UNESCAPE_QUERY 1   /* also '+' is a space (form encoding)                   */
+/* ---- URL helpers (GN__UNESCAPE_PATH and _QUERY are in http.h) --------------------- */
 
 GN__PRIVATE int gn__hexval(int c) {
     if (c >= '0' && c <= '9') return c - '0';

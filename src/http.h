@@ -17,6 +17,11 @@ GN__PRIVATE void gn__http_set_pathvalues(gn_http_request *r, const gn__pathval *
 /* The request target's escaped path ("/a%20b"), NUL-terminated.                 */
 GN__PRIVATE const char *gn__http_escaped_path(const gn_http_request *r);
 
+/* Percent-decoding (http_mux.c), which the server also uses for the path.       */
+#define GN__UNESCAPE_PATH  0   /* '+' is itself; "%xx" decoded                          */
+#define GN__UNESCAPE_QUERY 1   /* also '+' is a space (form encoding)                   */
+GN__PRIVATE int64_t gn__url_unescape(const char *s, size_t n, char *out, size_t size, int mode);
+
 /* Unix seconds to UTC calendar fields: gmtime_r, which Windows spells
  * _gmtime64_s (with its arguments the other way round).                        */
 GN__PRIVATE void gn__gmtime(int64_t t, struct tm *out) {

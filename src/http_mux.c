@@ -53,9 +53,7 @@
 /* Named wildcards a pattern may have (registration refuses more).               */
 #define GN__MUX_MAX_VALUES 16
 
-/* ---- URL helpers ------------------------------------------------------------------ */
-#define GN__UNESCAPE_PATH  0   /* '+' is itself; "%xx" decoded                          */
-#define GN__UNESCAPE_QUERY 1   /* also '+' is a space (form encoding)                   */
+/* ---- URL helpers (GN__UNESCAPE_PATH and _QUERY are in http.h) --------------------- */
 
 GN__PRIVATE int gn__hexval(int c) {
     if (c >= '0' && c <= '9') return c - '0';

@@ -1027,26 +1027,11 @@ GN__PRIVATE void gn__http_conn_unlink(gn__http_conn *hc) {
     if (last) gn__http_server_destroy(s);
 }
 
-/* Decodes the escaped path into dst (size >= len + 1): %XX to bytes.          */
-GN__PRIVATE void gn__http_unescape_path(const char *p, size_t n, char *dst) {
-    size_t j = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (p[i] == '%' && i + 2 < n && GN__HC(p[i + 1], GN__HC_HEX) && GN__HC(p[i + 2], GN__HC_HEX)) {
-            int hi = p[i + 1] <= '9' ? p[i + 1] - '0' : (p[i + 1] | 0x20) - 'a' + 10;
-            int lo = p[i + 2] <= '9' ? p[i + 2] - '0' : (p[i + 2] | 0x20) - 'a' + 10;
-            dst[j++] = (char)(hi * 16 + lo);
-            i += 2;
-        } else {
-            dst[j++] = p[i];
-        }
-    }
-    dst[j] = 0;
-}
-
 /* The request's path and host as C strings: the escaped path, the decoded path
  * and the host, placed at the arena's far end (response headers get the rest),
  * or, for a path too long for that, in an allocation freed after the handler.
- * 0, or GN_ENOMEM.                                                              */
+ * 0, GN_ENOMEM, or GN_EINVAL for a malformed escape in the path ("%zz", a
+ * lone "%"), which Go's server answers with 400 as well.                     */
 GN__PRIVATE int gn__http_prepare(gn__http_conn *hc) {
     gn_http_request *r = &hc->req;
     gn__http_head *h = &r->head;
@@ -1067,7 +1052,11 @@ GN__PRIVATE int gn__http_prepare(gn__http_conn *hc) {
     dst[plen] = 0;
     r->escaped_path = dst;
     dst += plen + 1;
-    gn__http_unescape_path(pp, plen, dst);
+    if (gn__url_unescape(pp, plen, dst, plen + 1, GN__UNESCAPE_PATH) < 0) {
+        GN_FREE(r->heap);
+        r->heap = NULL;
+        return GN_EINVAL;
+    }
     r->path = dst;
     dst += plen + 1;
     if (hlen) memcpy(dst, h->host, hlen);
@@ -1194,8 +1183,10 @@ GN__PRIVATE void gn__http_conn_main(void *arg) {
         w->hc = hc;
         w->clen = -1;
         w->hdrs = GN__HC_RESPH(hc);
-        if (gn__http_prepare(hc) != 0) {
-            gn__http_reply_error(hc, 500);
+        int prc = gn__http_prepare(hc);
+        if (prc != 0) {
+            gn__http_reply_error(hc, prc == GN_EINVAL ? 400 : 500);
+            if (prc == GN_EINVAL) gn__http_linger_close(hc);
             break;
         }
         if (r->body_kind != GN__BODY_NONE) gn__http_deadline(hc, 'r', o->read_timeout);

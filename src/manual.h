@@ -295,8 +295,9 @@
        The wire: keep-alive and pipelining (responses in order; responses to
      requests already buffered go out together). A strict parser: request
      smuggling shapes (Content-Length with Transfer-Encoding, differing lengths,
-     bad chunk sizes, obs-fold, bare CR), control characters and oversized
-     heads get their 4xx (or 501/505) and a closed connection. An unread body
+     bad chunk sizes, obs-fold, bare CR), control characters, a path with a
+     malformed %-escape and oversized heads get their 4xx (or 501/505) and a
+     closed connection. An unread body
      is drained (up to 256 KiB) or the connection closed, as Go does.
        Cost: an idle keep-alive connection holds no coroutine and no buffer:
      it waits in the poller, which starts a coroutine when bytes arrive; so

@@ -2663,6 +2663,14 @@ TEST reject_te_on_http10(void) {
     return reject("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 0, 400, 0, 0);
 }
 TEST reject_bad_request_line(void) { return reject("GET  / HTTP/1.1\r\nHost: t\r\n\r\n", 0, 400, 0, 0); }
+/* A '%' not followed by two hex digits: the path cannot be decoded (Go: 400). */
+TEST reject_bad_escape_in_path(void) {
+    CHECK_CALL(reject("GET /a%zz HTTP/1.1\r\nHost: t\r\n\r\n", 0, 400, 0, 0));
+    CHECK_CALL(reject("GET /a%4 HTTP/1.1\r\nHost: t\r\n\r\n", 0, 400, 0, 0));
+    CHECK_CALL(reject("GET /a% HTTP/1.1\r\nHost: t\r\n\r\n", 0, 400, 0, 0));
+    CHECK_CALL(reject("GET /ok%2?q=%zz HTTP/1.1\r\nHost: t\r\n\r\n", 0, 400, 0, 0));
+    PASS();
+}
 
 /* ==== timeouts ========================================================================================= */
 
@@ -4446,6 +4454,7 @@ SUITE(rejections) {
     RUN_TEST(reject_expect_other);
     RUN_TEST(reject_nul_in_target);
     RUN_TEST(reject_bad_request_line);
+    RUN_TEST(reject_bad_escape_in_path);
     RUN_TEST(reject_te_on_http10);
 }
 

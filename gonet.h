@@ -2328,9 +2328,29 @@ static inline int gn__sys_ppoll(struct pollfd *pf, nfds_t n, const struct timesp
     return ppoll(pf, n, ts, NULL);
 }
 #endif
-static inline int gn__sys_pipe(int p[2]) {
+/* A non-blocking, close-on-exec pipe (the pollers' wake-up, the signal pipe):
+ * 0, or -1 and errno. pipe2 on Linux and the BSDs; macOS has none, so there
+ * pipe and fcntl, where a fork on another thread between the calls may leak
+ * the pipe into a program the child execs (harmless to us: this process keeps
+ * its ends).                                                                  */
+static inline int gn__sys_pipe_nb(int p[2]) {
     GN__SYS_FAULT(GN__SYS_WAKE_OPEN, -1);
-    return pipe(p);
+#if GN__OS_LINUX || GN__OS_BSD
+    return pipe2(p, O_CLOEXEC | O_NONBLOCK);
+#else
+    if (pipe(p) != 0) return -1;
+    for (int i = 0; i < 2; i++) {
+        int fl = fcntl(p[i], F_GETFL);
+        if (fl < 0 || fcntl(p[i], F_SETFL, fl | O_NONBLOCK) != 0 || fcntl(p[i], F_SETFD, FD_CLOEXEC) != 0) {
+            int e = errno;
+            close(p[0]);
+            close(p[1]);
+            errno = e;
+            return -1;
+        }
+    }
+    return 0;
+#endif
 }
 static inline ssize_t gn__sys_wake_write(int fd, const void *buf, size_t n) {
     GN__SYS_FAULT(GN__SYS_WAKE_WRITE, fd);
@@ -2741,7 +2761,8 @@ GN__PRIVATE void gn__os_thread_stack(char **lo, size_t *size) {
 #  pragma comment(lib, "synchronization")
 #endif
 
-/* Keeps errno and the thread's last-error value across an OS call.            */
+/* Keeps errno and the thread's last-error value across an OS call (the later
+ * Windows parts use it too: net_windows.c, poll_iocp.c).                      */
 #define GN__OS_KEEP_BEGIN { int gn__saved_errno = errno; DWORD gn__saved_lasterr = GetLastError();
 #define GN__OS_KEEP_END   errno = gn__saved_errno; SetLastError(gn__saved_lasterr); }
 
@@ -3033,9 +3054,6 @@ GN__PRIVATE int gn__os_ncpu(void) {
 
 /* Windows has no SIGQUIT: the coroutine dump is on demand only (gn_dump).       */
 GN__PRIVATE int gn__os_quit_hook(void (*fn)(void)) { return fn ? GN_ENOSYS : 0; }
-
-#undef GN__OS_KEEP_BEGIN
-#undef GN__OS_KEEP_END
 
 #endif /* GN__OS_WINDOWS */
 /* ==== end src/os_windows.c ==== */
@@ -3850,6 +3868,25 @@ GN__PRIVATE void gn__stack_shutdown(void) {
  * running coroutine's guard page is reported with the coroutine's id; any other
  * fault goes to the previous handler (or the default action) unchanged.
  * Windows has its own version below.                                            */
+/* Writes s to stderr with no lock and no allocation: in a fault handler.     */
+GN__PRIVATE void gn__write_str(const char *s);   /* per OS, below */
+GN__PRIVATE gn__g *gn__signal_curg(void);
+
+GN__PRIVATE void gn__write_u64(uint64_t v) {
+    char buf[24], *p = buf + sizeof buf;
+    *--p = 0;
+    do { *--p = (char)('0' + v % 10); v /= 10; } while (v);
+    gn__write_str(p);
+}
+
+GN__PRIVATE void gn__overflow_report(const gn__g *g) {
+    gn__write_str("gonet: stack overflow in coroutine ");
+    gn__write_u64((uint64_t)g->id);
+    gn__write_str(" (stack ");
+    gn__write_u64((uint64_t)g->stack_size);
+    gn__write_str(" bytes; raise gn_config.stack_size or gn_go_opts.stack_size)\n");
+}
+
 #if GN__OS_POSIX
 #define GN__ALTSTACK_SIZE (64 * 1024)
 
@@ -3866,24 +3903,12 @@ GN__PRIVATE void gn__write_str(const char *s) {
     }
 }
 
-GN__PRIVATE void gn__write_u64(uint64_t v) {
-    char buf[24], *p = buf + sizeof buf;
-    *--p = 0;
-    do { *--p = (char)('0' + v % 10); v /= 10; } while (v);
-    gn__write_str(p);
-}
-
-GN__PRIVATE gn__g *gn__signal_curg(void);
 
 GN__PRIVATE void gn__overflow_handler(int sig, siginfo_t *info, void *uctx) {
     gn__g *g = gn__signal_curg();
     char *addr = (char *)info->si_addr;
     if (g && g->guarded && addr >= g->map_lo && addr < g->stack_lo) {
-        gn__write_str("gonet: stack overflow in coroutine ");
-        gn__write_u64((uint64_t)g->id);
-        gn__write_str(" (stack ");
-        gn__write_u64((uint64_t)g->stack_size);
-        gn__write_str(" bytes; raise gn_config.stack_size or gn_go_opts.stack_size)\n");
+        gn__overflow_report(g);
     }
     /* Hand the fault on: restore the previous disposition and let the faulting
      * instruction run again.                                                     */
@@ -3970,14 +3995,6 @@ GN__PRIVATE void gn__write_str(const char *s) {
     WriteFile(GetStdHandle(STD_ERROR_HANDLE), s, (DWORD)strlen(s), &w, NULL);
 }
 
-GN__PRIVATE void gn__write_u64(uint64_t v) {
-    char buf[24], *p = buf + sizeof buf;
-    *--p = 0;
-    do { *--p = (char)('0' + v % 10); v /= 10; } while (v);
-    gn__write_str(p);
-}
-
-GN__PRIVATE gn__g *gn__signal_curg(void);
 
 GN__PRIVATE LONG WINAPI gn__overflow_handler(EXCEPTION_POINTERS *ep) {
     EXCEPTION_RECORD *er = ep->ExceptionRecord;
@@ -3994,11 +4011,7 @@ GN__PRIVATE LONG WINAPI gn__overflow_handler(EXCEPTION_POINTERS *ep) {
         hi = g->stack_lo;
     }
     if (addr >= g->map_lo && addr < hi) {
-        gn__write_str("gonet: stack overflow in coroutine ");
-        gn__write_u64((uint64_t)g->id);
-        gn__write_str(" (stack ");
-        gn__write_u64((uint64_t)g->stack_size);
-        gn__write_str(" bytes; raise gn_config.stack_size or gn_go_opts.stack_size)\n");
+        gn__overflow_report(g);
         TerminateProcess(GetCurrentProcess(), (UINT)er->ExceptionCode);
     }
     return EXCEPTION_CONTINUE_SEARCH;
@@ -4213,6 +4226,14 @@ GN__PRIVATE int gn__pd_wait(gn__pd *pd, int mode) {
     return old == GN__PD_READY ? 0 : gn__pd_check(pd, mode);
 }
 
+/* Takes back a spawn armed by gn__pd_spawn_on_read: 1 if it had not fired.   */
+GN__PRIVATE int gn__pd_spawn_cancel(gn__pd *pd) {
+    uintptr_t sp = GN__PD_SPAWN;
+    if (!gn__cas(&pd->rg, &sp, (uintptr_t)0)) return 0;
+    gn__xadd(&gn__pds.waiters, -1);
+    return 1;
+}
+
 /* Arms pd so that readiness (or a deadline or close) starts fn(arg) in a new
  * coroutine, and returns 0; the caller's coroutine may then end. Returns 1 if
  * the fd is already readable (nothing armed: read now), or the error that
@@ -4236,13 +4257,7 @@ GN__PRIVATE int gn__pd_spawn_on_read(gn__pd *pd, void (*fn)(void *), void *arg) 
     }
     gn__netpoll_interest(pd);
     /* A deadline or close that landed before SPAWN was visible woke nobody.     */
-    if ((err = gn__pd_check(pd, 'r')) != 0) {
-        uintptr_t sp = GN__PD_SPAWN;
-        if (gn__cas(&pd->rg, &sp, (uintptr_t)0)) {
-            gn__xadd(&gn__pds.waiters, -1);
-            return err;
-        }
-    }
+    if ((err = gn__pd_check(pd, 'r')) != 0 && gn__pd_spawn_cancel(pd)) return err;
     return 0;
 }
 
@@ -4615,16 +4630,7 @@ GN__PRIVATE int gn__netpoll_init(void) {
     gn__pp.wakefd[0] = gn__pp.wakefd[1] = fd;
 #else
     int p[2];
-    if (gn__sys_pipe(p) != 0) return gn__err_from_errno(errno);
-    for (int i = 0; i < 2; i++) {
-        int fl = fcntl(p[i], F_GETFL);
-        if (fl < 0 || fcntl(p[i], F_SETFL, fl | O_NONBLOCK) != 0 || fcntl(p[i], F_SETFD, FD_CLOEXEC) != 0) {
-            int err = gn__err_from_errno(errno);
-            gn__sys_close(p[0]);
-            gn__sys_close(p[1]);
-            return err;
-        }
-    }
+    if (gn__sys_pipe_nb(p) != 0) return gn__err_from_errno(errno);
     gn__pp.wakefd[0] = p[0];
     gn__pp.wakefd[1] = p[1];
 #endif
@@ -4934,21 +4940,13 @@ GN__PRIVATE int gn__netpoll_init(void) {
     EV_SET(&ev, GN__KQ_WAKE_IDENT, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
 #else
     int p[2];
-    if (pipe(p) != 0) {
+    if (gn__sys_pipe_nb(p) != 0) {
         int err = gn__err_from_errno(errno);
         gn__netpoll_fini();
         return err;
     }
     gn__kq.wakefd[0] = p[0];
     gn__kq.wakefd[1] = p[1];
-    for (int i = 0; i < 2; i++) {
-        int fl = fcntl(p[i], F_GETFL);
-        if (fl < 0 || fcntl(p[i], F_SETFL, fl | O_NONBLOCK) != 0 || fcntl(p[i], F_SETFD, FD_CLOEXEC) != 0) {
-            int err = gn__err_from_errno(errno);
-            gn__netpoll_fini();
-            return err;
-        }
-    }
     /* Level-triggered: bytes left behind by a short drain report again.       */
     EV_SET(&ev, p[0], EVFILT_READ, EV_ADD, 0, 0, (void *)GN__KQ_WAKE_TAG);
 #endif
@@ -5229,12 +5227,10 @@ static inline void gn__netpoll_interest(gn__pd *pd) { (void)pd; }
 GN__PRIVATE void gn__netpoll_break(void) {
     uint32_t z = 0;
     if (!gn__cas(&gn__iocp.wake_pending, &z, 1)) return;
-    int saved = errno;   /* callable from a coroutine: keep its error state */
-    DWORD lasterr = GetLastError();
+    GN__OS_KEEP_BEGIN   /* callable from a coroutine: keep its error state */
     if (!PostQueuedCompletionStatus(gn__iocp.port, 0, GN__IOCP_WAKE_KEY, NULL))
         gn__store(&gn__iocp.wake_pending, 0);
-    SetLastError(lasterr);
-    errno = saved;
+    GN__OS_KEEP_END
 }
 
 /* Associates socket s (of family, 0 if unknown) with the port. *skip says
@@ -5250,15 +5246,6 @@ GN__PRIVATE int gn__iocp_arm(SOCKET s, int family, int *skip) {
     return 0;
 }
 
-/* pd->fd holds the SOCKET truncated to int: handles are 32-bit significant on
- * 64-bit Windows, and sign extension gives the handle back.                    */
-GN__PRIVATE int gn__netpoll_arm(gn__pd *pd) {
-    int skip;
-    return gn__iocp_arm((SOCKET)(intptr_t)pd->fd, 0, &skip);
-}
-
-GN__PRIVATE void gn__netpoll_disarm(gn__pd *pd) { (void)pd; }
-
 GN__PRIVATE int gn__netpoll(int64_t delay, gn__glist *out) {
     OVERLAPPED_ENTRY evs[128];
     ULONG n = 0;
@@ -5267,11 +5254,10 @@ GN__PRIVATE int gn__netpoll(int64_t delay, gn__glist *out) {
     else if (delay == 0) ms = 0;
     else if (delay >= GN_HOUR) ms = (DWORD)(GN_HOUR / GN_MILLISECOND);   /* wake now and then */
     else ms = (DWORD)((delay + GN_MILLISECOND - 1) / GN_MILLISECOND);
-    int saved = errno;
-    DWORD lasterr = GetLastError();
-    BOOL ok = GetQueuedCompletionStatusEx(gn__iocp.port, evs, 128, &n, ms, FALSE);
-    SetLastError(lasterr);
-    errno = saved;
+    BOOL ok;
+    GN__OS_KEEP_BEGIN
+    ok = GetQueuedCompletionStatusEx(gn__iocp.port, evs, 128, &n, ms, FALSE);
+    GN__OS_KEEP_END
     if (!ok) return 0;   /* timed out (or the port is gone at shutdown) */
     int before = out->n;
     for (ULONG i = 0; i < n; i++) {
@@ -6221,10 +6207,8 @@ GN__PRIVATE gn__g *gn__newg(gn__p *p, void (*fn)(void *), void *arg, size_t stac
     if (size < 8192) size = 8192;
     int default_size = gn__round_page(size + GN__G_SPACE) == gn__round_page(gn__rt.stack_size + GN__G_SPACE);
     gn__g *g = NULL;
-    if (default_size) {
-        gn__m *m = p ? NULL : gn__getm();
-        g = m && m->gspare.n ? gn__glist_pop(&m->gspare) : gn__gfget(p);
-    }
+    gn__m *m = gn__getm();   /* once: it is opaque, a call each time */
+    if (default_size) g = !p && m && m->gspare.n ? gn__glist_pop(&m->gspare) : gn__gfget(p);
     if (g) {
 #if GN__ASAN
         __asan_unpoison_memory_region(g->stack_lo, g->stack_size);
@@ -6240,8 +6224,7 @@ GN__PRIVATE gn__g *gn__newg(gn__p *p, void (*fn)(void *), void *arg, size_t stac
     g->param = NULL;
     g->select_done = 0;
     gn__store_relaxed(&g->wait_reason, (const char *)NULL);
-    gn__g *parent = gn__getg();
-    g->parent_id = parent ? parent->id : 0;
+    g->parent_id = m && m->curg ? m->curg->id : 0;
     gn__ctx_init(&g->ctx, g->stack_lo, g->stack_size, gn__g_main);
     if (p) {
         if (p->goid_next == p->goid_end) {
@@ -6497,13 +6480,13 @@ GN__PRIVATE int gn__retake(int64_t now) {
     return n;
 }
 
-/* dump.c: the SIGQUIT path. The handler only flags the request and wakes sysmon,
- * which writes the dump: a signal handler can neither lock nor allocate.          */
+/* dump.c: the SIGQUIT path. The handler only flags the request; sysmon sees it
+ * within a round (10 ms at most) and writes the dump. A signal handler can
+ * neither lock nor allocate, and waking sysmon's note could lock: the portable
+ * futex (GN_FUTEX_EMULATED, NetBSD) takes a mutex, which the interrupted
+ * thread may hold.                                                            */
 GN__PRIVATE void gn__dump_to_stderr(void);
-GN__PRIVATE void gn__dump_request(void) {
-    gn__store_relaxed(&gn__rt.dump_pending, 1);
-    gn__note_wakeup(&gn__rt.sysmon_note);
-}
+GN__PRIVATE void gn__dump_request(void) { gn__store_relaxed(&gn__rt.dump_pending, 1); }
 
 GN__PRIVATE void *gn__sysmon(void *arg) {
     (void)arg;
@@ -9114,13 +9097,7 @@ GN__PRIVATE int gn__fd_watch(gn__fd *f, void (*fn)(void *), void *arg) {
     gn__store_relaxed(&f->drained, 0u);
     return gn__pd_spawn_on_read(f->pd, fn, arg);
 }
-GN__PRIVATE int gn__fd_unwatch(gn__fd *f) {
-    gn__pd *pd = f->pd;
-    uintptr_t sp = GN__PD_SPAWN;
-    if (!pd || !gn__cas(&pd->rg, &sp, (uintptr_t)0)) return 0;
-    gn__xadd(&gn__pds.waiters, -1);
-    return 1;
-}
+GN__PRIVATE int gn__fd_unwatch(gn__fd *f) { return f->pd ? gn__pd_spawn_cancel(f->pd) : 0; }
 /* shutdown wakes a blocked reader (end of file) and writer (EPIPE) by itself. */
 GN__PRIVATE void gn__fd_cut(gn__fd *f) {
     int saved = errno;
@@ -9268,7 +9245,6 @@ typedef char gn__iov_is_wsabuf[(sizeof(gn__iov) == sizeof(WSABUF) &&
 typedef struct gn__fd {
     gn__sock  fd;
     int       family, type;         /* AF_*, SOCK_STREAM / SOCK_DGRAM              */
-    int       is_socket;            /* always 1: only sockets are wrapped          */
     gn__pd   *pd;
     uint32_t  refs;                 /* atomic: the owner's + one per operation     */
     uint32_t  closed;               /* atomic                                       */
@@ -9287,11 +9263,9 @@ typedef struct gn__fd {
 GN__PRIVATE int gn__sock_error(void) { return gn__err_from_wsa(WSAGetLastError()); }
 
 GN__PRIVATE void gn__sock_close(gn__sock s) {
-    int saved = errno;
-    DWORD lasterr = GetLastError();
+    GN__OS_KEEP_BEGIN
     closesocket(s);
-    SetLastError(lasterr);
-    errno = saved;
+    GN__OS_KEEP_END
 }
 
 /* AcceptEx and ConnectEx are looked up at run time (mswsock's exports only
@@ -9312,7 +9286,6 @@ GN__PRIVATE int gn__fd_init(gn__fd *f, gn__sock fd, int family, int type) {
     f->fd = fd;
     f->family = family;
     f->type = type;
-    f->is_socket = 1;
     f->refs = 1;
     f->io = gn__iocp_sock_new();
     if (!f->io) return GN_ENOMEM;
@@ -9677,36 +9650,30 @@ GN__PRIVATE int gn__fd_watch(gn__fd *f, void (*fn)(void *), void *arg) {
 }
 
 /* The probe stays in flight: the next read waits for it, or the next park reuses it. */
-GN__PRIVATE int gn__fd_unwatch(gn__fd *f) {
-    uintptr_t sp = GN__PD_SPAWN;
-    if (!gn__cas(&f->pd->rg, &sp, (uintptr_t)0)) return 0;
-    gn__xadd(&gn__pds.waiters, -1);
-    return 1;
-}
+GN__PRIVATE int gn__fd_unwatch(gn__fd *f) { return gn__pd_spawn_cancel(f->pd); }
 
 /* shutdown alone leaves an overlapped read pending (Windows completes it only
  * when the peer ends): cancel what is in flight, and its waiter returns as it
  * would after a POSIX shutdown.                                               */
 GN__PRIVATE void gn__fd_cut(gn__fd *f) {
-    DWORD lasterr = GetLastError();
+    GN__OS_KEEP_BEGIN
     shutdown(f->fd, SD_BOTH);
     CancelIoEx((HANDLE)f->fd, NULL);
-    SetLastError(lasterr);
+    GN__OS_KEEP_END
 }
 
 GN__PRIVATE int gn__fd_hung_up(gn__fd *f) {
     if (gn__load(&f->closed) || gn__load(&f->pd->hup) || gn__load(&f->pd->closing)) return 1;
     if (f->type != SOCK_STREAM) return 0;
-    int saved = errno;
-    DWORD lasterr = GetLastError();
+    int gone;
+    GN__OS_KEEP_BEGIN
     fd_set rs;
     FD_ZERO(&rs);
     FD_SET(f->fd, &rs);
     struct timeval tv = {0, 0};
     u_long avail = 0;
-    int gone = select(0, &rs, NULL, NULL, &tv) > 0 && (ioctlsocket(f->fd, FIONREAD, &avail) != 0 || avail == 0);
-    SetLastError(lasterr);
-    errno = saved;
+    gone = select(0, &rs, NULL, NULL, &tv) > 0 && (ioctlsocket(f->fd, FIONREAD, &avail) != 0 || avail == 0);
+    GN__OS_KEEP_END
     if (gone) gn__store(&f->pd->hup, 1u);
     return gone;
 }
@@ -10516,6 +10483,118 @@ GONET_API int gn_join_group(gn_conn *c, const char *group, const char *ifname) {
 GONET_API int gn_leave_group(gn_conn *c, const char *group, const char *ifname) { return gn__group(c, group, ifname, 0); }
 /* ==== end src/net.c ==== */
 
+/* ==== begin src/signal_table.c ==== */
+/* signal_table.c — what signal.c (POSIX) and signal_windows.c share: which
+ * channels watch which signals, under the lock that also guards each system's
+ * dispositions, and the delivery of one signal to its watchers.
+ *
+ * >>signal-table                                                                 */
+
+/* The highest signal number the system has. FreeBSD and DragonFly number
+ * their real-time signals up to 126, past NSIG (32 there: the old signals
+ * only); _SIG_MAXSIG counts them all. Elsewhere NSIG - 1: 64 on Linux, 63
+ * on NetBSD, 32 on OpenBSD, 31 on macOS. Windows: the C library's numbers,
+ * of which only SIGINT and SIGTERM can be delivered (signal_windows.c).     */
+#if GN__OS_WINDOWS
+#  define GN__SIG_MAX 64
+#elif defined(_SIG_MAXSIG)
+#  define GN__SIG_MAX _SIG_MAXSIG
+#elif defined(_NSIG)
+#  define GN__SIG_MAX (_NSIG - 1)
+#else
+#  define GN__SIG_MAX (NSIG - 1)
+#endif
+/* Sets of signals: 32-bit words, lock-free everywhere, also where 64-bit
+ * atomics are not (signal.c's pending set is one).                          */
+#define GN__SIG_WORDS ((GN__SIG_MAX + 31) / 32)
+#define GN__SIG_WORD(s) ((unsigned)((s) - 1) / 32u)
+#define GN__SIG_BIT(s)  (1u << ((unsigned)((s) - 1) % 32u))
+
+enum { GN__SIG_DEFAULT = 0, GN__SIG_CATCH, GN__SIG_IGNORE };
+
+typedef struct gn__sigwatch {
+    gn_chan  *c;
+    uint32_t  want[GN__SIG_WORDS];
+} gn__sigwatch;
+
+static struct {
+    uint32_t      lock;   /* the table and each system's dispositions            */
+    gn__sigwatch *w;      /* the channels that watch something                  */
+    int           nw, cw;
+} gn__sigt;
+
+/* The rest under the lock.                                                     */
+GN__PRIVATE int gn__sig_find(gn_chan *c) {
+    for (int i = 0; i < gn__sigt.nw; i++)
+        if (gn__sigt.w[i].c == c) return i;
+    return -1;
+}
+
+GN__PRIVATE void gn__sig_remove_at(int i) { gn__sigt.w[i] = gn__sigt.w[--gn__sigt.nw]; }
+
+GN__PRIVATE int gn__sig_watched(int s) {
+    for (int i = 0; i < gn__sigt.nw; i++)
+        if (gn__sigt.w[i].want[GN__SIG_WORD(s)] & GN__SIG_BIT(s)) return 1;
+    return 0;
+}
+
+/* No channel watches s any more; drops the watchers left with nothing.       */
+GN__PRIVATE void gn__sig_unwatch_all(int s) {
+    for (int i = gn__sigt.nw - 1; i >= 0; i--) {
+        uint32_t *want = gn__sigt.w[i].want;
+        want[GN__SIG_WORD(s)] &= ~GN__SIG_BIT(s);
+        int empty = 1;
+        for (int k = 0; k < GN__SIG_WORDS; k++) empty &= want[k] == 0;
+        if (empty) gn__sig_remove_at(i);
+    }
+}
+
+/* c watches s too. 0 or GN_ENOMEM.                                            */
+GN__PRIVATE int gn__sig_watch(gn_chan *c, int s) {
+    int i = gn__sig_find(c);
+    if (i < 0) {
+        if (gn__sigt.nw == gn__sigt.cw) {
+            int cap = gn__sigt.cw ? gn__sigt.cw * 2 : 8;
+            gn__sigwatch *w = (gn__sigwatch *)GN_REALLOC(gn__sigt.w, (size_t)cap * sizeof *w);
+            if (!w) return GN_ENOMEM;
+            gn__sigt.w = w;
+            gn__sigt.cw = cap;
+        }
+        i = gn__sigt.nw++;
+        memset(&gn__sigt.w[i], 0, sizeof gn__sigt.w[i]);
+        gn__sigt.w[i].c = c;
+    }
+    gn__sigt.w[i].want[GN__SIG_WORD(s)] |= GN__SIG_BIT(s);
+    return 0;
+}
+
+/* Sends s to every channel that watches it; 1 if there was one. A full or
+ * closed channel drops it, as Go's does.                                     */
+GN__PRIVATE int gn__sig_send(int s) {
+    int sent = 0;
+    for (int i = 0; i < gn__sigt.nw; i++) {
+        if (gn__sigt.w[i].want[GN__SIG_WORD(s)] & GN__SIG_BIT(s)) {
+            gn_chan_try_send(gn__sigt.w[i].c, &s);
+            sent = 1;
+        }
+    }
+    return sent;
+}
+
+/* At the end of a run: no watchers.                                           */
+GN__PRIVATE void gn__sig_forget_all(void) {
+    GN_FREE(gn__sigt.w);
+    gn__sigt.w = NULL;
+    gn__sigt.nw = gn__sigt.cw = 0;
+}
+
+/* Holds the runtime open for a caller outside it (see sched.c); 0 if none runs. */
+GN__PRIVATE int gn__sig_enter(int *outside) {
+    *outside = gn__getm() == NULL;
+    return *outside ? gn__outside_enter() : 1;
+}
+/* ==== end src/signal_table.c ==== */
+
 /* ==== begin src/signal.c ==== */
 /* signal.c — signals on channels (Go's os/signal): a handler that only marks
  * the signal pending and pokes a pipe, and a coroutine that delivers.
@@ -10559,32 +10638,7 @@ GONET_API int gn_leave_group(gn_conn *c, const char *group, const char *ifname) 
  * >>signal                                                                        */
 #if GN__OS_POSIX   /* Windows: signal_windows.c */
 
-/* The highest signal number the system has. FreeBSD and DragonFly number
- * their real-time signals up to 126, past NSIG (32 there: the old signals
- * only); _SIG_MAXSIG counts them all. Elsewhere NSIG - 1: 64 on Linux, 63
- * on NetBSD, 32 on OpenBSD, 31 on macOS.                                   */
-#if defined(_SIG_MAXSIG)
-#  define GN__SIG_MAX _SIG_MAXSIG
-#elif defined(_NSIG)
-#  define GN__SIG_MAX (_NSIG - 1)
-#else
-#  define GN__SIG_MAX (NSIG - 1)
-#endif
-/* The pending and wanted sets: 32-bit words, lock-free everywhere, also where
- * 64-bit atomics are not.                                                   */
-#define GN__SIG_WORDS ((GN__SIG_MAX + 31) / 32)
-
-enum { GN__SIG_DEFAULT = 0, GN__SIG_CATCH, GN__SIG_IGNORE };
-
-typedef struct gn__sigwatch {
-    gn_chan  *c;
-    uint32_t  want[GN__SIG_WORDS];
-} gn__sigwatch;
-
-static struct {
-    uint32_t         lock;         /* everything down to pd                          */
-    gn__sigwatch    *w;            /* the channels that watch something              */
-    int              nw, cw;
+static struct {   /* under gn__sigt.lock, down to pd (see signal_table.c)          */
     unsigned char    state[GN__SIG_MAX + 1];    /* GN__SIG_*                         */
     struct sigaction saved[GN__SIG_MAX + 1];    /* what we replaced, while state != 0 */
     gn__pd          *pd;           /* the watcher's, while it exists in this run    */
@@ -10594,9 +10648,6 @@ static struct {
     int              wfd;          /* atomic: read by the handler                   */
     uint32_t         pending[GN__SIG_WORDS];   /* atomic: caught, not yet delivered  */
 } gn__sig;
-
-#define GN__SIG_WORD(s) ((unsigned)((s) - 1) / 32u)
-#define GN__SIG_BIT(s)  (1u << ((unsigned)((s) - 1) % 32u))
 
 /* 1 if signo may be watched or ignored (see api_signal.h for why not).       */
 GN__PRIVATE int gn__sig_valid(int s) {
@@ -10631,14 +10682,10 @@ GN__PRIVATE void gn__sig_dispatch(void) {
     uint32_t got[GN__SIG_WORDS], any = 0;
     for (int i = 0; i < GN__SIG_WORDS; i++) any |= got[i] = gn__xchg(&gn__sig.pending[i], 0u);
     if (!any) return;
-    gn__lock(&gn__sig.lock);
-    for (int s = 1; s <= GN__SIG_MAX; s++) {
-        if (!(got[GN__SIG_WORD(s)] & GN__SIG_BIT(s))) continue;
-        for (int i = 0; i < gn__sig.nw; i++)
-            if (gn__sig.w[i].want[GN__SIG_WORD(s)] & GN__SIG_BIT(s))
-                gn_chan_try_send(gn__sig.w[i].c, &s);   /* full or closed: dropped */
-    }
-    gn__unlock(&gn__sig.lock);
+    gn__lock(&gn__sigt.lock);
+    for (int s = 1; s <= GN__SIG_MAX; s++)
+        if (got[GN__SIG_WORD(s)] & GN__SIG_BIT(s)) gn__sig_send(s);
+    gn__unlock(&gn__sigt.lock);
 }
 
 GN__PRIVATE void gn__sig_drain(int fd) {
@@ -10662,34 +10709,13 @@ GN__PRIVATE void gn__sig_watcher(void *arg) {
 
 GN__PRIVATE void gn__sig_restore(int s);
 
-/* A non-blocking, close-on-exec pipe: 0, or -1 and errno. macOS has no pipe2;
- * a fork on another thread between its two calls may leak the pipe into a
- * program the child execs (harmless to us: this process keeps its ends).    */
-GN__PRIVATE int gn__sig_pipe(int p[2]) {
-#if GN__OS_DARWIN
-    if (pipe(p) != 0) return -1;
-    for (int i = 0; i < 2; i++) {
-        if (fcntl(p[i], F_SETFL, O_NONBLOCK) != 0 || fcntl(p[i], F_SETFD, FD_CLOEXEC) != 0) {
-            int e = errno;
-            close(p[0]);
-            close(p[1]);
-            errno = e;
-            return -1;
-        }
-    }
-    return 0;
-#else
-    return pipe2(p, O_CLOEXEC | O_NONBLOCK);
-#endif
-}
-
 /* In the child of a fork, which has only the forking thread (whose state the
  * lock may be left in): what exec would do. Async-signal-safe.               */
 GN__PRIVATE void gn__sig_atfork_child(void) {
-    gn__sig.lock = 0;
+    gn__sigt.lock = 0;
     for (int s = 1; s <= GN__SIG_MAX; s++)
         if (gn__sig.state[s] == GN__SIG_CATCH) gn__sig_restore(s);
-    gn__sig.nw = 0;        /* the table's memory is the parent's copy: kept, reused */
+    gn__sigt.nw = 0;       /* the table's memory is the parent's copy: kept, reused */
     gn__sig.pd = NULL;     /* a run, if any, does not go on in the child            */
 }
 
@@ -10704,7 +10730,7 @@ GN__PRIVATE int gn__sig_start(void) {
     pid_t pid = getpid();
     if (gn__sig.pipe_pid != pid) {
         int p[2];
-        if (gn__sig_pipe(p) != 0) return gn__err_from_errno(errno);
+        if (gn__sys_pipe_nb(p) != 0) return gn__err_from_errno(errno);
         gn__sig.rfd = p[0];
         gn__store(&gn__sig.wfd, p[1]);
         gn__sig.pipe_pid = pid;
@@ -10731,23 +10757,7 @@ GN__PRIVATE int gn__sig_start(void) {
     return 0;
 }
 
-/* ---- the table and the dispositions (all under the lock) ------------------------- */
-GN__PRIVATE int gn__sig_find(gn_chan *c) {
-    for (int i = 0; i < gn__sig.nw; i++)
-        if (gn__sig.w[i].c == c) return i;
-    return -1;
-}
-
-GN__PRIVATE void gn__sig_remove_at(int i) {
-    gn__sig.w[i] = gn__sig.w[--gn__sig.nw];
-}
-
-GN__PRIVATE int gn__sig_watched(int s) {
-    for (int i = 0; i < gn__sig.nw; i++)
-        if (gn__sig.w[i].want[GN__SIG_WORD(s)] & GN__SIG_BIT(s)) return 1;
-    return 0;
-}
-
+/* ---- the dispositions (under gn__sigt.lock; the table is signal_table.c's) ---------- */
 /* Sets signo's disposition to handler (ours or SIG_IGN), keeping the one it
  * replaces the first time. 0 or -errno.                                      */
 GN__PRIVATE int gn__sig_take(int s, void (*handler)(int), int state) {
@@ -10770,57 +10780,22 @@ GN__PRIVATE void gn__sig_restore(int s) {
     gn__sig.state[s] = GN__SIG_DEFAULT;
 }
 
-/* No channel watches s any more; drops the watchers left with nothing.       */
-GN__PRIVATE void gn__sig_unwatch_all(int s) {
-    for (int i = gn__sig.nw - 1; i >= 0; i--) {
-        uint32_t *want = gn__sig.w[i].want;
-        want[GN__SIG_WORD(s)] &= ~GN__SIG_BIT(s);
-        int empty = 1;
-        for (int k = 0; k < GN__SIG_WORDS; k++) empty &= want[k] == 0;
-        if (empty) gn__sig_remove_at(i);
-    }
-}
-
-GN__PRIVATE int gn__sig_watch(gn_chan *c, int s) {
-    int i = gn__sig_find(c);
-    if (i < 0) {
-        if (gn__sig.nw == gn__sig.cw) {
-            int cap = gn__sig.cw ? gn__sig.cw * 2 : 8;
-            gn__sigwatch *w = (gn__sigwatch *)GN_REALLOC(gn__sig.w, (size_t)cap * sizeof *w);
-            if (!w) return GN_ENOMEM;
-            gn__sig.w = w;
-            gn__sig.cw = cap;
-        }
-        i = gn__sig.nw++;
-        memset(&gn__sig.w[i], 0, sizeof gn__sig.w[i]);
-        gn__sig.w[i].c = c;
-    }
-    gn__sig.w[i].want[GN__SIG_WORD(s)] |= GN__SIG_BIT(s);
-    return 0;
-}
-
 /* ---- the API ---------------------------------------------------------------------- */
-/* Holds the runtime open for a caller outside it (see sched.c); 0 if none runs. */
-GN__PRIVATE int gn__sig_enter(int *outside) {
-    *outside = gn__getm() == NULL;
-    return *outside ? gn__outside_enter() : 1;
-}
-
 GONET_API int gn_signal_notify(gn_chan *c, int signo) {
     if (!c || c->elem_size != sizeof(int) || !gn__sig_valid(signo)) return GN_EINVAL;
     int outside;
     if (!gn__sig_enter(&outside)) return GN_ESTATE;
     int saved = errno;
-    gn__lock(&gn__sig.lock);
+    gn__lock(&gn__sigt.lock);
     int rc = gn__sig_start();
     int fresh = rc == 0 && gn__sig_find(c) < 0;
     if (rc == 0) rc = gn__sig_watch(c, signo);
     if (rc == 0 && (rc = gn__sig_take(signo, gn__sig_handler, GN__SIG_CATCH)) < 0) {
         int i = gn__sig_find(c);   /* cannot happen for a valid signal; undo anyway */
-        gn__sig.w[i].want[GN__SIG_WORD(signo)] &= ~GN__SIG_BIT(signo);
+        gn__sigt.w[i].want[GN__SIG_WORD(signo)] &= ~GN__SIG_BIT(signo);
         if (fresh) gn__sig_remove_at(i);
     }
-    gn__unlock(&gn__sig.lock);
+    gn__unlock(&gn__sigt.lock);
     errno = saved;
     if (outside) gn__outside_exit();
     return rc;
@@ -10829,18 +10804,18 @@ GONET_API int gn_signal_notify(gn_chan *c, int signo) {
 GONET_API int gn_signal_stop(gn_chan *c) {
     if (!c) return GN_EINVAL;
     int saved = errno;
-    gn__lock(&gn__sig.lock);
+    gn__lock(&gn__sigt.lock);
     int i = gn__sig_find(c);
     if (i >= 0) {
         uint32_t want[GN__SIG_WORDS];
-        memcpy(want, gn__sig.w[i].want, sizeof want);
+        memcpy(want, gn__sigt.w[i].want, sizeof want);
         gn__sig_remove_at(i);
         for (int s = 1; s <= GN__SIG_MAX; s++)
             if ((want[GN__SIG_WORD(s)] & GN__SIG_BIT(s)) && gn__sig.state[s] == GN__SIG_CATCH &&
                 !gn__sig_watched(s))
                 gn__sig_restore(s);
     }
-    gn__unlock(&gn__sig.lock);
+    gn__unlock(&gn__sigt.lock);
     errno = saved;
     return 0;
 }
@@ -10850,10 +10825,10 @@ GONET_API int gn_signal_ignore(int signo) {
     int outside;
     if (!gn__sig_enter(&outside)) return GN_ESTATE;
     int saved = errno;
-    gn__lock(&gn__sig.lock);
+    gn__lock(&gn__sigt.lock);
     gn__sig_unwatch_all(signo);
     int rc = gn__sig_take(signo, SIG_IGN, GN__SIG_IGNORE);
-    gn__unlock(&gn__sig.lock);
+    gn__unlock(&gn__sigt.lock);
     errno = saved;
     if (outside) gn__outside_exit();
     return rc;
@@ -10862,10 +10837,10 @@ GONET_API int gn_signal_ignore(int signo) {
 GONET_API int gn_signal_reset(int signo) {
     if (!gn__sig_valid(signo)) return GN_EINVAL;
     int saved = errno;
-    gn__lock(&gn__sig.lock);
+    gn__lock(&gn__sigt.lock);
     gn__sig_unwatch_all(signo);
     gn__sig_restore(signo);
-    gn__unlock(&gn__sig.lock);
+    gn__unlock(&gn__sigt.lock);
     errno = saved;
     return 0;
 }
@@ -10874,17 +10849,15 @@ GONET_API int gn_signal_reset(int signo) {
  * open): dispositions back, watchers forgotten, the watcher's pd let go.      */
 GN__PRIVATE void gn__signal_teardown(void) {
     int saved = errno;
-    gn__lock(&gn__sig.lock);
+    gn__lock(&gn__sigt.lock);
     for (int s = 1; s <= GN__SIG_MAX; s++) gn__sig_restore(s);
-    GN_FREE(gn__sig.w);
-    gn__sig.w = NULL;
-    gn__sig.nw = gn__sig.cw = 0;
+    gn__sig_forget_all();
     if (gn__sig.pd) {
         gn__netpoll_disarm(gn__sig.pd);
         gn__sig.pd = NULL;   /* its memory goes with the pd table               */
     }
     for (int i = 0; i < GN__SIG_WORDS; i++) gn__store(&gn__sig.pending[i], 0u);
-    gn__unlock(&gn__sig.lock);
+    gn__unlock(&gn__sigt.lock);
     errno = saved;
 }
 
@@ -10922,18 +10895,7 @@ GN__PRIVATE void gn__signal_teardown(void) {
  * >>signal-windows                                                               */
 #if GN__OS_WINDOWS
 
-enum { GN__SIG_DEFAULT = 0, GN__SIG_CATCH, GN__SIG_IGNORE };
-#define GN__SIG_MAX 64
-
-typedef struct gn__sigwatch {
-    gn_chan *c;
-    int      want_int, want_term;
-} gn__sigwatch;
-
-static struct {
-    uint32_t      lock;          /* everything below                            */
-    gn__sigwatch *w;
-    int           nw, cw;
+static struct {   /* under gn__sigt.lock (see signal_table.c)                      */
     unsigned char state_int, state_term;   /* GN__SIG_*                          */
     int           registered;    /* the console handler is installed            */
 } gn__sig;
@@ -10947,7 +10909,6 @@ GN__PRIVATE int gn__sig_check(int s) {
 }
 
 GN__PRIVATE unsigned char *gn__sig_state(int s) { return s == SIGINT ? &gn__sig.state_int : &gn__sig.state_term; }
-GN__PRIVATE int *gn__sig_want(gn__sigwatch *w, int s) { return s == SIGINT ? &w->want_int : &w->want_term; }
 
 /* The system's thread for a console event. TRUE: handled here.               */
 GN__PRIVATE BOOL WINAPI gn__sig_console_handler(DWORD event) {
@@ -10963,17 +10924,9 @@ GN__PRIVATE BOOL WINAPI gn__sig_console_handler(DWORD event) {
         return FALSE;
     }
     int saved = errno;
-    gn__lock(&gn__sig.lock);
-    int state = *gn__sig_state(s), sent = 0;
-    if (state == GN__SIG_CATCH) {
-        for (int i = 0; i < gn__sig.nw; i++) {
-            if (*gn__sig_want(&gn__sig.w[i], s)) {
-                gn_chan_try_send(gn__sig.w[i].c, &s);   /* full or closed: dropped */
-                sent = 1;
-            }
-        }
-    }
-    gn__unlock(&gn__sig.lock);
+    gn__lock(&gn__sigt.lock);
+    int state = *gn__sig_state(s), sent = state == GN__SIG_CATCH && gn__sig_send(s);
+    gn__unlock(&gn__sigt.lock);
     errno = saved;
     if (sent && s == SIGTERM) Sleep(INFINITE);
     return state != GN__SIG_DEFAULT;
@@ -10987,32 +10940,6 @@ GN__PRIVATE int gn__sig_register(void) {
     return 0;
 }
 
-GN__PRIVATE int gn__sig_find(gn_chan *c) {
-    for (int i = 0; i < gn__sig.nw; i++)
-        if (gn__sig.w[i].c == c) return i;
-    return -1;
-}
-
-GN__PRIVATE int gn__sig_watched(int s) {
-    for (int i = 0; i < gn__sig.nw; i++)
-        if (*gn__sig_want(&gn__sig.w[i], s)) return 1;
-    return 0;
-}
-
-/* No channel watches s any more; drops the watchers left with nothing.       */
-GN__PRIVATE void gn__sig_unwatch_all(int s) {
-    for (int i = gn__sig.nw - 1; i >= 0; i--) {
-        *gn__sig_want(&gn__sig.w[i], s) = 0;
-        if (!gn__sig.w[i].want_int && !gn__sig.w[i].want_term) gn__sig.w[i] = gn__sig.w[--gn__sig.nw];
-    }
-}
-
-/* Holds the runtime open for a caller outside it (see sched.c); 0 if none runs. */
-GN__PRIVATE int gn__sig_enter(int *outside) {
-    *outside = gn__getm() == NULL;
-    return *outside ? gn__outside_enter() : 1;
-}
-
 GONET_API int gn_signal_notify(gn_chan *c, int signo) {
     if (!c || c->elem_size != sizeof(int)) return GN_EINVAL;
     int rc = gn__sig_check(signo);
@@ -11020,31 +10947,11 @@ GONET_API int gn_signal_notify(gn_chan *c, int signo) {
     int outside;
     if (!gn__sig_enter(&outside)) return GN_ESTATE;
     int saved = errno;
-    gn__lock(&gn__sig.lock);
+    gn__lock(&gn__sigt.lock);
     rc = gn__sig_register();
-    int i = rc == 0 ? gn__sig_find(c) : -1;
-    if (rc == 0 && i < 0) {
-        if (gn__sig.nw == gn__sig.cw) {
-            int cap = gn__sig.cw ? gn__sig.cw * 2 : 8;
-            gn__sigwatch *w = (gn__sigwatch *)GN_REALLOC(gn__sig.w, (size_t)cap * sizeof *w);
-            if (w) {
-                gn__sig.w = w;
-                gn__sig.cw = cap;
-            } else {
-                rc = GN_ENOMEM;
-            }
-        }
-        if (rc == 0) {
-            i = gn__sig.nw++;
-            memset(&gn__sig.w[i], 0, sizeof gn__sig.w[i]);
-            gn__sig.w[i].c = c;
-        }
-    }
-    if (rc == 0) {
-        *gn__sig_want(&gn__sig.w[i], signo) = 1;
-        *gn__sig_state(signo) = GN__SIG_CATCH;
-    }
-    gn__unlock(&gn__sig.lock);
+    if (rc == 0) rc = gn__sig_watch(c, signo);
+    if (rc == 0) *gn__sig_state(signo) = GN__SIG_CATCH;
+    gn__unlock(&gn__sigt.lock);
     errno = saved;
     if (outside) gn__outside_exit();
     return rc;
@@ -11052,14 +10959,14 @@ GONET_API int gn_signal_notify(gn_chan *c, int signo) {
 
 GONET_API int gn_signal_stop(gn_chan *c) {
     if (!c) return GN_EINVAL;
-    gn__lock(&gn__sig.lock);
+    gn__lock(&gn__sigt.lock);
     int i = gn__sig_find(c);
     if (i >= 0) {
-        gn__sig.w[i] = gn__sig.w[--gn__sig.nw];
+        gn__sig_remove_at(i);
         if (gn__sig.state_int == GN__SIG_CATCH && !gn__sig_watched(SIGINT)) gn__sig.state_int = GN__SIG_DEFAULT;
         if (gn__sig.state_term == GN__SIG_CATCH && !gn__sig_watched(SIGTERM)) gn__sig.state_term = GN__SIG_DEFAULT;
     }
-    gn__unlock(&gn__sig.lock);
+    gn__unlock(&gn__sigt.lock);
     return 0;
 }
 
@@ -11069,13 +10976,13 @@ GONET_API int gn_signal_ignore(int signo) {
     int outside;
     if (!gn__sig_enter(&outside)) return GN_ESTATE;
     int saved = errno;
-    gn__lock(&gn__sig.lock);
+    gn__lock(&gn__sigt.lock);
     rc = gn__sig_register();
     if (rc == 0) {
         gn__sig_unwatch_all(signo);
         *gn__sig_state(signo) = GN__SIG_IGNORE;
     }
-    gn__unlock(&gn__sig.lock);
+    gn__unlock(&gn__sigt.lock);
     errno = saved;
     if (outside) gn__outside_exit();
     return rc;
@@ -11084,22 +10991,20 @@ GONET_API int gn_signal_ignore(int signo) {
 GONET_API int gn_signal_reset(int signo) {
     int rc = gn__sig_check(signo);
     if (rc != 0) return rc;
-    gn__lock(&gn__sig.lock);
+    gn__lock(&gn__sigt.lock);
     gn__sig_unwatch_all(signo);
     *gn__sig_state(signo) = GN__SIG_DEFAULT;
-    gn__unlock(&gn__sig.lock);
+    gn__unlock(&gn__sigt.lock);
     return 0;
 }
 
 /* The run is over (sched.c's gn__teardown): watchers forgotten, every event
  * back to its default treatment.                                             */
 GN__PRIVATE void gn__signal_teardown(void) {
-    gn__lock(&gn__sig.lock);
-    GN_FREE(gn__sig.w);
-    gn__sig.w = NULL;
-    gn__sig.nw = gn__sig.cw = 0;
+    gn__lock(&gn__sigt.lock);
+    gn__sig_forget_all();
     gn__sig.state_int = gn__sig.state_term = GN__SIG_DEFAULT;
-    gn__unlock(&gn__sig.lock);
+    gn__unlock(&gn__sigt.lock);
 }
 
 #endif /* GN__OS_WINDOWS */
@@ -13383,6 +13288,22 @@ GN__PRIVATE void gn__http_conn_wake(void *arg) {
     gn__http_conn_main(arg);
 }
 
+/* How long a connection may wait for the first byte of its next request: a new
+ * one's first byte is part of its first head (Go's ReadHeaderTimeout); later
+ * ones may idle for idle_timeout.                                              */
+GN__PRIVATE void gn__http_wait_deadline(gn__http_conn *hc) {
+    const gn_http_server_opts *o = &hc->srv->o;
+    gn__http_deadline(hc, 'r', hc->nreq ? o->idle_timeout : o->read_header_timeout);
+}
+
+/* Waits for the next request in the poller, with no coroutine: 0 when parked
+ * (the poller owns hc), 1 when readable now, < 0 when closed or timed out.     */
+GN__PRIVATE int gn__http_conn_park(gn__http_conn *hc) {
+    gn__http_wait_deadline(hc);
+    return hc->nreq ? gn__conn_park_idle(hc->c, gn__http_conn_wake, hc)
+                    : gn__conn_park_new(hc->c, gn__http_conn_wake, hc);
+}
+
 GN__PRIVATE void gn__http_conn_main(void *arg) {
     gn__http_conn *hc = (gn__http_conn *)arg;
     gn_http_server *s = hc->srv;
@@ -13401,11 +13322,7 @@ GN__PRIVATE void gn__http_conn_main(void *arg) {
             if (hc->woken) {
                 hc->woken = 0;
             } else {
-                /* A new connection's first byte is part of its first head (Go's
-                 * ReadHeaderTimeout); later ones may idle for idle_timeout.     */
-                gn__http_deadline(hc, 'r', hc->nreq ? o->idle_timeout : o->read_header_timeout);
-                int rc = hc->nreq ? gn__conn_park_idle(hc->c, gn__http_conn_wake, hc)
-                                  : gn__conn_park_new(hc->c, gn__http_conn_wake, hc);
+                int rc = gn__http_conn_park(hc);
                 if (rc == 0) return;   /* parked in the poller, no coroutine */
                 if (rc < 0) break;
             }
@@ -13442,7 +13359,7 @@ GN__PRIVATE void gn__http_conn_main(void *arg) {
              * start its head: the connection still idles, and a timeout then
              * closes it quietly rather than answer a request nobody sent.   */
             if (hc->rend == 0) {
-                gn__http_deadline(hc, 'r', hc->nreq ? o->idle_timeout : o->read_header_timeout);
+                gn__http_wait_deadline(hc);
             } else if (!start && gn__http_eols(GN__HC_RBUF(hc), hc->rend) < hc->rend) {
                 if (gn__http_conn_activate(hc) != 0) { pr = GN_ECLOSED; break; }
                 start = gn_now();
@@ -13619,8 +13536,7 @@ GONET_API int gn_http_serve(gn_http_server *s, gn_listener *l) {
         /* Until its first bytes the connection waits in the poller, as an idle
          * one does, with no coroutine; bytes that came with the accept start
          * one as soon as the poller has seen them (at once if it has).       */
-        gn__http_deadline(hc, 'r', s->o.read_header_timeout);
-        int parked = gn__conn_park_new(c, gn__http_conn_wake, hc);
+        int parked = gn__http_conn_park(hc);
         if (parked == 0) continue;   /* the poller owns hc now: touch it no more */
         hc->woken = parked == 1;
         if (gn_go(gn__http_conn_main, hc) < 0) {
@@ -15077,8 +14993,28 @@ typedef struct gn__fs_read {
     int64_t got;       /* bytes read: n, or fewer at the end of the file           */
     int     err;
 } gn__fs_read;
-GN__PRIVATE void gn__fs_read_run(void *arg);
 GN__PRIVATE void gn__fs_close_run(void *arg);   /* arg: a gn__fs_fd *               */
+
+/* The OS's positioned read (fs_posix.c, fs_windows.c): > 0 bytes read, 0 at the
+ * end of the file, -1 with *err set. An interrupted call is retried.          */
+GN__PRIVATE int64_t gn__fs_pread(gn__fs_fd fd, char *buf, size_t n, int64_t off, int *err);
+
+/* n bytes at off, or fewer at the end of the file or on an error (*err).     */
+GN__PRIVATE int64_t gn__fs_pread_full(gn__fs_fd fd, char *buf, size_t n, int64_t off, int *err) {
+    size_t got = 0;
+    while (got < n) {
+        int64_t k = gn__fs_pread(fd, buf + got, n - got, off + (int64_t)got, err);
+        if (k <= 0) break;
+        got += (size_t)k;
+    }
+    return (int64_t)got;
+}
+
+GN__PRIVATE GN__OPAQUE void gn__fs_read_run(void *arg) {
+    gn__fs_read *o = (gn__fs_read *)arg;
+    o->err = 0;
+    o->got = gn__fs_pread_full(o->fd, o->buf, o->n, o->off, &o->err);
+}
 
 /* A directory's entries, read and sorted by name in one blocking section: the
  * OS's gn__fs_list_run reads them through gn__fs_list_add, then calls
@@ -16064,27 +16000,17 @@ GN__PRIVATE GN__OPAQUE void gn__fs_open_run(void *arg) {
     }
     gn__fs_stat_from(&st, &o->st);
     if (o->sniff && S_ISREG(st.st_mode)) {
-        while (o->nsniff < GN__FS_SNIFF) {
-            ssize_t n = gn__sys_pread(fd, o->sniff + o->nsniff, GN__FS_SNIFF - o->nsniff, (off_t)o->nsniff);
-            if (n < 0 && errno == EINTR) continue;
-            if (n <= 0) break;
-            o->nsniff += (size_t)n;
-        }
+        int e = 0;
+        o->nsniff = (size_t)gn__fs_pread_full(fd, o->sniff, GN__FS_SNIFF, 0, &e);
     }
     o->fd = fd;
 }
 
-GN__PRIVATE GN__OPAQUE void gn__fs_read_run(void *arg) {
-    gn__fs_read *o = (gn__fs_read *)arg;
-    o->got = 0;
-    o->err = 0;
-    while ((size_t)o->got < o->n) {
-        ssize_t n = gn__sys_pread((int)o->fd, o->buf + o->got, o->n - (size_t)o->got, (off_t)(o->off + o->got));
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) o->err = errno;
-        if (n <= 0) break;
-        o->got += n;
-    }
+GN__PRIVATE int64_t gn__fs_pread(gn__fs_fd fd, char *buf, size_t n, int64_t off, int *err) {
+    ssize_t k;
+    do k = gn__sys_pread((int)fd, buf, n, (off_t)off); while (k < 0 && errno == EINTR);
+    if (k < 0) *err = errno;
+    return (int64_t)k;
 }
 
 GN__PRIVATE GN__OPAQUE void gn__fs_close_run(void *arg) {
@@ -16152,12 +16078,10 @@ GN__PRIVATE int gn__fs_root_open(gn__fs_root *root, const char *path) {
         real = realpath(path, NULL);
     }
     if (!real) return ENOENT;
-    size_t n = strlen(real);
-    root->path = (char *)GN_MALLOC(n + 1);
-    if (root->path) memcpy(root->path, real, n + 1);
+    root->path = gn__strdup(real);
     free(real);
     if (!root->path) return ENOMEM;
-    root->len = n;
+    root->len = strlen(root->path);
     return 0;
 }
 
@@ -16323,7 +16247,8 @@ GN__PRIVATE int gn__fs_stat_of(HANDLE h, gn__fs_stat *st) {
 }
 
 /* Reads up to n bytes at off; the count (0 at the end), or -1 with *err.       */
-GN__PRIVATE int64_t gn__fs_pread(HANDLE h, char *buf, size_t n, int64_t off, int *err) {
+GN__PRIVATE int64_t gn__fs_pread(gn__fs_fd fd, char *buf, size_t n, int64_t off, int *err) {
+    HANDLE h = (HANDLE)fd;
     OVERLAPPED ov;
     memset(&ov, 0, sizeof ov);
     ov.Offset = (DWORD)(uint64_t)off;
@@ -16357,24 +16282,9 @@ GN__PRIVATE GN__OPAQUE void gn__fs_open_run(void *arg) {
     }
     if (o->sniff && o->st.kind == GN__FS_REG) {
         int e = 0;
-        while (o->nsniff < GN__FS_SNIFF) {
-            int64_t k = gn__fs_pread(h, o->sniff + o->nsniff, GN__FS_SNIFF - o->nsniff, (int64_t)o->nsniff, &e);
-            if (k <= 0) break;
-            o->nsniff += (size_t)k;
-        }
+        o->nsniff = (size_t)gn__fs_pread_full((gn__fs_fd)h, o->sniff, GN__FS_SNIFF, 0, &e);
     }
     o->fd = (gn__fs_fd)h;
-}
-
-GN__PRIVATE GN__OPAQUE void gn__fs_read_run(void *arg) {
-    gn__fs_read *o = (gn__fs_read *)arg;
-    o->got = 0;
-    o->err = 0;
-    while ((size_t)o->got < o->n) {
-        int64_t k = gn__fs_pread((HANDLE)o->fd, o->buf + o->got, o->n - (size_t)o->got, o->off + o->got, &o->err);
-        if (k <= 0) break;
-        o->got += k;
-    }
 }
 
 GN__PRIVATE GN__OPAQUE void gn__fs_close_run(void *arg) {

@@ -12,7 +12,7 @@ api="api_base.h api_io.h api_runtime.h api_chan.h api_sync.h api_bufio.h api_net
 impl="impl_base.c os_posix.c sys_posix.c os_linux.c os_darwin.c os_bsd.c os_windows.c lock.c runtime.h
       ctx_x64_sysv.c ctx_x64_win.c ctx_arm64.c ctx_ucontext.c
       stack.c netpoll.c poll_epoll.c poll_poll.c poll_kqueue.c poll_iocp.c sched.c timer.c chan.c sync.c context.c time.c bufio.c
-      net_posix.c net_windows.c net.c signal.c signal_windows.c dump.c http.h http_parse.c http_server.c http_mux.c http_fs.c fs_posix.c fs_windows.c http_client.c"
+      net_posix.c net_windows.c net.c signal_table.c signal.c signal_windows.c dump.c http.h http_parse.c http_server.c http_mux.c http_fs.c fs_posix.c fs_windows.c http_client.c"
 
 part() {
     printf '\n/* ==== begin src/%s ==== */\n' "$1"

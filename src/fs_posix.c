@@ -139,27 +139,17 @@ GN__PRIVATE GN__OPAQUE void gn__fs_open_run(void *arg) {
     }
     gn__fs_stat_from(&st, &o->st);
     if (o->sniff && S_ISREG(st.st_mode)) {
-        while (o->nsniff < GN__FS_SNIFF) {
-            ssize_t n = gn__sys_pread(fd, o->sniff + o->nsniff, GN__FS_SNIFF - o->nsniff, (off_t)o->nsniff);
-            if (n < 0 && errno == EINTR) continue;
-            if (n <= 0) break;
-            o->nsniff += (size_t)n;
-        }
+        int e = 0;
+        o->nsniff = (size_t)gn__fs_pread_full(fd, o->sniff, GN__FS_SNIFF, 0, &e);
     }
     o->fd = fd;
 }
 
-GN__PRIVATE GN__OPAQUE void gn__fs_read_run(void *arg) {
-    gn__fs_read *o = (gn__fs_read *)arg;
-    o->got = 0;
-    o->err = 0;
-    while ((size_t)o->got < o->n) {
-        ssize_t n = gn__sys_pread((int)o->fd, o->buf + o->got, o->n - (size_t)o->got, (off_t)(o->off + o->got));
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) o->err = errno;
-        if (n <= 0) break;
-        o->got += n;
-    }
+GN__PRIVATE int64_t gn__fs_pread(gn__fs_fd fd, char *buf, size_t n, int64_t off, int *err) {
+    ssize_t k;
+    do k = gn__sys_pread((int)fd, buf, n, (off_t)off); while (k < 0 && errno == EINTR);
+    if (k < 0) *err = errno;
+    return (int64_t)k;
 }
 
 GN__PRIVATE GN__OPAQUE void gn__fs_close_run(void *arg) {
@@ -227,12 +217,10 @@ GN__PRIVATE int gn__fs_root_open(gn__fs_root *root, const char *path) {
         real = realpath(path, NULL);
     }
     if (!real) return ENOENT;
-    size_t n = strlen(real);
-    root->path = (char *)GN_MALLOC(n + 1);
-    if (root->path) memcpy(root->path, real, n + 1);
+    root->path = gn__strdup(real);
     free(real);
     if (!root->path) return ENOMEM;
-    root->len = n;
+    root->len = strlen(root->path);
     return 0;
 }
 

@@ -156,7 +156,8 @@ GN__PRIVATE int gn__fs_stat_of(HANDLE h, gn__fs_stat *st) {
 }
 
 /* Reads up to n bytes at off; the count (0 at the end), or -1 with *err.       */
-GN__PRIVATE int64_t gn__fs_pread(HANDLE h, char *buf, size_t n, int64_t off, int *err) {
+GN__PRIVATE int64_t gn__fs_pread(gn__fs_fd fd, char *buf, size_t n, int64_t off, int *err) {
+    HANDLE h = (HANDLE)fd;
     OVERLAPPED ov;
     memset(&ov, 0, sizeof ov);
     ov.Offset = (DWORD)(uint64_t)off;
@@ -190,24 +191,9 @@ GN__PRIVATE GN__OPAQUE void gn__fs_open_run(void *arg) {
     }
     if (o->sniff && o->st.kind == GN__FS_REG) {
         int e = 0;
-        while (o->nsniff < GN__FS_SNIFF) {
-            int64_t k = gn__fs_pread(h, o->sniff + o->nsniff, GN__FS_SNIFF - o->nsniff, (int64_t)o->nsniff, &e);
-            if (k <= 0) break;
-            o->nsniff += (size_t)k;
-        }
+        o->nsniff = (size_t)gn__fs_pread_full((gn__fs_fd)h, o->sniff, GN__FS_SNIFF, 0, &e);
     }
     o->fd = (gn__fs_fd)h;
-}
-
-GN__PRIVATE GN__OPAQUE void gn__fs_read_run(void *arg) {
-    gn__fs_read *o = (gn__fs_read *)arg;
-    o->got = 0;
-    o->err = 0;
-    while ((size_t)o->got < o->n) {
-        int64_t k = gn__fs_pread((HANDLE)o->fd, o->buf + o->got, o->n - (size_t)o->got, o->off + o->got, &o->err);
-        if (k <= 0) break;
-        o->got += k;
-    }
 }
 
 GN__PRIVATE GN__OPAQUE void gn__fs_close_run(void *arg) {

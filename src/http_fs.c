@@ -96,8 +96,28 @@ typedef struct gn__fs_read {
     int64_t got;       /* bytes read: n, or fewer at the end of the file           */
     int     err;
 } gn__fs_read;
-GN__PRIVATE void gn__fs_read_run(void *arg);
 GN__PRIVATE void gn__fs_close_run(void *arg);   /* arg: a gn__fs_fd *               */
+
+/* The OS's positioned read (fs_posix.c, fs_windows.c): > 0 bytes read, 0 at the
+ * end of the file, -1 with *err set. An interrupted call is retried.          */
+GN__PRIVATE int64_t gn__fs_pread(gn__fs_fd fd, char *buf, size_t n, int64_t off, int *err);
+
+/* n bytes at off, or fewer at the end of the file or on an error (*err).     */
+GN__PRIVATE int64_t gn__fs_pread_full(gn__fs_fd fd, char *buf, size_t n, int64_t off, int *err) {
+    size_t got = 0;
+    while (got < n) {
+        int64_t k = gn__fs_pread(fd, buf + got, n - got, off + (int64_t)got, err);
+        if (k <= 0) break;
+        got += (size_t)k;
+    }
+    return (int64_t)got;
+}
+
+GN__PRIVATE GN__OPAQUE void gn__fs_read_run(void *arg) {
+    gn__fs_read *o = (gn__fs_read *)arg;
+    o->err = 0;
+    o->got = gn__fs_pread_full(o->fd, o->buf, o->n, o->off, &o->err);
+}
 
 /* A directory's entries, read and sorted by name in one blocking section: the
  * OS's gn__fs_list_run reads them through gn__fs_list_add, then calls

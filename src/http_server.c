@@ -1086,6 +1086,22 @@ GN__PRIVATE void gn__http_conn_wake(void *arg) {
     gn__http_conn_main(arg);
 }
 
+/* How long a connection may wait for the first byte of its next request: a new
+ * one's first byte is part of its first head (Go's ReadHeaderTimeout); later
+ * ones may idle for idle_timeout.                                              */
+GN__PRIVATE void gn__http_wait_deadline(gn__http_conn *hc) {
+    const gn_http_server_opts *o = &hc->srv->o;
+    gn__http_deadline(hc, 'r', hc->nreq ? o->idle_timeout : o->read_header_timeout);
+}
+
+/* Waits for the next request in the poller, with no coroutine: 0 when parked
+ * (the poller owns hc), 1 when readable now, < 0 when closed or timed out.     */
+GN__PRIVATE int gn__http_conn_park(gn__http_conn *hc) {
+    gn__http_wait_deadline(hc);
+    return hc->nreq ? gn__conn_park_idle(hc->c, gn__http_conn_wake, hc)
+                    : gn__conn_park_new(hc->c, gn__http_conn_wake, hc);
+}
+
 GN__PRIVATE void gn__http_conn_main(void *arg) {
     gn__http_conn *hc = (gn__http_conn *)arg;
     gn_http_server *s = hc->srv;
@@ -1104,11 +1120,7 @@ GN__PRIVATE void gn__http_conn_main(void *arg) {
             if (hc->woken) {
                 hc->woken = 0;
             } else {
-                /* A new connection's first byte is part of its first head (Go's
-                 * ReadHeaderTimeout); later ones may idle for idle_timeout.     */
-                gn__http_deadline(hc, 'r', hc->nreq ? o->idle_timeout : o->read_header_timeout);
-                int rc = hc->nreq ? gn__conn_park_idle(hc->c, gn__http_conn_wake, hc)
-                                  : gn__conn_park_new(hc->c, gn__http_conn_wake, hc);
+                int rc = gn__http_conn_park(hc);
                 if (rc == 0) return;   /* parked in the poller, no coroutine */
                 if (rc < 0) break;
             }
@@ -1145,7 +1157,7 @@ GN__PRIVATE void gn__http_conn_main(void *arg) {
              * start its head: the connection still idles, and a timeout then
              * closes it quietly rather than answer a request nobody sent.   */
             if (hc->rend == 0) {
-                gn__http_deadline(hc, 'r', hc->nreq ? o->idle_timeout : o->read_header_timeout);
+                gn__http_wait_deadline(hc);
             } else if (!start && gn__http_eols(GN__HC_RBUF(hc), hc->rend) < hc->rend) {
                 if (gn__http_conn_activate(hc) != 0) { pr = GN_ECLOSED; break; }
                 start = gn_now();
@@ -1322,8 +1334,7 @@ GONET_API int gn_http_serve(gn_http_server *s, gn_listener *l) {
         /* Until its first bytes the connection waits in the poller, as an idle
          * one does, with no coroutine; bytes that came with the accept start
          * one as soon as the poller has seen them (at once if it has).       */
-        gn__http_deadline(hc, 'r', s->o.read_header_timeout);
-        int parked = gn__conn_park_new(c, gn__http_conn_wake, hc);
+        int parked = gn__http_conn_park(hc);
         if (parked == 0) continue;   /* the poller owns hc now: touch it no more */
         hc->woken = parked == 1;
         if (gn_go(gn__http_conn_main, hc) < 0) {

@@ -499,13 +499,7 @@ GN__PRIVATE int gn__fd_watch(gn__fd *f, void (*fn)(void *), void *arg) {
     gn__store_relaxed(&f->drained, 0u);
     return gn__pd_spawn_on_read(f->pd, fn, arg);
 }
-GN__PRIVATE int gn__fd_unwatch(gn__fd *f) {
-    gn__pd *pd = f->pd;
-    uintptr_t sp = GN__PD_SPAWN;
-    if (!pd || !gn__cas(&pd->rg, &sp, (uintptr_t)0)) return 0;
-    gn__xadd(&gn__pds.waiters, -1);
-    return 1;
-}
+GN__PRIVATE int gn__fd_unwatch(gn__fd *f) { return f->pd ? gn__pd_spawn_cancel(f->pd) : 0; }
 /* shutdown wakes a blocked reader (end of file) and writer (EPIPE) by itself. */
 GN__PRIVATE void gn__fd_cut(gn__fd *f) {
     int saved = errno;

@@ -73,7 +73,6 @@ typedef char gn__iov_is_wsabuf[(sizeof(gn__iov) == sizeof(WSABUF) &&
 typedef struct gn__fd {
     gn__sock  fd;
     int       family, type;         /* AF_*, SOCK_STREAM / SOCK_DGRAM              */
-    int       is_socket;            /* always 1: only sockets are wrapped          */
     gn__pd   *pd;
     uint32_t  refs;                 /* atomic: the owner's + one per operation     */
     uint32_t  closed;               /* atomic                                       */
@@ -92,11 +91,9 @@ typedef struct gn__fd {
 GN__PRIVATE int gn__sock_error(void) { return gn__err_from_wsa(WSAGetLastError()); }
 
 GN__PRIVATE void gn__sock_close(gn__sock s) {
-    int saved = errno;
-    DWORD lasterr = GetLastError();
+    GN__OS_KEEP_BEGIN
     closesocket(s);
-    SetLastError(lasterr);
-    errno = saved;
+    GN__OS_KEEP_END
 }
 
 /* AcceptEx and ConnectEx are looked up at run time (mswsock's exports only
@@ -117,7 +114,6 @@ GN__PRIVATE int gn__fd_init(gn__fd *f, gn__sock fd, int family, int type) {
     f->fd = fd;
     f->family = family;
     f->type = type;
-    f->is_socket = 1;
     f->refs = 1;
     f->io = gn__iocp_sock_new();
     if (!f->io) return GN_ENOMEM;
@@ -482,36 +478,30 @@ GN__PRIVATE int gn__fd_watch(gn__fd *f, void (*fn)(void *), void *arg) {
 }
 
 /* The probe stays in flight: the next read waits for it, or the next park reuses it. */
-GN__PRIVATE int gn__fd_unwatch(gn__fd *f) {
-    uintptr_t sp = GN__PD_SPAWN;
-    if (!gn__cas(&f->pd->rg, &sp, (uintptr_t)0)) return 0;
-    gn__xadd(&gn__pds.waiters, -1);
-    return 1;
-}
+GN__PRIVATE int gn__fd_unwatch(gn__fd *f) { return gn__pd_spawn_cancel(f->pd); }
 
 /* shutdown alone leaves an overlapped read pending (Windows completes it only
  * when the peer ends): cancel what is in flight, and its waiter returns as it
  * would after a POSIX shutdown.                                               */
 GN__PRIVATE void gn__fd_cut(gn__fd *f) {
-    DWORD lasterr = GetLastError();
+    GN__OS_KEEP_BEGIN
     shutdown(f->fd, SD_BOTH);
     CancelIoEx((HANDLE)f->fd, NULL);
-    SetLastError(lasterr);
+    GN__OS_KEEP_END
 }
 
 GN__PRIVATE int gn__fd_hung_up(gn__fd *f) {
     if (gn__load(&f->closed) || gn__load(&f->pd->hup) || gn__load(&f->pd->closing)) return 1;
     if (f->type != SOCK_STREAM) return 0;
-    int saved = errno;
-    DWORD lasterr = GetLastError();
+    int gone;
+    GN__OS_KEEP_BEGIN
     fd_set rs;
     FD_ZERO(&rs);
     FD_SET(f->fd, &rs);
     struct timeval tv = {0, 0};
     u_long avail = 0;
-    int gone = select(0, &rs, NULL, NULL, &tv) > 0 && (ioctlsocket(f->fd, FIONREAD, &avail) != 0 || avail == 0);
-    SetLastError(lasterr);
-    errno = saved;
+    gone = select(0, &rs, NULL, NULL, &tv) > 0 && (ioctlsocket(f->fd, FIONREAD, &avail) != 0 || avail == 0);
+    GN__OS_KEEP_END
     if (gone) gn__store(&f->pd->hup, 1u);
     return gone;
 }

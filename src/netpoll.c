@@ -188,6 +188,14 @@ GN__PRIVATE int gn__pd_wait(gn__pd *pd, int mode) {
     return old == GN__PD_READY ? 0 : gn__pd_check(pd, mode);
 }
 
+/* Takes back a spawn armed by gn__pd_spawn_on_read: 1 if it had not fired.   */
+GN__PRIVATE int gn__pd_spawn_cancel(gn__pd *pd) {
+    uintptr_t sp = GN__PD_SPAWN;
+    if (!gn__cas(&pd->rg, &sp, (uintptr_t)0)) return 0;
+    gn__xadd(&gn__pds.waiters, -1);
+    return 1;
+}
+
 /* Arms pd so that readiness (or a deadline or close) starts fn(arg) in a new
  * coroutine, and returns 0; the caller's coroutine may then end. Returns 1 if
  * the fd is already readable (nothing armed: read now), or the error that
@@ -211,13 +219,7 @@ GN__PRIVATE int gn__pd_spawn_on_read(gn__pd *pd, void (*fn)(void *), void *arg) 
     }
     gn__netpoll_interest(pd);
     /* A deadline or close that landed before SPAWN was visible woke nobody.     */
-    if ((err = gn__pd_check(pd, 'r')) != 0) {
-        uintptr_t sp = GN__PD_SPAWN;
-        if (gn__cas(&pd->rg, &sp, (uintptr_t)0)) {
-            gn__xadd(&gn__pds.waiters, -1);
-            return err;
-        }
-    }
+    if ((err = gn__pd_check(pd, 'r')) != 0 && gn__pd_spawn_cancel(pd)) return err;
     return 0;
 }
 

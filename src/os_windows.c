@@ -13,7 +13,8 @@
 #  pragma comment(lib, "synchronization")
 #endif
 
-/* Keeps errno and the thread's last-error value across an OS call.            */
+/* Keeps errno and the thread's last-error value across an OS call (the later
+ * Windows parts use it too: net_windows.c, poll_iocp.c).                      */
 #define GN__OS_KEEP_BEGIN { int gn__saved_errno = errno; DWORD gn__saved_lasterr = GetLastError();
 #define GN__OS_KEEP_END   errno = gn__saved_errno; SetLastError(gn__saved_lasterr); }
 
@@ -305,8 +306,5 @@ GN__PRIVATE int gn__os_ncpu(void) {
 
 /* Windows has no SIGQUIT: the coroutine dump is on demand only (gn_dump).       */
 GN__PRIVATE int gn__os_quit_hook(void (*fn)(void)) { return fn ? GN_ENOSYS : 0; }
-
-#undef GN__OS_KEEP_BEGIN
-#undef GN__OS_KEEP_END
 
 #endif /* GN__OS_WINDOWS */

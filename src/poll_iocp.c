@@ -183,12 +183,10 @@ static inline void gn__netpoll_interest(gn__pd *pd) { (void)pd; }
 GN__PRIVATE void gn__netpoll_break(void) {
     uint32_t z = 0;
     if (!gn__cas(&gn__iocp.wake_pending, &z, 1)) return;
-    int saved = errno;   /* callable from a coroutine: keep its error state */
-    DWORD lasterr = GetLastError();
+    GN__OS_KEEP_BEGIN   /* callable from a coroutine: keep its error state */
     if (!PostQueuedCompletionStatus(gn__iocp.port, 0, GN__IOCP_WAKE_KEY, NULL))
         gn__store(&gn__iocp.wake_pending, 0);
-    SetLastError(lasterr);
-    errno = saved;
+    GN__OS_KEEP_END
 }
 
 /* Associates socket s (of family, 0 if unknown) with the port. *skip says
@@ -204,15 +202,6 @@ GN__PRIVATE int gn__iocp_arm(SOCKET s, int family, int *skip) {
     return 0;
 }
 
-/* pd->fd holds the SOCKET truncated to int: handles are 32-bit significant on
- * 64-bit Windows, and sign extension gives the handle back.                    */
-GN__PRIVATE int gn__netpoll_arm(gn__pd *pd) {
-    int skip;
-    return gn__iocp_arm((SOCKET)(intptr_t)pd->fd, 0, &skip);
-}
-
-GN__PRIVATE void gn__netpoll_disarm(gn__pd *pd) { (void)pd; }
-
 GN__PRIVATE int gn__netpoll(int64_t delay, gn__glist *out) {
     OVERLAPPED_ENTRY evs[128];
     ULONG n = 0;
@@ -221,11 +210,10 @@ GN__PRIVATE int gn__netpoll(int64_t delay, gn__glist *out) {
     else if (delay == 0) ms = 0;
     else if (delay >= GN_HOUR) ms = (DWORD)(GN_HOUR / GN_MILLISECOND);   /* wake now and then */
     else ms = (DWORD)((delay + GN_MILLISECOND - 1) / GN_MILLISECOND);
-    int saved = errno;
-    DWORD lasterr = GetLastError();
-    BOOL ok = GetQueuedCompletionStatusEx(gn__iocp.port, evs, 128, &n, ms, FALSE);
-    SetLastError(lasterr);
-    errno = saved;
+    BOOL ok;
+    GN__OS_KEEP_BEGIN
+    ok = GetQueuedCompletionStatusEx(gn__iocp.port, evs, 128, &n, ms, FALSE);
+    GN__OS_KEEP_END
     if (!ok) return 0;   /* timed out (or the port is gone at shutdown) */
     int before = out->n;
     for (ULONG i = 0; i < n; i++) {

@@ -85,21 +85,13 @@ GN__PRIVATE int gn__netpoll_init(void) {
     EV_SET(&ev, GN__KQ_WAKE_IDENT, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
 #else
     int p[2];
-    if (pipe(p) != 0) {
+    if (gn__sys_pipe_nb(p) != 0) {
         int err = gn__err_from_errno(errno);
         gn__netpoll_fini();
         return err;
     }
     gn__kq.wakefd[0] = p[0];
     gn__kq.wakefd[1] = p[1];
-    for (int i = 0; i < 2; i++) {
-        int fl = fcntl(p[i], F_GETFL);
-        if (fl < 0 || fcntl(p[i], F_SETFL, fl | O_NONBLOCK) != 0 || fcntl(p[i], F_SETFD, FD_CLOEXEC) != 0) {
-            int err = gn__err_from_errno(errno);
-            gn__netpoll_fini();
-            return err;
-        }
-    }
     /* Level-triggered: bytes left behind by a short drain report again.       */
     EV_SET(&ev, p[0], EVFILT_READ, EV_ADD, 0, 0, (void *)GN__KQ_WAKE_TAG);
 #endif

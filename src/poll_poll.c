@@ -118,16 +118,7 @@ GN__PRIVATE int gn__netpoll_init(void) {
     gn__pp.wakefd[0] = gn__pp.wakefd[1] = fd;
 #else
     int p[2];
-    if (gn__sys_pipe(p) != 0) return gn__err_from_errno(errno);
-    for (int i = 0; i < 2; i++) {
-        int fl = fcntl(p[i], F_GETFL);
-        if (fl < 0 || fcntl(p[i], F_SETFL, fl | O_NONBLOCK) != 0 || fcntl(p[i], F_SETFD, FD_CLOEXEC) != 0) {
-            int err = gn__err_from_errno(errno);
-            gn__sys_close(p[0]);
-            gn__sys_close(p[1]);
-            return err;
-        }
-    }
+    if (gn__sys_pipe_nb(p) != 0) return gn__err_from_errno(errno);
     gn__pp.wakefd[0] = p[0];
     gn__pp.wakefd[1] = p[1];
 #endif

@@ -920,10 +920,8 @@ GN__PRIVATE gn__g *gn__newg(gn__p *p, void (*fn)(void *), void *arg, size_t stac
     if (size < 8192) size = 8192;
     int default_size = gn__round_page(size + GN__G_SPACE) == gn__round_page(gn__rt.stack_size + GN__G_SPACE);
     gn__g *g = NULL;
-    if (default_size) {
-        gn__m *m = p ? NULL : gn__getm();
-        g = m && m->gspare.n ? gn__glist_pop(&m->gspare) : gn__gfget(p);
-    }
+    gn__m *m = gn__getm();   /* once: it is opaque, a call each time */
+    if (default_size) g = !p && m && m->gspare.n ? gn__glist_pop(&m->gspare) : gn__gfget(p);
     if (g) {
 #if GN__ASAN
         __asan_unpoison_memory_region(g->stack_lo, g->stack_size);
@@ -939,8 +937,7 @@ GN__PRIVATE gn__g *gn__newg(gn__p *p, void (*fn)(void *), void *arg, size_t stac
     g->param = NULL;
     g->select_done = 0;
     gn__store_relaxed(&g->wait_reason, (const char *)NULL);
-    gn__g *parent = gn__getg();
-    g->parent_id = parent ? parent->id : 0;
+    g->parent_id = m && m->curg ? m->curg->id : 0;
     gn__ctx_init(&g->ctx, g->stack_lo, g->stack_size, gn__g_main);
     if (p) {
         if (p->goid_next == p->goid_end) {
@@ -1196,13 +1193,13 @@ GN__PRIVATE int gn__retake(int64_t now) {
     return n;
 }
 
-/* dump.c: the SIGQUIT path. The handler only flags the request and wakes sysmon,
- * which writes the dump: a signal handler can neither lock nor allocate.          */
+/* dump.c: the SIGQUIT path. The handler only flags the request; sysmon sees it
+ * within a round (10 ms at most) and writes the dump. A signal handler can
+ * neither lock nor allocate, and waking sysmon's note could lock: the portable
+ * futex (GN_FUTEX_EMULATED, NetBSD) takes a mutex, which the interrupted
+ * thread may hold.                                                            */
 GN__PRIVATE void gn__dump_to_stderr(void);
-GN__PRIVATE void gn__dump_request(void) {
-    gn__store_relaxed(&gn__rt.dump_pending, 1);
-    gn__note_wakeup(&gn__rt.sysmon_note);
-}
+GN__PRIVATE void gn__dump_request(void) { gn__store_relaxed(&gn__rt.dump_pending, 1); }
 
 GN__PRIVATE void *gn__sysmon(void *arg) {
     (void)arg;

@@ -40,32 +40,7 @@
  * >>signal                                                                        */
 #if GN__OS_POSIX   /* Windows: signal_windows.c */
 
-/* The highest signal number the system has. FreeBSD and DragonFly number
- * their real-time signals up to 126, past NSIG (32 there: the old signals
- * only); _SIG_MAXSIG counts them all. Elsewhere NSIG - 1: 64 on Linux, 63
- * on NetBSD, 32 on OpenBSD, 31 on macOS.                                   */
-#if defined(_SIG_MAXSIG)
-#  define GN__SIG_MAX _SIG_MAXSIG
-#elif defined(_NSIG)
-#  define GN__SIG_MAX (_NSIG - 1)
-#else
-#  define GN__SIG_MAX (NSIG - 1)
-#endif
-/* The pending and wanted sets: 32-bit words, lock-free everywhere, also where
- * 64-bit atomics are not.                                                   */
-#define GN__SIG_WORDS ((GN__SIG_MAX + 31) / 32)
-
-enum { GN__SIG_DEFAULT = 0, GN__SIG_CATCH, GN__SIG_IGNORE };
-
-typedef struct gn__sigwatch {
-    gn_chan  *c;
-    uint32_t  want[GN__SIG_WORDS];
-} gn__sigwatch;
-
-static struct {
-    uint32_t         lock;         /* everything down to pd                          */
-    gn__sigwatch    *w;            /* the channels that watch something              */
-    int              nw, cw;
+static struct {   /* under gn__sigt.lock, down to pd (see signal_table.c)          */
     unsigned char    state[GN__SIG_MAX + 1];    /* GN__SIG_*                         */
     struct sigaction saved[GN__SIG_MAX + 1];    /* what we replaced, while state != 0 */
     gn__pd          *pd;           /* the watcher's, while it exists in this run    */
@@ -75,9 +50,6 @@ static struct {
     int              wfd;          /* atomic: read by the handler                   */
     uint32_t         pending[GN__SIG_WORDS];   /* atomic: caught, not yet delivered  */
 } gn__sig;
-
-#define GN__SIG_WORD(s) ((unsigned)((s) - 1) / 32u)
-#define GN__SIG_BIT(s)  (1u << ((unsigned)((s) - 1) % 32u))
 
 /* 1 if signo may be watched or ignored (see api_signal.h for why not).       */
 GN__PRIVATE int gn__sig_valid(int s) {
@@ -112,14 +84,10 @@ GN__PRIVATE void gn__sig_dispatch(void) {
     uint32_t got[GN__SIG_WORDS], any = 0;
     for (int i = 0; i < GN__SIG_WORDS; i++) any |= got[i] = gn__xchg(&gn__sig.pending[i], 0u);
     if (!any) return;
-    gn__lock(&gn__sig.lock);
-    for (int s = 1; s <= GN__SIG_MAX; s++) {
-        if (!(got[GN__SIG_WORD(s)] & GN__SIG_BIT(s))) continue;
-        for (int i = 0; i < gn__sig.nw; i++)
-            if (gn__sig.w[i].want[GN__SIG_WORD(s)] & GN__SIG_BIT(s))
-                gn_chan_try_send(gn__sig.w[i].c, &s);   /* full or closed: dropped */
-    }
-    gn__unlock(&gn__sig.lock);
+    gn__lock(&gn__sigt.lock);
+    for (int s = 1; s <= GN__SIG_MAX; s++)
+        if (got[GN__SIG_WORD(s)] & GN__SIG_BIT(s)) gn__sig_send(s);
+    gn__unlock(&gn__sigt.lock);
 }
 
 GN__PRIVATE void gn__sig_drain(int fd) {
@@ -143,34 +111,13 @@ GN__PRIVATE void gn__sig_watcher(void *arg) {
 
 GN__PRIVATE void gn__sig_restore(int s);
 
-/* A non-blocking, close-on-exec pipe: 0, or -1 and errno. macOS has no pipe2;
- * a fork on another thread between its two calls may leak the pipe into a
- * program the child execs (harmless to us: this process keeps its ends).    */
-GN__PRIVATE int gn__sig_pipe(int p[2]) {
-#if GN__OS_DARWIN
-    if (pipe(p) != 0) return -1;
-    for (int i = 0; i < 2; i++) {
-        if (fcntl(p[i], F_SETFL, O_NONBLOCK) != 0 || fcntl(p[i], F_SETFD, FD_CLOEXEC) != 0) {
-            int e = errno;
-            close(p[0]);
-            close(p[1]);
-            errno = e;
-            return -1;
-        }
-    }
-    return 0;
-#else
-    return pipe2(p, O_CLOEXEC | O_NONBLOCK);
-#endif
-}
-
 /* In the child of a fork, which has only the forking thread (whose state the
  * lock may be left in): what exec would do. Async-signal-safe.               */
 GN__PRIVATE void gn__sig_atfork_child(void) {
-    gn__sig.lock = 0;
+    gn__sigt.lock = 0;
     for (int s = 1; s <= GN__SIG_MAX; s++)
         if (gn__sig.state[s] == GN__SIG_CATCH) gn__sig_restore(s);
-    gn__sig.nw = 0;        /* the table's memory is the parent's copy: kept, reused */
+    gn__sigt.nw = 0;       /* the table's memory is the parent's copy: kept, reused */
     gn__sig.pd = NULL;     /* a run, if any, does not go on in the child            */
 }
 
@@ -185,7 +132,7 @@ GN__PRIVATE int gn__sig_start(void) {
     pid_t pid = getpid();
     if (gn__sig.pipe_pid != pid) {
         int p[2];
-        if (gn__sig_pipe(p) != 0) return gn__err_from_errno(errno);
+        if (gn__sys_pipe_nb(p) != 0) return gn__err_from_errno(errno);
         gn__sig.rfd = p[0];
         gn__store(&gn__sig.wfd, p[1]);
         gn__sig.pipe_pid = pid;
@@ -212,23 +159,7 @@ GN__PRIVATE int gn__sig_start(void) {
     return 0;
 }
 
-/* ---- the table and the dispositions (all under the lock) ------------------------- */
-GN__PRIVATE int gn__sig_find(gn_chan *c) {
-    for (int i = 0; i < gn__sig.nw; i++)
-        if (gn__sig.w[i].c == c) return i;
-    return -1;
-}
-
-GN__PRIVATE void gn__sig_remove_at(int i) {
-    gn__sig.w[i] = gn__sig.w[--gn__sig.nw];
-}
-
-GN__PRIVATE int gn__sig_watched(int s) {
-    for (int i = 0; i < gn__sig.nw; i++)
-        if (gn__sig.w[i].want[GN__SIG_WORD(s)] & GN__SIG_BIT(s)) return 1;
-    return 0;
-}
-
+/* ---- the dispositions (under gn__sigt.lock; the table is signal_table.c's) ---------- */
 /* Sets signo's disposition to handler (ours or SIG_IGN), keeping the one it
  * replaces the first time. 0 or -errno.                                      */
 GN__PRIVATE int gn__sig_take(int s, void (*handler)(int), int state) {
@@ -251,57 +182,22 @@ GN__PRIVATE void gn__sig_restore(int s) {
     gn__sig.state[s] = GN__SIG_DEFAULT;
 }
 
-/* No channel watches s any more; drops the watchers left with nothing.       */
-GN__PRIVATE void gn__sig_unwatch_all(int s) {
-    for (int i = gn__sig.nw - 1; i >= 0; i--) {
-        uint32_t *want = gn__sig.w[i].want;
-        want[GN__SIG_WORD(s)] &= ~GN__SIG_BIT(s);
-        int empty = 1;
-        for (int k = 0; k < GN__SIG_WORDS; k++) empty &= want[k] == 0;
-        if (empty) gn__sig_remove_at(i);
-    }
-}
-
-GN__PRIVATE int gn__sig_watch(gn_chan *c, int s) {
-    int i = gn__sig_find(c);
-    if (i < 0) {
-        if (gn__sig.nw == gn__sig.cw) {
-            int cap = gn__sig.cw ? gn__sig.cw * 2 : 8;
-            gn__sigwatch *w = (gn__sigwatch *)GN_REALLOC(gn__sig.w, (size_t)cap * sizeof *w);
-            if (!w) return GN_ENOMEM;
-            gn__sig.w = w;
-            gn__sig.cw = cap;
-        }
-        i = gn__sig.nw++;
-        memset(&gn__sig.w[i], 0, sizeof gn__sig.w[i]);
-        gn__sig.w[i].c = c;
-    }
-    gn__sig.w[i].want[GN__SIG_WORD(s)] |= GN__SIG_BIT(s);
-    return 0;
-}
-
 /* ---- the API ---------------------------------------------------------------------- */
-/* Holds the runtime open for a caller outside it (see sched.c); 0 if none runs. */
-GN__PRIVATE int gn__sig_enter(int *outside) {
-    *outside = gn__getm() == NULL;
-    return *outside ? gn__outside_enter() : 1;
-}
-
 GONET_API int gn_signal_notify(gn_chan *c, int signo) {
     if (!c || c->elem_size != sizeof(int) || !gn__sig_valid(signo)) return GN_EINVAL;
     int outside;
     if (!gn__sig_enter(&outside)) return GN_ESTATE;
     int saved = errno;
-    gn__lock(&gn__sig.lock);
+    gn__lock(&gn__sigt.lock);
     int rc = gn__sig_start();
     int fresh = rc == 0 && gn__sig_find(c) < 0;
     if (rc == 0) rc = gn__sig_watch(c, signo);
     if (rc == 0 && (rc = gn__sig_take(signo, gn__sig_handler, GN__SIG_CATCH)) < 0) {
         int i = gn__sig_find(c);   /* cannot happen for a valid signal; undo anyway */
-        gn__sig.w[i].want[GN__SIG_WORD(signo)] &= ~GN__SIG_BIT(signo);
+        gn__sigt.w[i].want[GN__SIG_WORD(signo)] &= ~GN__SIG_BIT(signo);
         if (fresh) gn__sig_remove_at(i);
     }
-    gn__unlock(&gn__sig.lock);
+    gn__unlock(&gn__sigt.lock);
     errno = saved;
     if (outside) gn__outside_exit();
     return rc;
@@ -310,18 +206,18 @@ GONET_API int gn_signal_notify(gn_chan *c, int signo) {
 GONET_API int gn_signal_stop(gn_chan *c) {
     if (!c) return GN_EINVAL;
     int saved = errno;
-    gn__lock(&gn__sig.lock);
+    gn__lock(&gn__sigt.lock);
     int i = gn__sig_find(c);
     if (i >= 0) {
         uint32_t want[GN__SIG_WORDS];
-        memcpy(want, gn__sig.w[i].want, sizeof want);
+        memcpy(want, gn__sigt.w[i].want, sizeof want);
         gn__sig_remove_at(i);
         for (int s = 1; s <= GN__SIG_MAX; s++)
             if ((want[GN__SIG_WORD(s)] & GN__SIG_BIT(s)) && gn__sig.state[s] == GN__SIG_CATCH &&
                 !gn__sig_watched(s))
                 gn__sig_restore(s);
     }
-    gn__unlock(&gn__sig.lock);
+    gn__unlock(&gn__sigt.lock);
     errno = saved;
     return 0;
 }
@@ -331,10 +227,10 @@ GONET_API int gn_signal_ignore(int signo) {
     int outside;
     if (!gn__sig_enter(&outside)) return GN_ESTATE;
     int saved = errno;
-    gn__lock(&gn__sig.lock);
+    gn__lock(&gn__sigt.lock);
     gn__sig_unwatch_all(signo);
     int rc = gn__sig_take(signo, SIG_IGN, GN__SIG_IGNORE);
-    gn__unlock(&gn__sig.lock);
+    gn__unlock(&gn__sigt.lock);
     errno = saved;
     if (outside) gn__outside_exit();
     return rc;
@@ -343,10 +239,10 @@ GONET_API int gn_signal_ignore(int signo) {
 GONET_API int gn_signal_reset(int signo) {
     if (!gn__sig_valid(signo)) return GN_EINVAL;
     int saved = errno;
-    gn__lock(&gn__sig.lock);
+    gn__lock(&gn__sigt.lock);
     gn__sig_unwatch_all(signo);
     gn__sig_restore(signo);
-    gn__unlock(&gn__sig.lock);
+    gn__unlock(&gn__sigt.lock);
     errno = saved;
     return 0;
 }
@@ -355,17 +251,15 @@ GONET_API int gn_signal_reset(int signo) {
  * open): dispositions back, watchers forgotten, the watcher's pd let go.      */
 GN__PRIVATE void gn__signal_teardown(void) {
     int saved = errno;
-    gn__lock(&gn__sig.lock);
+    gn__lock(&gn__sigt.lock);
     for (int s = 1; s <= GN__SIG_MAX; s++) gn__sig_restore(s);
-    GN_FREE(gn__sig.w);
-    gn__sig.w = NULL;
-    gn__sig.nw = gn__sig.cw = 0;
+    gn__sig_forget_all();
     if (gn__sig.pd) {
         gn__netpoll_disarm(gn__sig.pd);
         gn__sig.pd = NULL;   /* its memory goes with the pd table               */
     }
     for (int i = 0; i < GN__SIG_WORDS; i++) gn__store(&gn__sig.pending[i], 0u);
-    gn__unlock(&gn__sig.lock);
+    gn__unlock(&gn__sigt.lock);
     errno = saved;
 }
 

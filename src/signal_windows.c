@@ -28,18 +28,7 @@
  * >>signal-windows                                                               */
 #if GN__OS_WINDOWS
 
-enum { GN__SIG_DEFAULT = 0, GN__SIG_CATCH, GN__SIG_IGNORE };
-#define GN__SIG_MAX 64
-
-typedef struct gn__sigwatch {
-    gn_chan *c;
-    int      want_int, want_term;
-} gn__sigwatch;
-
-static struct {
-    uint32_t      lock;          /* everything below                            */
-    gn__sigwatch *w;
-    int           nw, cw;
+static struct {   /* under gn__sigt.lock (see signal_table.c)                      */
     unsigned char state_int, state_term;   /* GN__SIG_*                          */
     int           registered;    /* the console handler is installed            */
 } gn__sig;
@@ -53,7 +42,6 @@ GN__PRIVATE int gn__sig_check(int s) {
 }
 
 GN__PRIVATE unsigned char *gn__sig_state(int s) { return s == SIGINT ? &gn__sig.state_int : &gn__sig.state_term; }
-GN__PRIVATE int *gn__sig_want(gn__sigwatch *w, int s) { return s == SIGINT ? &w->want_int : &w->want_term; }
 
 /* The system's thread for a console event. TRUE: handled here.               */
 GN__PRIVATE BOOL WINAPI gn__sig_console_handler(DWORD event) {
@@ -69,17 +57,9 @@ GN__PRIVATE BOOL WINAPI gn__sig_console_handler(DWORD event) {
         return FALSE;
     }
     int saved = errno;
-    gn__lock(&gn__sig.lock);
-    int state = *gn__sig_state(s), sent = 0;
-    if (state == GN__SIG_CATCH) {
-        for (int i = 0; i < gn__sig.nw; i++) {
-            if (*gn__sig_want(&gn__sig.w[i], s)) {
-                gn_chan_try_send(gn__sig.w[i].c, &s);   /* full or closed: dropped */
-                sent = 1;
-            }
-        }
-    }
-    gn__unlock(&gn__sig.lock);
+    gn__lock(&gn__sigt.lock);
+    int state = *gn__sig_state(s), sent = state == GN__SIG_CATCH && gn__sig_send(s);
+    gn__unlock(&gn__sigt.lock);
     errno = saved;
     if (sent && s == SIGTERM) Sleep(INFINITE);
     return state != GN__SIG_DEFAULT;
@@ -93,32 +73,6 @@ GN__PRIVATE int gn__sig_register(void) {
     return 0;
 }
 
-GN__PRIVATE int gn__sig_find(gn_chan *c) {
-    for (int i = 0; i < gn__sig.nw; i++)
-        if (gn__sig.w[i].c == c) return i;
-    return -1;
-}
-
-GN__PRIVATE int gn__sig_watched(int s) {
-    for (int i = 0; i < gn__sig.nw; i++)
-        if (*gn__sig_want(&gn__sig.w[i], s)) return 1;
-    return 0;
-}
-
-/* No channel watches s any more; drops the watchers left with nothing.       */
-GN__PRIVATE void gn__sig_unwatch_all(int s) {
-    for (int i = gn__sig.nw - 1; i >= 0; i--) {
-        *gn__sig_want(&gn__sig.w[i], s) = 0;
-        if (!gn__sig.w[i].want_int && !gn__sig.w[i].want_term) gn__sig.w[i] = gn__sig.w[--gn__sig.nw];
-    }
-}
-
-/* Holds the runtime open for a caller outside it (see sched.c); 0 if none runs. */
-GN__PRIVATE int gn__sig_enter(int *outside) {
-    *outside = gn__getm() == NULL;
-    return *outside ? gn__outside_enter() : 1;
-}
-
 GONET_API int gn_signal_notify(gn_chan *c, int signo) {
     if (!c || c->elem_size != sizeof(int)) return GN_EINVAL;
     int rc = gn__sig_check(signo);
@@ -126,31 +80,11 @@ GONET_API int gn_signal_notify(gn_chan *c, int signo) {
     int outside;
     if (!gn__sig_enter(&outside)) return GN_ESTATE;
     int saved = errno;
-    gn__lock(&gn__sig.lock);
+    gn__lock(&gn__sigt.lock);
     rc = gn__sig_register();
-    int i = rc == 0 ? gn__sig_find(c) : -1;
-    if (rc == 0 && i < 0) {
-        if (gn__sig.nw == gn__sig.cw) {
-            int cap = gn__sig.cw ? gn__sig.cw * 2 : 8;
-            gn__sigwatch *w = (gn__sigwatch *)GN_REALLOC(gn__sig.w, (size_t)cap * sizeof *w);
-            if (w) {
-                gn__sig.w = w;
-                gn__sig.cw = cap;
-            } else {
-                rc = GN_ENOMEM;
-            }
-        }
-        if (rc == 0) {
-            i = gn__sig.nw++;
-            memset(&gn__sig.w[i], 0, sizeof gn__sig.w[i]);
-            gn__sig.w[i].c = c;
-        }
-    }
-    if (rc == 0) {
-        *gn__sig_want(&gn__sig.w[i], signo) = 1;
-        *gn__sig_state(signo) = GN__SIG_CATCH;
-    }
-    gn__unlock(&gn__sig.lock);
+    if (rc == 0) rc = gn__sig_watch(c, signo);
+    if (rc == 0) *gn__sig_state(signo) = GN__SIG_CATCH;
+    gn__unlock(&gn__sigt.lock);
     errno = saved;
     if (outside) gn__outside_exit();
     return rc;
@@ -158,14 +92,14 @@ GONET_API int gn_signal_notify(gn_chan *c, int signo) {
 
 GONET_API int gn_signal_stop(gn_chan *c) {
     if (!c) return GN_EINVAL;
-    gn__lock(&gn__sig.lock);
+    gn__lock(&gn__sigt.lock);
     int i = gn__sig_find(c);
     if (i >= 0) {
-        gn__sig.w[i] = gn__sig.w[--gn__sig.nw];
+        gn__sig_remove_at(i);
         if (gn__sig.state_int == GN__SIG_CATCH && !gn__sig_watched(SIGINT)) gn__sig.state_int = GN__SIG_DEFAULT;
         if (gn__sig.state_term == GN__SIG_CATCH && !gn__sig_watched(SIGTERM)) gn__sig.state_term = GN__SIG_DEFAULT;
     }
-    gn__unlock(&gn__sig.lock);
+    gn__unlock(&gn__sigt.lock);
     return 0;
 }
 
@@ -175,13 +109,13 @@ GONET_API int gn_signal_ignore(int signo) {
     int outside;
     if (!gn__sig_enter(&outside)) return GN_ESTATE;
     int saved = errno;
-    gn__lock(&gn__sig.lock);
+    gn__lock(&gn__sigt.lock);
     rc = gn__sig_register();
     if (rc == 0) {
         gn__sig_unwatch_all(signo);
         *gn__sig_state(signo) = GN__SIG_IGNORE;
     }
-    gn__unlock(&gn__sig.lock);
+    gn__unlock(&gn__sigt.lock);
     errno = saved;
     if (outside) gn__outside_exit();
     return rc;
@@ -190,22 +124,20 @@ GONET_API int gn_signal_ignore(int signo) {
 GONET_API int gn_signal_reset(int signo) {
     int rc = gn__sig_check(signo);
     if (rc != 0) return rc;
-    gn__lock(&gn__sig.lock);
+    gn__lock(&gn__sigt.lock);
     gn__sig_unwatch_all(signo);
     *gn__sig_state(signo) = GN__SIG_DEFAULT;
-    gn__unlock(&gn__sig.lock);
+    gn__unlock(&gn__sigt.lock);
     return 0;
 }
 
 /* The run is over (sched.c's gn__teardown): watchers forgotten, every event
  * back to its default treatment.                                             */
 GN__PRIVATE void gn__signal_teardown(void) {
-    gn__lock(&gn__sig.lock);
-    GN_FREE(gn__sig.w);
-    gn__sig.w = NULL;
-    gn__sig.nw = gn__sig.cw = 0;
+    gn__lock(&gn__sigt.lock);
+    gn__sig_forget_all();
     gn__sig.state_int = gn__sig.state_term = GN__SIG_DEFAULT;
-    gn__unlock(&gn__sig.lock);
+    gn__unlock(&gn__sigt.lock);
 }
 
 #endif /* GN__OS_WINDOWS */

@@ -194,6 +194,25 @@ GN__PRIVATE void gn__stack_shutdown(void) {
  * running coroutine's guard page is reported with the coroutine's id; any other
  * fault goes to the previous handler (or the default action) unchanged.
  * Windows has its own version below.                                            */
+/* Writes s to stderr with no lock and no allocation: in a fault handler.     */
+GN__PRIVATE void gn__write_str(const char *s);   /* per OS, below */
+GN__PRIVATE gn__g *gn__signal_curg(void);
+
+GN__PRIVATE void gn__write_u64(uint64_t v) {
+    char buf[24], *p = buf + sizeof buf;
+    *--p = 0;
+    do { *--p = (char)('0' + v % 10); v /= 10; } while (v);
+    gn__write_str(p);
+}
+
+GN__PRIVATE void gn__overflow_report(const gn__g *g) {
+    gn__write_str("gonet: stack overflow in coroutine ");
+    gn__write_u64((uint64_t)g->id);
+    gn__write_str(" (stack ");
+    gn__write_u64((uint64_t)g->stack_size);
+    gn__write_str(" bytes; raise gn_config.stack_size or gn_go_opts.stack_size)\n");
+}
+
 #if GN__OS_POSIX
 #define GN__ALTSTACK_SIZE (64 * 1024)
 
@@ -210,24 +229,12 @@ GN__PRIVATE void gn__write_str(const char *s) {
     }
 }
 
-GN__PRIVATE void gn__write_u64(uint64_t v) {
-    char buf[24], *p = buf + sizeof buf;
-    *--p = 0;
-    do { *--p = (char)('0' + v % 10); v /= 10; } while (v);
-    gn__write_str(p);
-}
-
-GN__PRIVATE gn__g *gn__signal_curg(void);
 
 GN__PRIVATE void gn__overflow_handler(int sig, siginfo_t *info, void *uctx) {
     gn__g *g = gn__signal_curg();
     char *addr = (char *)info->si_addr;
     if (g && g->guarded && addr >= g->map_lo && addr < g->stack_lo) {
-        gn__write_str("gonet: stack overflow in coroutine ");
-        gn__write_u64((uint64_t)g->id);
-        gn__write_str(" (stack ");
-        gn__write_u64((uint64_t)g->stack_size);
-        gn__write_str(" bytes; raise gn_config.stack_size or gn_go_opts.stack_size)\n");
+        gn__overflow_report(g);
     }
     /* Hand the fault on: restore the previous disposition and let the faulting
      * instruction run again.                                                     */
@@ -314,14 +321,6 @@ GN__PRIVATE void gn__write_str(const char *s) {
     WriteFile(GetStdHandle(STD_ERROR_HANDLE), s, (DWORD)strlen(s), &w, NULL);
 }
 
-GN__PRIVATE void gn__write_u64(uint64_t v) {
-    char buf[24], *p = buf + sizeof buf;
-    *--p = 0;
-    do { *--p = (char)('0' + v % 10); v /= 10; } while (v);
-    gn__write_str(p);
-}
-
-GN__PRIVATE gn__g *gn__signal_curg(void);
 
 GN__PRIVATE LONG WINAPI gn__overflow_handler(EXCEPTION_POINTERS *ep) {
     EXCEPTION_RECORD *er = ep->ExceptionRecord;
@@ -338,11 +337,7 @@ GN__PRIVATE LONG WINAPI gn__overflow_handler(EXCEPTION_POINTERS *ep) {
         hi = g->stack_lo;
     }
     if (addr >= g->map_lo && addr < hi) {
-        gn__write_str("gonet: stack overflow in coroutine ");
-        gn__write_u64((uint64_t)g->id);
-        gn__write_str(" (stack ");
-        gn__write_u64((uint64_t)g->stack_size);
-        gn__write_str(" bytes; raise gn_config.stack_size or gn_go_opts.stack_size)\n");
+        gn__overflow_report(g);
         TerminateProcess(GetCurrentProcess(), (UINT)er->ExceptionCode);
     }
     return EXCEPTION_CONTINUE_SEARCH;

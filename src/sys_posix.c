@@ -165,9 +165,29 @@ static inline int gn__sys_ppoll(struct pollfd *pf, nfds_t n, const struct timesp
     return ppoll(pf, n, ts, NULL);
 }
 #endif
-static inline int gn__sys_pipe(int p[2]) {
+/* A non-blocking, close-on-exec pipe (the pollers' wake-up, the signal pipe):
+ * 0, or -1 and errno. pipe2 on Linux and the BSDs; macOS has none, so there
+ * pipe and fcntl, where a fork on another thread between the calls may leak
+ * the pipe into a program the child execs (harmless to us: this process keeps
+ * its ends).                                                                  */
+static inline int gn__sys_pipe_nb(int p[2]) {
     GN__SYS_FAULT(GN__SYS_WAKE_OPEN, -1);
-    return pipe(p);
+#if GN__OS_LINUX || GN__OS_BSD
+    return pipe2(p, O_CLOEXEC | O_NONBLOCK);
+#else
+    if (pipe(p) != 0) return -1;
+    for (int i = 0; i < 2; i++) {
+        int fl = fcntl(p[i], F_GETFL);
+        if (fl < 0 || fcntl(p[i], F_SETFL, fl | O_NONBLOCK) != 0 || fcntl(p[i], F_SETFD, FD_CLOEXEC) != 0) {
+            int e = errno;
+            close(p[0]);
+            close(p[1]);
+            errno = e;
+            return -1;
+        }
+    }
+    return 0;
+#endif
 }
 static inline ssize_t gn__sys_wake_write(int fd, const void *buf, size_t n) {
     GN__SYS_FAULT(GN__SYS_WAKE_WRITE, fd);

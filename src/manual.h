@@ -207,7 +207,8 @@
      address, an fd) and for how long, its function and who spawned it:
          coroutine 7 [chan receive, 1520 ms]: on 0x55d0c2a4e2c0, fn 0x55d0..
      With gn_config.quit_dump = 1, `kill -QUIT <pid>` writes the same to
-     stderr and the program goes on (Go prints its stacks and exits; a server
+     stderr within 10 ms (the handler only flags it; the monitor thread
+     writes) and the program goes on (Go prints its stacks and exits; a server
      being diagnosed should not die of it). examples/stats.c serves it at
      GET /coroutines.
 
